@@ -1,0 +1,39 @@
+// Runs every test tier with Node's built-in runner. TypeScript sources run through tsx.
+// Usage: node scripts/run-tests.mjs [unit|integration ...] [--only-file substring]
+import { readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const allTiers = ['unit', 'integration'];
+const args = process.argv.slice(2);
+const filterIdx = args.indexOf('--only-file');
+const filter = filterIdx >= 0 ? args[filterIdx + 1] : undefined;
+const tiers = args.filter((a, i) => !a.startsWith('--') && (filterIdx < 0 || i !== filterIdx + 1));
+const chosen = tiers.length > 0 ? tiers : allTiers;
+
+function findTests(dir) {
+  let out = [];
+  let entries;
+  try { entries = readdirSync(dir); } catch { return out; }
+  for (const name of entries.sort()) {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) out = out.concat(findTests(full));
+    else if (name.endsWith('.test.ts')) out.push(full);
+  }
+  return out;
+}
+
+const files = chosen.flatMap((t) => findTests(join(root, 'test', t))).filter((f) => !filter || f.includes(filter));
+if (files.length === 0) {
+  console.error('no test files found for', chosen.join(', '));
+  process.exit(1);
+}
+console.log(`running ${files.length} test files: ${chosen.join(', ')}`);
+const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files.map((f) => relative(root, f))], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, PEERSYNC_ROOT: root },
+});
+process.exit(res.status ?? 1);

@@ -1,0 +1,82 @@
+import { StoreError, type StoreErrorCode } from './store';
+import { Output, UsageError, helpText, parseCommandArgs, type CommandSpec } from './cli/command';
+import { dbCommands } from './cli/db-commands';
+import { serveCommand } from './cli/serve-command';
+
+const commands: CommandSpec[] = [...dbCommands, serveCommand];
+
+/** Exit codes a script can branch on. */
+const EXIT: Record<StoreErrorCode | 'USAGE' | 'OTHER', number> = {
+  OTHER: 1,
+  USAGE: 2,
+  NOT_FOUND: 3,
+  CONFLICT: 4,
+  NOT_IN_CONFLICT: 4,
+  LOCKED: 5,
+  CORRUPT: 6,
+  IO: 7,
+  FAILED_STATE: 7,
+  CLOSED: 1,
+  EXISTS: 8,
+  INVALID_DOC_ID: 9,
+  INVALID_DOCUMENT: 9,
+  INVALID_REV_ID: 9,
+  INVALID_HISTORY: 9,
+  INVALID_ARGUMENT: 9,
+};
+
+function topHelp(): string {
+  const rows = commands.map((c) => `  ${c.name.padEnd(16)} ${c.summary}`);
+  return ['Usage: peersync <command> [options]', '', 'PeerSync: peer-to-peer document sync (Couchbase Lite protocol) with a durable local store.', '', 'Commands:', ...rows, '', 'Run peersync <command> --help for its options.'].join('\n');
+}
+
+function findCommand(argv: string[]): { spec: CommandSpec; rest: string[] } | undefined {
+  for (const spec of commands) {
+    const words = spec.name.split(' ');
+    if (words.every((w, i) => argv[i] === w)) return { spec, rest: argv.slice(words.length) };
+  }
+  return undefined;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(topHelp() + '\n');
+    return argv.length === 0 ? EXIT.USAGE : 0;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    const group = commands.filter((c) => c.name.startsWith(`${argv[0]} `));
+    const hint = group.length > 0 ? ` (${argv[0]} subcommands: ${group.map((c) => c.name.split(' ')[1]).join(', ')})` : '';
+    process.stderr.write(`peersync: error: unknown command ${JSON.stringify(argv.slice(0, 2).join(' '))}${hint}; see peersync --help\n`);
+    return EXIT.USAGE;
+  }
+  const { spec, rest } = found;
+  try {
+    const { values, positionals } = parseCommandArgs(spec, rest);
+    if (values.help) {
+      process.stdout.write(helpText(spec) + '\n');
+      return 0;
+    }
+    const code = await spec.run({ values, positionals, out: new Output(values.json === true) });
+    return typeof code === 'number' ? code : 0;
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`peersync: error: ${message.split('\n')[0]}\n`);
+    if (e instanceof UsageError) return EXIT.USAGE;
+    if (e instanceof StoreError) return EXIT[e.code];
+    if (process.env.PEERSYNC_DEBUG) console.error(e);
+    return EXIT.OTHER;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`peersync: fatal: ${String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

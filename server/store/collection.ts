@@ -1,0 +1,533 @@
+import type { SqlValue } from 'sql.js';
+import { findBlobRefs } from './blob-store';
+import { canonicalJson, isJsonObject, parseJsonObject } from './canonical-json';
+import { toResolver, type Conflict, type ConflictResolver, type ConflictResolverFn, type ConflictRevision, type Resolution } from './conflict-resolver';
+import { asDocId } from './doc-id';
+import type { DurableSqlite, SqlParam } from './durable-sqlite';
+import { StoreError } from './errors';
+import { asRevId, computeRevId } from './rev-id';
+import { RevTree, type RevNode } from './rev-tree';
+import type { Change, DocId, Document, JsonObject, RevId, RevisionInfo, Sequence } from './types';
+import { TypedEmitter } from '../util/typed-emitter';
+
+/** How save() treats a document that changed since it was read (Couchbase Lite's ConcurrencyControl). */
+export type ConcurrencyControl = 'lastWriteWins' | 'failOnConflict';
+
+/**
+ * Custom conflict handler for save(): gets the body about to be saved (mutable) and the current
+ * revision (undefined if deleted/purged); returns true to save the (possibly edited) body on top of
+ * the current revision, false to give up (save throws a CONFLICT error).
+ */
+export type SaveConflictHandler = (toSave: JsonObject, current: Document | undefined) => boolean;
+
+export interface DocumentInput {
+  /** Omitted: a new random ID. */
+  readonly id?: string;
+  /** The revision this edit is based on (as read); omitted/null for a new document. */
+  readonly revId?: string | null;
+  readonly body: JsonObject;
+}
+
+export interface GetOptions {
+  /** A specific revision instead of the current one. */
+  readonly rev?: string;
+  /** Return the current revision even if it is a deletion (tombstone). */
+  readonly includeDeleted?: boolean;
+}
+
+export interface ChangesOptions {
+  readonly limit?: number;
+  readonly docIds?: readonly string[];
+  /** Leave out documents whose current revision is a deletion. */
+  readonly activeOnly?: boolean;
+}
+
+export interface ForeignRevision {
+  readonly id: string;
+  readonly deleted?: boolean;
+  /** The body, parsed… */
+  readonly body?: JsonObject;
+  /** …or as JSON text straight off the wire (stored as is after validation, not re-serialised). */
+  readonly bodyJson?: string;
+}
+
+export interface InsertOutcome {
+  readonly docId: DocId;
+  readonly revId: RevId;
+  /** Revisions added to the tree (0 = already had it). */
+  readonly added: number;
+  /** The document is now in conflict. */
+  readonly conflicted: boolean;
+  readonly sequence: Sequence | undefined;
+}
+
+export interface RevsDiffEntry {
+  readonly missing: RevId[];
+  readonly possibleAncestors: RevId[];
+}
+
+export interface CollectionHost {
+  readonly engine: DurableSqlite;
+  readonly maxRevTreeDepth: number;
+}
+
+const F_DELETED = 1;
+const F_CONFLICTED = 2;
+const F_HAS_BLOBS = 4;
+const TOMBSTONE_BODY = '{}';
+
+interface Row {
+  seq: number;
+  rev: RevId;
+  flags: number;
+  body: string;
+  tree: string;
+}
+
+/** A named set of documents with its own sequence space (`scope.collection`). */
+export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId] }> {
+  private lastSeq: number;
+  private pendingChanges: Change[] | undefined;
+  private seqDirty = false;
+  private readonly sql: ReturnType<typeof statements>;
+
+  constructor(
+    private readonly host: CollectionHost,
+    readonly id: number,
+    readonly scope: string,
+    readonly name: string,
+    lastSeq: number,
+  ) {
+    super();
+    this.lastSeq = lastSeq;
+    this.sql = statements(`docs_${id}`);
+  }
+
+  get fullName(): string {
+    return `${this.scope}.${this.name}`;
+  }
+
+  get lastSequence(): Sequence {
+    return this.lastSeq as Sequence;
+  }
+
+  private get engine(): DurableSqlite {
+    return this.host.engine;
+  }
+
+  /** Number of documents (live only unless includeDeleted). */
+  count(options: { includeDeleted?: boolean } = {}): number {
+    const row = this.engine.one(options.includeDeleted ? this.sql.countAll : this.sql.countLive);
+    return Number(row?.[0] ?? 0);
+  }
+
+  get(docId: string, options: GetOptions = {}): Document | undefined {
+    const id = asDocId(docId);
+    const row = this.readRow(id);
+    if (!row) return undefined;
+    if (options.rev === undefined || options.rev === row.rev) {
+      const deleted = (row.flags & F_DELETED) !== 0;
+      if (deleted && !options.includeDeleted && options.rev === undefined) return undefined;
+      return {
+        id,
+        revId: row.rev,
+        sequence: row.seq as Sequence,
+        deleted,
+        conflicted: (row.flags & F_CONFLICTED) !== 0,
+        body: parseJsonObject(row.body, 'stored body'),
+      };
+    }
+    const tree = this.treeOf(row);
+    const node = tree.get(options.rev);
+    if (!node) return undefined;
+    return {
+      id,
+      revId: node.revId,
+      sequence: node.sequence,
+      deleted: node.deleted,
+      conflicted: (row.flags & F_CONFLICTED) !== 0,
+      body: node.body === undefined ? undefined : parseJsonObject(node.body, 'stored body'),
+    };
+  }
+
+  /** The current revision's body as stored JSON text (for sending without re-serialising). */
+  getJson(docId: string): { revId: RevId; deleted: boolean; sequence: Sequence; json: string } | undefined {
+    const row = this.readRow(asDocId(docId));
+    if (!row) return undefined;
+    return { revId: row.rev, deleted: (row.flags & F_DELETED) !== 0, sequence: row.seq as Sequence, json: row.body };
+  }
+
+  /**
+   * Saves a new revision. `doc.revId` is the revision the edit was based on; if the document moved
+   * on since (or was created elsewhere), `concurrency` decides: lastWriteWins saves on top of the
+   * current revision anyway, failOnConflict throws CONFLICT, a handler may adjust the body or give up.
+   */
+  save(doc: DocumentInput, concurrency: ConcurrencyControl | SaveConflictHandler = 'lastWriteWins'): Document {
+    if (!isJsonObject(doc.body)) throw new StoreError('INVALID_DOCUMENT', 'document body must be a JSON object');
+    return this.writeLocal(doc.id === undefined ? newDocId() : asDocId(doc.id), doc.revId ?? null, doc.body, false, concurrency);
+  }
+
+  /** Deletes a document by adding a tombstone revision (replicated, unlike purge). */
+  delete(docId: string, options: { revId?: string | null; concurrency?: ConcurrencyControl | SaveConflictHandler } = {}): Document {
+    const id = asDocId(docId);
+    const current = this.readRow(id);
+    if (!current || (current.flags & F_DELETED) !== 0) throw new StoreError('NOT_FOUND', `document ${JSON.stringify(id)} not found`);
+    const base = options.revId === undefined ? current.rev : options.revId;
+    return this.writeLocal(id, base, {}, true, options.concurrency ?? 'lastWriteWins');
+  }
+
+  private writeLocal(id: DocId, baseRev: string | null, body: JsonObject, deleted: boolean, concurrency: ConcurrencyControl | SaveConflictHandler): Document {
+    let toSave = body;
+    for (const key of Object.keys(toSave)) {
+      if (key.startsWith('_')) throw new StoreError('INVALID_DOCUMENT', `top-level property ${JSON.stringify(key)} is reserved (names starting with "_")`);
+    }
+    return this.engine.transaction(() => {
+      const row = this.readRow(id);
+      const tree = row ? this.treeOf(row) : new RevTree();
+      const current = tree.winner();
+      let parent: RevNode | null = null;
+      if (current) {
+        const upToDate = baseRev === current.revId || (baseRev === null && current.deleted);
+        if (!upToDate) {
+          if (concurrency === 'failOnConflict') {
+            throw new StoreError('CONFLICT', `document ${JSON.stringify(id)} changed since revision ${baseRev ?? '(new)'}; current is ${current.revId}`);
+          }
+          if (typeof concurrency === 'function') {
+            const copy = structuredClone(toSave);
+            const currentDoc = current.deleted ? undefined : this.toDocument(id, current, row!);
+            if (!concurrency(copy, currentDoc)) throw new StoreError('CONFLICT', `save of ${JSON.stringify(id)} was refused by the conflict handler`);
+            toSave = copy;
+          }
+        }
+        parent = current;
+      } else if (baseRev !== null && concurrency === 'failOnConflict') {
+        throw new StoreError('CONFLICT', `document ${JSON.stringify(id)} no longer exists (purged)`);
+      }
+      const json = deleted ? TOMBSTONE_BODY : canonicalJson(toSave);
+      const hasBlobs = !deleted && findBlobRefs(toSave).length > 0;
+      const revId = computeRevId(parent?.revId ?? null, deleted, json);
+      const seq = this.nextSequence();
+      const node = tree.addChild(revId, parent, json, deleted, seq);
+      this.writeTree(id, tree, row, seq, hasBlobs);
+      return this.toDocument(id, node, { seq, rev: revId, flags: this.flagsFor(tree, deleted, hasBlobs), body: json, tree: '' });
+    });
+  }
+
+  /** Removes a document and its whole history locally; nothing is replicated. Returns false if absent. */
+  purge(docId: string): boolean {
+    const id = asDocId(docId);
+    return this.engine.transaction(() => {
+      const row = this.readRow(id);
+      if (!row) return false;
+      this.engine.run(this.sql.deleteBySeq, [row.seq]);
+      this.engine.afterCommit(() => this.emit('purge', id));
+      return true;
+    });
+  }
+
+  getRevisionHistory(docId: string): RevisionInfo[] | undefined {
+    const row = this.readRow(asDocId(docId));
+    return row ? this.treeOf(row).describe() : undefined;
+  }
+
+  /** Revision IDs from `revId` (default: current) back to the oldest kept, newest first. */
+  getAncestry(docId: string, revId?: string, max?: number): RevId[] | undefined {
+    const row = this.readRow(asDocId(docId));
+    if (!row) return undefined;
+    return this.treeOf(row).history(revId ?? row.rev, max);
+  }
+
+  /**
+   * The replicator's write path: inserts a revision from a peer together with its ancestry
+   * (`history[0]` is the revision itself). Branches that diverge from the local winner become
+   * conflicts, marked so the local winner stays current until resolved.
+   */
+  insertRevisionWithHistory(rev: ForeignRevision, history: readonly string[], options: { markConflict?: boolean } = {}): InsertOutcome {
+    const id = asDocId(rev.id);
+    const revIds = history.map(asRevId);
+    const deleted = rev.deleted === true;
+    let json: string;
+    let body: JsonObject;
+    if (rev.bodyJson !== undefined) {
+      body = parseJsonObject(rev.bodyJson);
+      json = rev.bodyJson;
+    } else if (rev.body !== undefined) {
+      body = rev.body;
+      json = canonicalJson(body);
+    } else {
+      body = {};
+      json = TOMBSTONE_BODY;
+    }
+    const hasBlobs = findBlobRefs(body).length > 0;
+    return this.engine.transaction(() => {
+      const row = this.readRow(id);
+      const tree = row ? this.treeOf(row) : new RevTree();
+      const seqIfAdded = (this.lastSeq + 1) as Sequence;
+      const result = tree.insertWithHistory(revIds, json, deleted, seqIfAdded, options.markConflict ?? true);
+      if (result.added === 0) {
+        return { docId: id, revId: revIds[0]!, added: 0, conflicted: row ? (row.flags & F_CONFLICTED) !== 0 : false, sequence: undefined };
+      }
+      const seq = this.nextSequence();
+      const winner = tree.winner()!;
+      const blobs = winner.revId === revIds[0] ? hasBlobs : row !== undefined && (row.flags & F_HAS_BLOBS) !== 0;
+      this.writeTree(id, tree, row, seq, blobs);
+      return { docId: id, revId: revIds[0]!, added: result.added, conflicted: tree.isConflicted(), sequence: seq };
+    });
+  }
+
+  /** For each document, which of the given revisions are missing here, and which known ones may be their ancestors. */
+  revsDiff(request: Readonly<Record<string, readonly string[]>>): Record<string, RevsDiffEntry> {
+    const out: Record<string, RevsDiffEntry> = {};
+    for (const [docId, revs] of Object.entries(request)) {
+      const row = this.readRow(asDocId(docId));
+      const tree = row ? this.treeOf(row) : undefined;
+      const missing = revs.map(asRevId).filter((r) => !tree || tree.indexOf(r) < 0);
+      if (missing.length === 0) continue;
+      const possibleAncestors = tree ? tree.possibleAncestors(missing.reduce((a, b) => (a > b ? a : b))) : [];
+      out[docId] = { missing, possibleAncestors };
+    }
+    return out;
+  }
+
+  /** Documents with unresolved conflicting branches, in ID order. */
+  conflicts(options: { limit?: number; after?: string } = {}): { docId: DocId; revId: RevId }[] {
+    const rows = this.engine.all(this.sql.conflicts, [options.after ?? '', options.limit ?? -1]);
+    return rows.map(([id, rev]) => ({ docId: id as DocId, revId: rev as RevId }));
+  }
+
+  /** The conflict a resolver would see for this document: local = current winner, remote = the best other branch. */
+  getConflict(docId: string): Conflict | undefined {
+    const id = asDocId(docId);
+    const row = this.readRow(id);
+    if (!row || (row.flags & F_CONFLICTED) === 0) return undefined;
+    const tree = this.treeOf(row);
+    const local = tree.winner()!;
+    const remote = tree.conflictingLeaves()[0];
+    if (!remote) return undefined;
+    return { collection: this.fullName, docId: id, local: toConflictRevision(local), remote: toConflictRevision(remote) };
+  }
+
+  /**
+   * Ends a conflict. The result is built on the remote (conflicting) branch, which the peer already
+   * has, so pushing it afterwards is a plain update and not a new conflict:
+   * - remote wins: the local branch is closed with a tombstone;
+   * - local wins / merged / delete: a new revision on the remote branch carries the local body,
+   *   the merged body, or a deletion, and the local branch is closed.
+   */
+  resolveConflict(docId: string, resolution: Resolution): Document {
+    const id = asDocId(docId);
+    return this.engine.transaction(() => {
+      const row = this.readRow(id);
+      if (!row) throw new StoreError('NOT_FOUND', `document ${JSON.stringify(id)} not found`);
+      const tree = this.treeOf(row);
+      const others = tree.conflictingLeaves();
+      if (others.length === 0) throw new StoreError('NOT_IN_CONFLICT', `document ${JSON.stringify(id)} is not in conflict`);
+      const local = tree.winner()!;
+      const base = others[0]!;
+      const seq = this.nextSequence();
+      let result: RevNode;
+      let resultBody: JsonObject | undefined;
+      if ('winner' in resolution && resolution.winner === base.revId) {
+        result = base;
+      } else {
+        let deleted: boolean;
+        let json: string;
+        if ('winner' in resolution) {
+          const chosen = tree.get(resolution.winner);
+          if (!chosen || !(chosen === local || others.includes(chosen))) {
+            throw new StoreError('INVALID_ARGUMENT', `revision ${resolution.winner} is not a conflicting leaf of ${JSON.stringify(id)}`);
+          }
+          deleted = chosen.deleted;
+          json = chosen.body ?? TOMBSTONE_BODY;
+        } else if ('merged' in resolution) {
+          if (!isJsonObject(resolution.merged)) throw new StoreError('INVALID_DOCUMENT', 'merged body must be a JSON object');
+          deleted = false;
+          resultBody = resolution.merged;
+          json = canonicalJson(resolution.merged);
+        } else {
+          deleted = true;
+          json = TOMBSTONE_BODY;
+        }
+        const revId = computeRevId(base.revId, deleted, json);
+        result = tree.addChild(revId, base, json, deleted, seq);
+      }
+      tree.acceptBranch(result);
+      for (const leaf of [local, ...others]) {
+        if (leaf === result || leaf === base) continue;
+        if (leaf.deleted) {
+          leaf.conflict = false;
+        } else {
+          tree.addChild(computeRevId(leaf.revId, true, TOMBSTONE_BODY), leaf, TOMBSTONE_BODY, true, seq);
+        }
+      }
+      for (const node of tree.nodes) node.conflict = false;
+      const winner = tree.winner()!;
+      const hasBlobs = !winner.deleted && findBlobRefs(resultBody ?? parseJsonObject(winner.body ?? TOMBSTONE_BODY)).length > 0;
+      this.writeTree(id, tree, row, seq, hasBlobs);
+      return this.toDocument(id, winner, { seq, rev: winner.revId, flags: this.flagsFor(tree, winner.deleted, hasBlobs), body: winner.body ?? TOMBSTONE_BODY, tree: '' });
+    });
+  }
+
+  /** Resolves a document's conflict with a resolver (retrying if the document changes while it runs). */
+  async resolveWith(docId: string, resolver: ConflictResolver | ConflictResolverFn): Promise<Document | undefined> {
+    const r = toResolver(resolver);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const conflict = this.getConflict(docId);
+      if (!conflict) return undefined;
+      const resolution = await r.resolve(conflict);
+      const now = this.getConflict(docId);
+      if (now && now.local.revId === conflict.local.revId && now.remote.revId === conflict.remote.revId) {
+        return this.resolveConflict(docId, resolution);
+      }
+    }
+    throw new StoreError('CONFLICT', `document ${JSON.stringify(docId)} kept changing while its conflict was being resolved`);
+  }
+
+  /** Documents changed after `since`, each once at its latest sequence, in sequence order. */
+  changesSince(since: number, options: ChangesOptions = {}): Change[] {
+    const limit = options.limit ?? -1;
+    let rows: SqlValue[][];
+    if (options.docIds && options.docIds.length > 0) {
+      const ids = options.docIds.map(asDocId);
+      const placeholders = ids.map(() => '?').join(',');
+      const live = options.activeOnly ? ` AND (flags & ${F_DELETED}) = 0` : '';
+      rows = this.engine.all(
+        `SELECT seq, id, rev, flags, length(CAST(body AS BLOB)) FROM docs_${this.id} WHERE seq > ? AND id IN (${placeholders})${live} ORDER BY seq LIMIT ?`,
+        [since, ...ids, limit],
+      );
+    } else {
+      rows = this.engine.all(options.activeOnly ? this.sql.changesLive : this.sql.changes, [since, limit]);
+    }
+    return rows.map(([seq, id, rev, flags, size]) => ({
+      sequence: seq as Sequence,
+      docId: id as DocId,
+      revId: rev as RevId,
+      deleted: ((flags as number) & F_DELETED) !== 0,
+      bodySize: size as number,
+    }));
+  }
+
+  /** Documents in ID order, for listings and paging (`after` = last ID of the previous page). */
+  allDocs(options: { limit?: number; after?: string; includeDeleted?: boolean } = {}): Document[] {
+    const rows = this.engine.all(options.includeDeleted ? this.sql.allDocsWithDeleted : this.sql.allDocs, [options.after ?? '', options.limit ?? -1]);
+    return rows.map(([seq, id, rev, flags, body]) => ({
+      id: id as DocId,
+      revId: rev as RevId,
+      sequence: seq as Sequence,
+      deleted: ((flags as number) & F_DELETED) !== 0,
+      conflicted: ((flags as number) & F_CONFLICTED) !== 0,
+      body: parseJsonObject(body as string, 'stored body'),
+    }));
+  }
+
+  /** Creates this collection's table (idempotent). */
+  createSchema(): void {
+    for (const stmt of this.sql.schema) this.engine.run(stmt);
+  }
+
+  dropSchema(): void {
+    this.engine.run(`DROP TABLE IF EXISTS docs_${this.id}`);
+  }
+
+  /** Allocates the next sequence; the counter is persisted once per transaction, and restored on rollback. */
+  private nextSequence(): Sequence {
+    const before = this.lastSeq;
+    this.lastSeq++;
+    if (!this.seqDirty) {
+      this.seqDirty = true;
+      this.engine.onRollback(() => {
+        this.lastSeq = before;
+        this.seqDirty = false;
+        this.pendingChanges = undefined;
+      });
+      this.engine.beforeCommit(() => {
+        this.engine.run('UPDATE collections SET last_seq = ? WHERE id = ?', [this.lastSeq, this.id]);
+        this.seqDirty = false;
+      });
+    }
+    return this.lastSeq as Sequence;
+  }
+
+  private writeTree(id: DocId, tree: RevTree, oldRow: Row | undefined, seq: Sequence, hasBlobs: boolean): void {
+    if (tree.generationSpan() > this.host.maxRevTreeDepth) tree.prune(this.host.maxRevTreeDepth);
+    const winner = tree.winner()!;
+    const body = winner.body ?? TOMBSTONE_BODY;
+    const flags = this.flagsFor(tree, winner.deleted, hasBlobs);
+    const params: SqlParam[] = [seq, id, winner.revId, flags, body, tree.encode(winner)];
+    if (oldRow) {
+      params.push(oldRow.seq);
+      this.engine.run(this.sql.update, params);
+    } else {
+      this.engine.run(this.sql.insert, params);
+    }
+    const change: Change = { sequence: seq, docId: id, revId: winner.revId, deleted: winner.deleted, bodySize: Buffer.byteLength(body) };
+    if (!this.pendingChanges) {
+      const batch: Change[] = [];
+      this.pendingChanges = batch;
+      this.engine.afterCommit(() => {
+        this.pendingChanges = undefined;
+        if (batch.length > 0) this.emit('change', batch);
+      });
+    }
+    this.pendingChanges.push(change);
+  }
+
+  private flagsFor(tree: RevTree, deleted: boolean, hasBlobs: boolean): number {
+    return (deleted ? F_DELETED : 0) | (tree.isConflicted() ? F_CONFLICTED : 0) | (hasBlobs ? F_HAS_BLOBS : 0);
+  }
+
+  private readRow(id: DocId): Row | undefined {
+    const r = this.engine.one(this.sql.byId, [id]);
+    if (!r) return undefined;
+    return { seq: r[0] as number, rev: r[1] as RevId, flags: r[2] as number, body: r[3] as string, tree: r[4] as string };
+  }
+
+  private treeOf(row: Row): RevTree {
+    const tree = RevTree.decode(row.tree);
+    const winner = tree.get(row.rev);
+    if (!winner) throw new StoreError('CORRUPT', `revision tree does not contain the current revision ${row.rev}`);
+    winner.body = row.body;
+    return tree;
+  }
+
+  private toDocument(id: DocId, node: RevNode, row: Row): Document {
+    return {
+      id,
+      revId: node.revId,
+      sequence: node.sequence,
+      deleted: node.deleted,
+      conflicted: (row.flags & F_CONFLICTED) !== 0,
+      body: node.body === undefined ? undefined : parseJsonObject(node.body, 'stored body'),
+    };
+  }
+}
+
+function toConflictRevision(node: RevNode): ConflictRevision {
+  return { revId: node.revId, deleted: node.deleted, body: node.deleted || node.body === undefined ? undefined : parseJsonObject(node.body, 'stored body') };
+}
+
+function newDocId(): DocId {
+  return `-${crypto.randomUUID().replace(/-/g, '').slice(0, 22)}` as DocId;
+}
+
+/** SQL for one collection's table, built once per collection so prepared statements are reused. */
+function statements(table: string) {
+  const cols = 'seq, id, rev, flags, body';
+  return {
+    schema: [
+      `CREATE TABLE IF NOT EXISTS ${table} (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, rev TEXT NOT NULL, flags INTEGER NOT NULL, body TEXT NOT NULL, tree TEXT NOT NULL)`,
+      `CREATE INDEX IF NOT EXISTS ${table}_conflicts ON ${table}(id) WHERE (flags & ${F_CONFLICTED}) != 0`,
+    ],
+    byId: `SELECT seq, rev, flags, body, tree FROM ${table} WHERE id = ?`,
+    insert: `INSERT INTO ${table} (seq, id, rev, flags, body, tree) VALUES (?, ?, ?, ?, ?, ?)`,
+    update: `UPDATE ${table} SET seq = ?, id = ?, rev = ?, flags = ?, body = ?, tree = ? WHERE seq = ?`,
+    deleteBySeq: `DELETE FROM ${table} WHERE seq = ?`,
+    countAll: `SELECT count(*) FROM ${table}`,
+    countLive: `SELECT count(*) FROM ${table} WHERE (flags & ${F_DELETED}) = 0`,
+    changes: `SELECT seq, id, rev, flags, length(CAST(body AS BLOB)) FROM ${table} WHERE seq > ? ORDER BY seq LIMIT ?`,
+    changesLive: `SELECT seq, id, rev, flags, length(CAST(body AS BLOB)) FROM ${table} WHERE seq > ? AND (flags & ${F_DELETED}) = 0 ORDER BY seq LIMIT ?`,
+    conflicts: `SELECT id, rev FROM ${table} WHERE (flags & ${F_CONFLICTED}) != 0 AND id > ? ORDER BY id LIMIT ?`,
+    allDocs: `SELECT ${cols} FROM ${table} WHERE id > ? AND (flags & ${F_DELETED}) = 0 ORDER BY id LIMIT ?`,
+    allDocsWithDeleted: `SELECT ${cols} FROM ${table} WHERE id > ? ORDER BY id LIMIT ?`,
+  };
+}

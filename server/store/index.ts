@@ -1,0 +1,14 @@
+/** The document store: public API used by the replicator, the listener, the CLI and the RPC server. */
+export { Database, DEFAULT_COLLECTION, DEFAULT_SCOPE } from './database';
+export type { DatabaseInfo, DatabaseOptions, LocalDocument } from './database';
+export { Collection } from './collection';
+export type { ChangesOptions, ConcurrencyControl, DocumentInput, ForeignRevision, GetOptions, InsertOutcome, RevsDiffEntry, SaveConflictHandler } from './collection';
+export { builtInResolvers, defaultResolver, localWins, mergeResolver, remoteWins, toResolver } from './conflict-resolver';
+export type { BuiltInResolverName, Conflict, ConflictResolver, ConflictResolverFn, ConflictRevision, Resolution } from './conflict-resolver';
+export { StoreError, isStoreError } from './errors';
+export type { StoreErrorCode } from './errors';
+export { compareRevIds, computeRevId, parseRevId, isRevId } from './rev-id';
+export { canonicalJson } from './canonical-json';
+export { asDocId } from './doc-id';
+export type { BlobRef } from './blob-store';
+export type { Change, DocId, Document, JsonObject, JsonValue, RevId, RevisionInfo, Sequence } from './types';

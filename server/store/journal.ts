@@ -1,0 +1,179 @@
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { StoreError } from './errors';
+
+/**
+ * Append-only journal of committed transactions.
+ *
+ * File = 8-byte magic, then records: u32 length ‖ u32 CRC-32 of payload ‖ payload (UTF-8 JSON).
+ * A record is fsync'd before its transaction is acknowledged. On open, a torn last record (a crash
+ * mid-append: short, or failing its checksum at the very end of the file) is discarded; a bad record
+ * with data after it is corruption and is reported without touching the file.
+ */
+export const JOURNAL_MAGIC = Buffer.from('PSJRNL01', 'latin1');
+const HEADER = 8;
+/** One transaction may not exceed this (a bulk import is split into batches well below it). */
+export const MAX_RECORD_BYTES = 512 * 1024 * 1024;
+
+export interface JournalScan {
+  readonly records: Buffer[];
+  /** Offset just past the last valid record. */
+  readonly validLength: number;
+  /** Bytes after validLength that belonged to a torn (never acknowledged) append. */
+  readonly tornBytes: number;
+}
+
+export class Journal {
+  private fd: number;
+  private length: number;
+  private failed: Error | undefined;
+
+  private constructor(
+    readonly path: string,
+    fd: number,
+    length: number,
+  ) {
+    this.fd = fd;
+    this.length = length;
+  }
+
+  /**
+   * Opens (creating if needed) the journal, returns its valid records, and cuts off a torn tail so
+   * new appends follow valid data.
+   */
+  static open(path: string): { journal: Journal; records: Buffer[]; tornBytes: number } {
+    let fd: number;
+    try {
+      fd = openSync(path, 'a+');
+    } catch (e) {
+      throw new StoreError('IO', `cannot open journal ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size === 0) {
+        writeSync(fd, JOURNAL_MAGIC);
+        fdatasyncSync(fd);
+        return { journal: new Journal(path, fd, HEADER), records: [], tornBytes: 0 };
+      }
+      const data = Buffer.alloc(size);
+      let off = 0;
+      while (off < size) {
+        const n = readSync(fd, data, off, size - off, off);
+        if (n === 0) break;
+        off += n;
+      }
+      const scan = scanJournal(data, path);
+      let validLength = scan.validLength;
+      if (scan.tornBytes > 0) {
+        // The tail was never acknowledged, but keep a copy of non-blank bytes rather than trust the diagnosis blindly.
+        const tail = data.subarray(scan.validLength);
+        if (!allZero(tail, 0)) writeFileSync(`${path}.tail-${Date.now()}`, tail);
+        ftruncateSync(fd, scan.validLength);
+        if (validLength < HEADER) {
+          writeSync(fd, JOURNAL_MAGIC, 0, HEADER, 0);
+          validLength = HEADER;
+        }
+        fdatasyncSync(fd);
+      }
+      return { journal: new Journal(path, fd, validLength), records: scan.records, tornBytes: scan.tornBytes };
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+  }
+
+  get size(): number {
+    return this.length;
+  }
+
+  /** Appends one record and makes it durable. On failure the journal is cut back to its previous end. */
+  append(payload: Buffer): void {
+    if (this.failed) throw new StoreError('FAILED_STATE', `journal is unusable after an earlier failure (${this.failed.message}); reopen the database`);
+    if (payload.length > MAX_RECORD_BYTES) {
+      throw new StoreError('INVALID_ARGUMENT', `transaction is too large (${payload.length} bytes > ${MAX_RECORD_BYTES}); write it in smaller batches`);
+    }
+    const frame = Buffer.allocUnsafe(HEADER + payload.length);
+    frame.writeUInt32BE(payload.length, 0);
+    frame.writeUInt32BE(crc32(payload), 4);
+    payload.copy(frame, HEADER);
+    const before = this.length;
+    try {
+      let off = 0;
+      while (off < frame.length) off += writeSync(this.fd, frame, off, frame.length - off, before + off);
+      fdatasyncSync(this.fd);
+      this.length = before + frame.length;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      try {
+        ftruncateSync(this.fd, before);
+        fdatasyncSync(this.fd);
+      } catch (e2) {
+        // If the partial record cannot be cut off, later appends would land after garbage.
+        this.failed = e2 as Error;
+      }
+      const reason = err.code === 'ENOSPC' ? 'the disk is full' : err.code === 'EDQUOT' ? 'the disk quota is exceeded' : err.message;
+      throw new StoreError('IO', `write not saved: ${reason} (journal ${this.path})`, { cause: e });
+    }
+  }
+
+  /** Empties the journal once a snapshot holds everything in it. */
+  reset(): void {
+    ftruncateSync(this.fd, HEADER);
+    fdatasyncSync(this.fd);
+    this.length = HEADER;
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+}
+
+export function scanJournal(data: Buffer, path: string): JournalScan {
+  if (data.length < HEADER) {
+    // A crash while creating the file: nothing was ever acknowledged in it.
+    if (JOURNAL_MAGIC.subarray(0, data.length).equals(data)) return { records: [], validLength: 0, tornBytes: data.length };
+    throw new StoreError('CORRUPT', `${path} is not a PeerSync journal (bad header)`);
+  }
+  if (!data.subarray(0, HEADER).equals(JOURNAL_MAGIC)) {
+    throw new StoreError('CORRUPT', `${path} is not a PeerSync journal (bad header); the files were left untouched`);
+  }
+  const records: Buffer[] = [];
+  let off = HEADER;
+  while (off < data.length) {
+    const remaining = data.length - off;
+    const torn = (): JournalScan => ({ records, validLength: off, tornBytes: remaining });
+    if (remaining < HEADER) return torn();
+    const len = data.readUInt32BE(off);
+    const sum = data.readUInt32BE(off + 4);
+    if (len === 0 || len > MAX_RECORD_BYTES) {
+      // Space the file system allocated but never wrote reads as zeros; anything else is damage.
+      if (allZero(data, off)) return torn();
+      throw corrupt(path, off, `impossible record length ${len}`);
+    }
+    const end = off + HEADER + len;
+    if (end > data.length) return torn();
+    const payload = data.subarray(off + HEADER, end);
+    if (crc32(payload) !== sum) {
+      if (end === data.length || allZero(data, end)) return torn();
+      throw corrupt(path, off, 'checksum mismatch');
+    }
+    records.push(payload);
+    off = end;
+  }
+  return { records, validLength: off, tornBytes: 0 };
+}
+
+function allZero(data: Buffer, from: number): boolean {
+  for (let i = from; i < data.length; i++) if (data[i] !== 0) return false;
+  return true;
+}
+
+function corrupt(path: string, offset: number, why: string): StoreError {
+  return new StoreError(
+    'CORRUPT',
+    `journal ${path} is corrupt at byte ${offset} (${why}) with committed data after it; the files were left untouched`,
+  );
+}
