@@ -345,11 +345,12 @@ function replay(db: SqlJsDatabase, records: Buffer[], snapshotLsn: number, dir: 
         throw new StoreError('CORRUPT', `journal in ${dir} does not continue the snapshot (${why}); the files were left untouched`);
       }
       first = false;
-      const stmts = rec.q.map((sql) => db.prepare(sql));
+      // Prepared on first use: a statement may refer to a table an earlier one in the record creates.
+      const stmts: (Statement | undefined)[] = [];
       try {
-        for (const [qi, params] of rec.o) stmts[qi]!.run(params);
+        for (const [qi, params] of rec.o) (stmts[qi] ??= db.prepare(rec.q[qi]!)).run(params);
       } finally {
-        for (const s of stmts) s.free();
+        for (const s of stmts) s?.free();
       }
       lsn = rec.l;
     }

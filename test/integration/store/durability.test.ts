@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Database } from '../../../server/store';
+import { tempDir } from '../../helpers/temp-dir';
+
+const fill = (i: number) => ({ i, text: 'x'.repeat(200) });
+
+test('data survives close and reopen; the journal is folded into a snapshot on close', async (t) => {
+  const path = join(tempDir(t), 'db');
+  const db = await Database.open(path, { snapshotIntervalMs: 0 });
+  db.inBatch(() => {
+    for (let i = 0; i < 50; i++) db.defaultCollection.save({ id: `d${i}`, body: fill(i) });
+  });
+  const uuid = db.uuid;
+  db.close();
+  assert.equal(readFileSync(join(path, 'journal.log')).length, 8, 'journal emptied after the closing snapshot');
+  const again = await Database.open(path, { snapshotIntervalMs: 0 });
+  t.after(() => again.close());
+  assert.equal(again.uuid, uuid);
+  assert.equal(again.defaultCollection.count(), 50);
+  assert.deepEqual(again.defaultCollection.get('d7')?.body, fill(7));
+  assert.deepEqual(again.check(), []);
+});
+
+test('an automatic snapshot happens when the journal passes its threshold', async (t) => {
+  const path = join(tempDir(t), 'db');
+  const db = await Database.open(path, { snapshotIntervalMs: 0, snapshotThresholdBytes: 20_000 });
+  t.after(() => db.close());
+  for (let i = 0; i < 200; i++) db.defaultCollection.save({ id: `d${i}`, body: fill(i) });
+  assert.ok(readdirSync(path).some((f) => f.startsWith('snapshot-')));
+  assert.ok(db.engine.journalBytes < 20_000 + 1000);
+});
+
+test('journal records already in the snapshot are skipped on replay (crash between snapshot and journal reset)', async (t) => {
+  const path = join(tempDir(t), 'db');
+  const db = await Database.open(path, { snapshotIntervalMs: 0 });
+  for (let i = 0; i < 5; i++) db.defaultCollection.save({ id: `d${i}`, body: fill(i) });
+  const saved = join(tempDir(t), 'journal.copy');
+  copyFileSync(join(path, 'journal.log'), saved);
+  db.snapshot();
+  db.close();
+  copyFileSync(saved, join(path, 'journal.log'));
+  const again = await Database.open(path, { snapshotIntervalMs: 0 });
+  t.after(() => again.close());
+  assert.equal(again.defaultCollection.count(), 5);
+  assert.equal(again.defaultCollection.lastSequence, 5);
+  assert.deepEqual(again.check(), []);
+});
+
+test('a corrupt snapshot is reported and no file is changed (never an empty database over existing data)', async (t) => {
+  const path = join(tempDir(t), 'db');
+  const db = await Database.open(path, { snapshotIntervalMs: 0 });
+  db.defaultCollection.save({ id: 'keep', body: { v: 1 } });
+  db.close();
+  const snap = readdirSync(path).find((f) => f.startsWith('snapshot-'))!;
+  const bytes = readFileSync(join(path, snap));
+  bytes[bytes.length >> 1] ^= 0x55;
+  writeFileSync(join(path, snap), bytes);
+  const before = Object.fromEntries(readdirSync(path).map((f) => [f, readFileSync(join(path, f)).toString('base64')]));
+  await assert.rejects(Database.open(path), { code: 'CORRUPT', message: /fails its checksum.*left untouched/ });
+  const after = Object.fromEntries(readdirSync(path).map((f) => [f, readFileSync(join(path, f)).toString('base64')]));
+  assert.deepEqual(after, before);
+});
+
+test('a journal that does not continue any snapshot is refused', async (t) => {
+  const path = join(tempDir(t), 'db');
+  const db = await Database.open(path, { snapshotIntervalMs: 0 });
+  db.snapshot();
+  db.defaultCollection.save({ id: 'a', body: {} });
+  const journalCopy = readFileSync(join(path, 'journal.log'));
+  db.close();
+  for (const f of readdirSync(path)) if (f.startsWith('snapshot-')) rmSync(join(path, f));
+  writeFileSync(join(path, 'journal.log'), journalCopy);
+  await assert.rejects(Database.open(path), { code: 'CORRUPT', message: /snapshot it continues is missing/ });
+});
+
+test('a second opener is refused while the database is open, in this process and in another', async (t) => {
+  const path = join(tempDir(t), 'db');
+  const db = await Database.open(path, { snapshotIntervalMs: 0 });
+  t.after(() => db.close());
+  await assert.rejects(Database.open(path), { code: 'LOCKED', message: new RegExp(`pid ${process.pid}`) });
+  const child = spawnSync(process.execPath, ['dist/cli.js', 'db', 'info', '--db', path], { encoding: 'utf8' });
+  assert.equal(child.status, 5);
+  assert.match(child.stderr, /in use by another process/);
+});
+
+test('a lock left by a killed process is taken over', async (t) => {
+  const path = join(tempDir(t), 'db');
+  mkdirSync(path);
+  const dead = spawn(process.execPath, ['-e', '0']);
+  const pid = dead.pid!;
+  await new Promise((r) => dead.on('exit', r));
+  writeFileSync(join(path, 'LOCK'), JSON.stringify({ pid, host: (await import('node:os')).hostname(), since: 'then' }));
+  const db = await Database.open(path, { snapshotIntervalMs: 0 });
+  db.close();
+});
+
+test('a full disk fails the write with a clear error and loses nothing acknowledged', async (t) => {
+  const mnt = mkdtempSync(join(tmpdir(), 'peersync-tmpfs-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt]);
+  t.after(() => {
+    if (mounted.status === 0) spawnSync('umount', [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  });
+  if (mounted.status !== 0) {
+    t.skip('needs root to mount a small tmpfs');
+    return;
+  }
+  const path = join(mnt, 'db');
+  const filler = join(mnt, 'filler');
+  writeFileSync(filler, Buffer.alloc(100_000));
+  const db = await Database.open(path, { snapshotIntervalMs: 0, snapshotThresholdBytes: 1 << 30 });
+  const acked: string[] = [];
+  let failure: unknown;
+  for (let i = 0; i < 10_000 && failure === undefined; i++) {
+    try {
+      db.defaultCollection.save({ id: `d${i}`, body: { i, pad: 'p'.repeat(2000) } });
+      acked.push(`d${i}`);
+    } catch (e) {
+      failure = e;
+    }
+  }
+  assert.ok(failure, 'the disk should fill up');
+  assert.equal((failure as { code?: string }).code, 'IO');
+  assert.match((failure as Error).message, /disk is full/);
+  assert.equal(db.defaultCollection.get(`d${acked.length}`), undefined, 'the failed write is not visible');
+  rmSync(filler);
+  db.defaultCollection.save({ id: 'after-space-freed', body: {} });
+  acked.push('after-space-freed');
+  db.close(); // its snapshot cannot be written either; the journal keeps everything
+  const again = await Database.open(path, { snapshotIntervalMs: 0 });
+  assert.equal(again.defaultCollection.count(), acked.length);
+  for (const id of acked) assert.ok(again.defaultCollection.get(id), id);
+  assert.deepEqual(again.check(), []);
+  again.close();
+});
