@@ -265,11 +265,14 @@ export class DurableSqlite {
     }
   }
 
-  /** Ordered, best-effort shutdown: snapshot (so the next open is fast), then release everything. */
-  close(): void {
+  /**
+   * Ordered, best-effort shutdown: snapshot (so the next open is fast, unless `snapshot: false`,
+   * which leaves the journal to be replayed), then release everything.
+   */
+  close(options: { snapshot?: boolean } = {}): void {
     if (this.closed) return;
     if (this.snapshotTimer) clearInterval(this.snapshotTimer);
-    this.snapshotIfDirty();
+    if (options.snapshot !== false) this.snapshotIfDirty();
     this.closed = true;
     const steps: [string, () => void][] = [
       ['free statements', () => this.statements.forEach((s) => s.free())],

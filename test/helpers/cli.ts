@@ -1,0 +1,25 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..', '..');
+export const CLI = join(ROOT, 'dist', 'cli.js');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `peersync` CLI synchronously (the real bundle, as users run it). */
+export function cli(args: string[], options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    input: options.input ?? '',
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, ...options.env },
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export { spawn };
