@@ -1,23 +1,53 @@
-import { EventEmitter } from 'node:events';
+/**
+ * A minimal typed event emitter. Unlike Node's EventEmitter, an 'error' event with no listener is
+ * not thrown (a peer's protocol error must never crash the process), and a listener that throws
+ * cannot corrupt the emitter's caller: the exception is re-raised on a microtask instead.
+ */
+export type EventMap = { [event: string]: unknown[] };
 
-/** EventEmitter with event names and argument types checked at compile time. */
-export class TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> {
-  private readonly emitter = new EventEmitter();
+type ListenerSets<Events extends EventMap> = { [K in keyof Events]?: Set<(...args: Events[K]) => void> };
 
-  on<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): () => void {
-    this.emitter.on(event, listener as (...args: unknown[]) => void);
+export class TypedEmitter<Events extends EventMap> {
+  private readonly listeners: ListenerSets<Events> = {};
+
+  /** Subscribes; returns a function that unsubscribes. */
+  on<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): () => void {
+    let set = this.listeners[event];
+    if (!set) {
+      set = new Set();
+      this.listeners[event] = set;
+    }
+    set.add(listener);
     return () => this.off(event, listener);
   }
 
-  off<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): void {
-    this.emitter.off(event, listener as (...args: unknown[]) => void);
+  once<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): () => void {
+    const off = this.on(event, (...args: Events[K]) => {
+      off();
+      listener(...args);
+    });
+    return off;
   }
 
-  protected emit<K extends keyof Events & string>(event: K, ...args: Events[K]): void {
-    this.emitter.emit(event, ...args);
+  off<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): void {
+    this.listeners[event]?.delete(listener);
   }
 
-  listenerCount<K extends keyof Events & string>(event: K): number {
-    return this.emitter.listenerCount(event);
+  listenerCount<K extends keyof Events>(event: K): number {
+    return this.listeners[event]?.size ?? 0;
+  }
+
+  protected emit<K extends keyof Events>(event: K, ...args: Events[K]): void {
+    const set = this.listeners[event];
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        listener(...args);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
   }
 }

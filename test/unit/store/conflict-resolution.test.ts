@@ -27,7 +27,7 @@ async function conflicted(
   for (let i = 0; i < localEdits; i++) {
     const last = i === localEdits - 1;
     if (last && opts.local === 'deleted') localRev = c.delete('doc', { revId: localRev }).revId;
-    else localRev = c.save({ id: 'doc', revId: localRev, body: last && opts.local ? opts.local : { v: 'local', i } }).revId;
+    else localRev = c.save({ id: 'doc', revId: localRev, body: last && opts.local && opts.local !== 'deleted' ? opts.local : { v: 'local', i } }).revId;
   }
   const history: RevId[] = [base];
   const remoteEdits = opts.remoteEdits ?? 1;

@@ -1,0 +1,82 @@
+import { MAX_PROPERTIES_SIZE } from './constants';
+import { BlipProtocolError } from './errors';
+
+/**
+ * BLIP message properties: alternating key and value strings, each UTF-8 and NUL-terminated.
+ *
+ * BLIP 2 replaced common property names and values with one-byte tokens; BLIP 3 ("v3.0a2" in the
+ * spec's history) removed that tokenisation, so every string is written out literally. Couchbase
+ * Lite 3.x speaks only BLIP 3, so there is no token table here.
+ */
+
+export type BlipProperties = Record<string, string>;
+
+const encoder = new TextEncoder();
+// fatal: reject malformed UTF-8 rather than silently substituting U+FFFD.
+// ignoreBOM: a leading U+FEFF is data, not a byte-order mark, inside a property string.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * An object without a prototype, so a peer-chosen key such as `__proto__` or `toString` is just
+ * data and a lookup of an absent key yields undefined.
+ */
+export function emptyProperties(): BlipProperties {
+  return Object.create(null) as BlipProperties;
+}
+
+/** Encodes properties in insertion order. Throws if a string contains NUL or the result is too big. */
+export function encodeProperties(properties: Readonly<Record<string, string>>): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (const [key, value] of Object.entries(properties)) {
+    for (const s of [key, value]) {
+      if (typeof s !== 'string') throw new TypeError(`property ${JSON.stringify(key)} must be a string`);
+      if (s.includes('\0')) throw new TypeError(`property ${JSON.stringify(key)} contains a NUL character`);
+      const bytes = encoder.encode(s);
+      parts.push(bytes);
+      size += bytes.length + 1;
+    }
+  }
+  if (size > MAX_PROPERTIES_SIZE) {
+    throw new BlipProtocolError('PROPERTIES_TOO_LARGE', `encoded properties are ${size} bytes; the limit is ${MAX_PROPERTIES_SIZE}`);
+  }
+  const out = new Uint8Array(size);
+  let pos = 0;
+  for (const part of parts) {
+    out.set(part, pos);
+    pos += part.length + 1; // the byte after each string is already 0
+  }
+  return out;
+}
+
+/** Decodes the properties block (without its length prefix). */
+export function decodeProperties(bytes: Uint8Array): BlipProperties {
+  const result = emptyProperties();
+  if (bytes.length === 0) return result;
+  if (bytes.length > MAX_PROPERTIES_SIZE) {
+    throw new BlipProtocolError('PROPERTIES_TOO_LARGE', `properties are ${bytes.length} bytes; the limit is ${MAX_PROPERTIES_SIZE}`);
+  }
+  if (bytes[bytes.length - 1] !== 0) {
+    throw new BlipProtocolError('BAD_PROPERTIES', 'properties are not NUL-terminated');
+  }
+  const strings: string[] = [];
+  let start = 0;
+  while (start < bytes.length) {
+    const end = bytes.indexOf(0, start);
+    try {
+      strings.push(decoder.decode(bytes.subarray(start, end)));
+    } catch (err) {
+      throw new BlipProtocolError('BAD_PROPERTIES', 'property string is not valid UTF-8', { cause: err });
+    }
+    start = end + 1;
+  }
+  if (strings.length % 2 !== 0) {
+    throw new BlipProtocolError('BAD_PROPERTIES', 'property key without a value');
+  }
+  for (let i = 0; i < strings.length; i += 2) {
+    const key = strings[i] as string;
+    // First occurrence wins, matching how LiteCore looks a property up.
+    if (!Object.hasOwn(result, key)) result[key] = strings[i + 1] as string;
+  }
+  return result;
+}

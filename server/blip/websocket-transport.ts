@@ -1,0 +1,59 @@
+import type WebSocket from 'ws';
+import type { FrameTransport, TransportCloseInfo, TransportFrame } from './transport';
+
+// Standard WebSocket readyState values (kept local so this module needs only ws's types).
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSED = 3;
+
+/**
+ * Adapts a `ws` WebSocket (client or server side, already open) to FrameTransport: one BLIP frame
+ * per binary message. Text messages are passed on as strings so the connection can reject them.
+ */
+export function createWebSocketTransport(socket: WebSocket): FrameTransport {
+  // ws emits 'error' before 'close' on socket failures; an unhandled 'error' would crash the
+  // process, and the 'close' that follows is what the connection acts on.
+  socket.on('error', ignore);
+  return {
+    send(frame: Uint8Array): void {
+      if (socket.readyState !== OPEN) return;
+      socket.send(frame, { binary: true }, ignore);
+    },
+    close(code: number, reason: string): void {
+      if (socket.readyState === OPEN) socket.close(code, reason);
+      else if (socket.readyState === CONNECTING) socket.terminate();
+    },
+    onFrame(listener: (frame: TransportFrame) => void): () => void {
+      const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+        const bytes = rawDataToBytes(data);
+        listener(isBinary ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+      };
+      socket.on('message', onMessage);
+      return () => socket.off('message', onMessage);
+    },
+    onClose(listener: (info: TransportCloseInfo) => void): () => void {
+      let active = true;
+      const onClose = (code: number, reason: Buffer): void => listener({ code, reason: reason.toString('utf8') });
+      if (socket.readyState === CLOSED) {
+        // Its 'close' event is already past; without this, a late subscriber would wait forever.
+        queueMicrotask(() => {
+          if (active) listener({ code: 1006, reason: 'socket was already closed' });
+        });
+      } else {
+        socket.on('close', onClose);
+      }
+      return () => {
+        active = false;
+        socket.off('close', onClose);
+      };
+    },
+  };
+}
+
+function rawDataToBytes(data: WebSocket.RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}
+
+function ignore(): void {}
