@@ -1,0 +1,286 @@
+/**
+ * The benchmark runner: a case registry run in sequence, timing/memory helpers, fixtures shared
+ * between cases, temp directories that are always removed, and the table/JSON output.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+export interface BenchConfig {
+  /** Documents per case. */
+  readonly n: number;
+  /** Documents per durable transaction (db.inBatch). */
+  readonly batchSize: number;
+  readonly quick: boolean;
+  /** Repository root (cwd for child processes so `--import tsx` resolves). */
+  readonly repoRoot: string;
+}
+
+/** What a case measures; the harness derives docs/s, ratio, memory and the goal verdict. */
+export interface Measurement {
+  readonly n: number;
+  /** Mean document body size (JSON bytes). */
+  readonly docBytes: number;
+  /** Timed section only (setup and verification are excluded). */
+  readonly seconds: number;
+  /** Case-specific details (phase timings, file sizes, child-process memory...). */
+  readonly extra?: Record<string, number | string | boolean>;
+}
+
+export interface Goal {
+  /** Which derived figure is checked. */
+  readonly metric: 'ratio' | 'seconds' | 'opsPerSec';
+  readonly op: '>=' | '<';
+  readonly target: number;
+}
+
+export interface BenchCase {
+  readonly name: string;
+  readonly description: string;
+  /** Name of the case whose docs/s this one is divided by (`ratio`). */
+  readonly comparator?: string;
+  readonly goal?: Goal;
+  /** Fixture keys this case may read; a fixture is disposed once no remaining case uses it. */
+  readonly uses?: readonly string[];
+  /** Untimed run-up before run() (JIT warm-up), so small --quick runs are not dominated by cold code. */
+  warmup?(ctx: BenchContext): Promise<void>;
+  run(ctx: BenchContext): Promise<Measurement>;
+}
+
+export interface GoalResult {
+  readonly description: string;
+  readonly actual: number | null;
+  /** null when the figure is unavailable (e.g. the comparator case was not run). */
+  readonly pass: boolean | null;
+}
+
+export interface CaseResult {
+  readonly name: string;
+  readonly n: number;
+  readonly docBytes: number;
+  readonly seconds: number;
+  /** Documents per second over the timed section. */
+  readonly opsPerSec: number;
+  /** Highest RSS sampled while the case ran (process.memoryUsage.rss at batch boundaries). */
+  readonly peakRssMB: number;
+  /** The process's lifetime peak RSS (resourceUsage().maxRSS) when the case ended: monotonic across cases. */
+  readonly processMaxRssMB: number;
+  readonly comparator: string | null;
+  readonly ratio: number | null;
+  readonly goal: GoalResult | null;
+  readonly extra: Record<string, number | string | boolean>;
+}
+
+export interface CaseFailure {
+  readonly name: string;
+  readonly error: string;
+}
+
+interface Fixture {
+  value: unknown;
+  dispose: (() => void | Promise<void>) | undefined;
+}
+
+export class BenchContext {
+  private readonly fixtures = new Map<string, Fixture>();
+  private readonly cleanups: (() => void | Promise<void>)[] = [];
+  private peakRss = 0;
+  private dirCount = 0;
+  readonly tmpRoot: string;
+
+  constructor(readonly config: BenchConfig) {
+    this.tmpRoot = mkdtempSync(join(tmpdir(), 'peersync-bench-'));
+  }
+
+  /** A fresh, empty directory under the run's temp root (removed at the end of the run). */
+  tempDir(label: string): string {
+    const dir = join(this.tmpRoot, `${String(++this.dirCount).padStart(2, '0')}-${label}`);
+    mkdirSync(dir);
+    return dir;
+  }
+
+  /** Records the current RSS; cases call this at batch boundaries (synchronous work starves timers). */
+  sample(): void {
+    const rss = process.memoryUsage.rss();
+    if (rss > this.peakRss) this.peakRss = rss;
+  }
+
+  /** Starts a new per-case peak. */
+  resetPeak(): void {
+    this.peakRss = 0;
+    this.sample();
+  }
+
+  get peakRssMB(): number {
+    return this.peakRss / (1024 * 1024);
+  }
+
+  /** A shared value built on first use (untimed by whoever asks for it) and reused by later cases. */
+  async fixture<T>(key: string, build: () => Promise<{ value: T; dispose?: () => void | Promise<void> }>): Promise<T> {
+    const existing = this.fixtures.get(key);
+    if (existing) return existing.value as T;
+    const built = await build();
+    this.fixtures.set(key, { value: built.value, dispose: built.dispose });
+    return built.value;
+  }
+
+  /** Registers a value a case produced as a side effect (e.g. the database it filled). */
+  provide<T>(key: string, value: T, dispose?: () => void | Promise<void>): void {
+    if (this.fixtures.has(key)) throw new Error(`fixture ${key} already exists`);
+    this.fixtures.set(key, { value, dispose });
+  }
+
+  /** Disposes fixtures whose key is not in `keep`. */
+  async releaseFixtures(keep: ReadonlySet<string>): Promise<void> {
+    for (const [key, f] of [...this.fixtures]) {
+      if (keep.has(key)) continue;
+      this.fixtures.delete(key);
+      await f.dispose?.();
+    }
+  }
+
+  /** Work to do at the end of the run, before the temp root is removed (runs last-in first-out). */
+  onCleanup(fn: () => void | Promise<void>): void {
+    this.cleanups.push(fn);
+  }
+
+  /** Disposes everything and removes the temp root; never throws (reports problems on stderr). */
+  async dispose(): Promise<void> {
+    try {
+      await this.releaseFixtures(new Set());
+    } catch (e) {
+      process.stderr.write(`bench: disposing fixtures failed: ${(e as Error).message}\n`);
+    }
+    for (const fn of this.cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (e) {
+        process.stderr.write(`bench: cleanup failed: ${(e as Error).message}\n`);
+      }
+    }
+    this.removeTmpRoot();
+  }
+
+  /** Synchronous last resort (signal handlers, process 'exit'). */
+  removeTmpRoot(): void {
+    try {
+      rmSync(this.tmpRoot, { recursive: true, force: true });
+    } catch (e) {
+      process.stderr.write(`bench: could not remove ${this.tmpRoot}: ${(e as Error).message}\n`);
+    }
+  }
+}
+
+/** Seconds elapsed since `start` (a process.hrtime.bigint() reading). */
+export function secondsSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+export function now(): bigint {
+  return process.hrtime.bigint();
+}
+
+export function maxRssMB(): number {
+  return process.resourceUsage().maxRSS / 1024; // maxRSS is in kilobytes
+}
+
+function goalText(g: Goal): string {
+  return `${g.metric} ${g.op} ${g.target}`;
+}
+
+function checkGoal(g: Goal, actual: number | null): GoalResult {
+  if (actual === null) return { description: goalText(g), actual, pass: null };
+  return { description: goalText(g), actual: round(actual, 4), pass: g.op === '>=' ? actual >= g.target : actual < g.target };
+}
+
+export interface RunHooks {
+  onStart?(c: BenchCase): void;
+  onResult?(r: CaseResult): void;
+  onFailure?(f: CaseFailure): void;
+}
+
+/** Runs the cases in order; a failing case is reported and the run continues. */
+export async function runCases(ctx: BenchContext, cases: readonly BenchCase[], hooks: RunHooks = {}): Promise<{ results: CaseResult[]; failures: CaseFailure[] }> {
+  const results: CaseResult[] = [];
+  const failures: CaseFailure[] = [];
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i]!;
+    hooks.onStart?.(c);
+    try {
+      await c.warmup?.(ctx);
+      ctx.resetPeak();
+      const m = await c.run(ctx);
+      ctx.sample();
+      if (!(m.seconds > 0) || !Number.isFinite(m.seconds)) throw new Error(`case measured a non-positive time (${m.seconds} s)`);
+      const opsPerSec = m.n / m.seconds;
+      const comp = c.comparator === undefined ? undefined : results.find((r) => r.name === c.comparator);
+      const ratio = comp ? opsPerSec / comp.opsPerSec : null;
+      let goal: GoalResult | null = null;
+      if (c.goal) {
+        const actual = c.goal.metric === 'ratio' ? ratio : c.goal.metric === 'seconds' ? m.seconds : opsPerSec;
+        goal = checkGoal(c.goal, actual);
+      }
+      const r: CaseResult = {
+        name: c.name,
+        n: m.n,
+        docBytes: m.docBytes,
+        seconds: round(m.seconds, 4),
+        opsPerSec: Math.round(opsPerSec),
+        peakRssMB: round(ctx.peakRssMB, 1),
+        processMaxRssMB: round(maxRssMB(), 1),
+        comparator: c.comparator ?? null,
+        ratio: ratio === null ? null : round(ratio, 3),
+        goal,
+        extra: m.extra ?? {},
+      };
+      results.push(r);
+      hooks.onResult?.(r);
+    } catch (e) {
+      const f: CaseFailure = { name: c.name, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+      failures.push(f);
+      hooks.onFailure?.(f);
+    }
+    const stillNeeded = new Set(cases.slice(i + 1).flatMap((later) => later.uses ?? []));
+    await ctx.releaseFixtures(stillNeeded);
+  }
+  return { results, failures };
+}
+
+export function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+// ---- output ----
+
+const COLUMNS: { title: string; right: boolean; cell: (r: CaseResult) => string }[] = [
+  { title: 'case', right: false, cell: (r) => r.name },
+  { title: 'n', right: true, cell: (r) => r.n.toLocaleString('en-US') },
+  { title: 'doc B', right: true, cell: (r) => String(r.docBytes) },
+  { title: 'seconds', right: true, cell: (r) => r.seconds.toFixed(3) },
+  { title: 'docs/s', right: true, cell: (r) => r.opsPerSec.toLocaleString('en-US') },
+  { title: 'peak RSS MB', right: true, cell: (r) => r.peakRssMB.toFixed(1) },
+  { title: 'ratio', right: true, cell: (r) => (r.ratio === null ? '-' : r.ratio.toFixed(3)) },
+  { title: 'goal', right: false, cell: (r) => r.goal?.description ?? '-' },
+  { title: 'result', right: false, cell: (r) => (r.goal ? (r.goal.pass === null ? 'n/a' : r.goal.pass ? 'PASS' : 'FAIL') : '-') },
+];
+
+const WIDTHS = [20, 9, 6, 9, 11, 12, 7, 16, 6];
+
+function pad(s: string, w: number, right: boolean): string {
+  return right ? s.padStart(w) : s.padEnd(w);
+}
+
+export function tableHeader(): string {
+  const head = COLUMNS.map((c, i) => pad(c.title, WIDTHS[i]!, c.right)).join(' | ');
+  return `${head}\n${WIDTHS.map((w) => '-'.repeat(w)).join('-+-')}`;
+}
+
+export function tableRow(r: CaseResult): string {
+  return COLUMNS.map((c, i) => pad(c.cell(r), WIDTHS[i]!, c.right)).join(' | ');
+}
+
+/** One grep-able line per case: `BENCH {json}`. */
+export const JSON_PREFIX = 'BENCH ';
+/** Machine description line: `BENCH-MACHINE {json}`. */
+export const MACHINE_PREFIX = 'BENCH-MACHINE ';

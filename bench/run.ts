@@ -1,0 +1,206 @@
+/**
+ * PeerSync storage benchmark.
+ *
+ *   npm run bench                      full run, N = 100,000 docs per case
+ *   npm run bench -- --quick           N = 2,000 (a few seconds; used by test/integration/bench-quick.test.ts)
+ *   npm run bench -- --only NAME[,NAME] run only these cases
+ *   npm run bench -- --n 50000         override N
+ *   npm run bench -- --save            also write bench/results/<YYYY-MM-DD>.json (git-ignored)
+ *
+ * Output: machine info, then per case a table row and a `BENCH {json}` line, then the summary table.
+ * Goals are reported (PASS/FAIL), never enforced: the exit code is non-zero only if a case crashed.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { arch, availableParallelism, cpus, platform, release, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { cases } from './cases';
+import { killChildren } from './child';
+import { BenchContext, JSON_PREFIX, MACHINE_PREFIX, runCases, tableHeader, tableRow, type BenchCase, type CaseResult } from './harness';
+
+const FULL_N = 100_000;
+const QUICK_N = 2_000;
+const BATCH_SIZE = 1_000;
+const USAGE = 'usage: node --import tsx bench/run.ts [--quick] [--save] [--only NAME[,NAME...]] [--n COUNT]';
+
+interface Args {
+  quick: boolean;
+  save: boolean;
+  only: string[];
+  n: number | undefined;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { quick: false, save: false, only: [], n: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === '') throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--quick':
+        args.quick = true;
+        break;
+      case '--save':
+        args.save = true;
+        break;
+      case '--only':
+        args.only.push(...value().split(',').filter(Boolean));
+        break;
+      case '--n': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n <= 0) throw new Error('--n must be a positive integer');
+        args.n = n;
+        break;
+      }
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        console.log(`cases: ${cases.map((c) => c.name).join(', ')}`);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown argument ${a}`);
+    }
+  }
+  return args;
+}
+
+function machineInfo(n: number, quick: boolean, tmpRoot: string): Record<string, string | number | boolean | null> {
+  const cpu = cpus();
+  let commit: string | null = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    /* not a git checkout */
+  }
+  let sqljs: string | null = null;
+  try {
+    // sql.js's package.json is not in its "exports"; find it beside its main file (dist/…).
+    sqljs = (JSON.parse(readFileSync(join(dirname(require.resolve('sql.js')), '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    /* unknown */
+  }
+  return {
+    cpuModel: cpu[0]?.model.trim() ?? 'unknown',
+    cores: cpu.length,
+    availableParallelism: availableParallelism(),
+    memoryGB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    v8: process.versions.v8,
+    sqljs,
+    platform: `${platform()} ${release()} ${arch()}`,
+    commit,
+    date: new Date().toISOString(),
+    n,
+    quick,
+    tmpRoot,
+  };
+}
+
+const repoRoot = resolve(__dirname, '..');
+
+function localDate(d: Date): string {
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+function summary(results: CaseResult[]): string {
+  return [tableHeader(), ...results.map(tableRow)].join('\n');
+}
+
+async function main(): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  let selected: BenchCase[] = cases;
+  if (args.only.length > 0) {
+    const unknown = args.only.filter((name) => !cases.some((c) => c.name === name));
+    if (unknown.length > 0) {
+      console.error(`bench: unknown case ${unknown.join(', ')}; cases: ${cases.map((c) => c.name).join(', ')}`);
+      return 2;
+    }
+    selected = cases.filter((c) => args.only.includes(c.name));
+  }
+  const n = args.n ?? (args.quick ? QUICK_N : FULL_N);
+  const ctx = new BenchContext({ n, batchSize: BATCH_SIZE, quick: args.quick, repoRoot });
+
+  // The temp root goes whatever happens: normal end (dispose), crash (exit handler), Ctrl-C / kill.
+  process.on('exit', () => ctx.removeTmpRoot());
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      killChildren();
+      ctx.removeTmpRoot();
+      process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+    });
+  }
+
+  try {
+    const machine = machineInfo(n, args.quick, ctx.tmpRoot);
+    console.log('PeerSync storage benchmark');
+    console.log(`  cpu:    ${machine['cpuModel']} (${machine['cores']} cores)`);
+    console.log(`  memory: ${machine['memoryGB']} GB`);
+    console.log(`  node:   ${machine['node']} (v8 ${machine['v8']}), sql.js ${machine['sqljs'] ?? '?'}, ${machine['platform']}`);
+    console.log(`  run:    N = ${n.toLocaleString('en-US')} docs per case${args.quick ? ' (--quick)' : ''}, batches of ${BATCH_SIZE}, commit ${machine['commit'] ?? '?'}`);
+    console.log(`${MACHINE_PREFIX}${JSON.stringify(machine)}`);
+    console.log('');
+    console.log(tableHeader());
+
+    const { results, failures } = await runCases(ctx, selected, {
+      onResult(r) {
+        console.log(tableRow(r));
+        console.log(`${JSON_PREFIX}${JSON.stringify(r)}`);
+      },
+      onFailure(f) {
+        console.log(`${f.name.padEnd(20)} | FAILED (see stderr)`);
+        console.log(`${JSON_PREFIX}${JSON.stringify(f)}`);
+        console.error(`bench: case ${f.name} failed:\n${f.error}`);
+      },
+    });
+
+    console.log('');
+    console.log('Summary');
+    console.log(summary(results));
+    for (const r of results) {
+      if (Object.keys(r.extra).length > 0) console.log(`  ${r.name}: ${Object.entries(r.extra).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    }
+    const goals = results.filter((r) => r.goal);
+    if (goals.length > 0) {
+      console.log('Goals (reported, not enforced):');
+      for (const r of goals) {
+        const g = r.goal!;
+        const verdict = g.pass === null ? 'n/a (comparator not run)' : g.pass ? 'PASS' : 'FAIL';
+        console.log(`  ${r.name}: ${g.description}, actual ${g.actual ?? '-'} -> ${verdict}`);
+      }
+    }
+    if (failures.length > 0) console.log(`${failures.length} case(s) failed: ${failures.map((f) => f.name).join(', ')}`);
+
+    if (args.save) {
+      const dir = join(repoRoot, 'bench', 'results');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `${localDate(new Date())}.json`);
+      const { tmpRoot: _tmp, ...machineSaved } = machine;
+      writeFileSync(file, `${JSON.stringify({ machine: machineSaved, results, failures }, null, 2)}\n`);
+      console.log(`saved ${file}`);
+    }
+    return failures.length > 0 ? 1 : 0;
+  } finally {
+    await ctx.dispose();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  },
+);
