@@ -1,53 +1,106 @@
 import { StoreError } from './errors';
 import type { JsonObject, JsonValue } from './types';
 
+export interface CanonicalForm {
+  /** JSON with object keys sorted at every level and no whitespace. */
+  readonly json: string;
+  /** The body holds at least one blob reference (`"@type": "blob"`). */
+  readonly hasBlobs: boolean;
+}
+
+const MAX_DEPTH = 200;
+
 /**
  * Serialises a JSON value with object keys sorted and no whitespace, so that equal bodies always
  * hash to the same revision ID no matter how their keys were ordered when built.
  */
 export function canonicalJson(value: JsonValue): string {
-  return write(value, 0);
+  return canonicalize(value).json;
 }
 
-const MAX_DEPTH = 200;
+/**
+ * One validating walk returns the value with every object's keys in sorted order (objects already
+ * in order are reused, not copied); native JSON.stringify then writes it. This is faster than
+ * building the string in JavaScript or passing JSON.stringify a key list. The walk also rejects
+ * what JSON cannot hold and notes blob references.
+ */
+export function canonicalize(value: JsonValue): CanonicalForm {
+  const state: WalkState = { hasBlobs: false, integerKeys: false };
+  const ordered = sorted(value, 0, state);
+  // JavaScript always enumerates integer-like keys first, in numeric order, so an object holding
+  // them cannot be rebuilt in string order; a sorted key list as JSON.stringify's replacer can.
+  const json = state.integerKeys ? JSON.stringify(value, [...collectKeys(value, new Set())].sort()) : JSON.stringify(ordered);
+  return { json, hasBlobs: state.hasBlobs };
+}
 
-function write(value: unknown, depth: number): string {
-  if (depth > MAX_DEPTH) throw new StoreError('INVALID_DOCUMENT', `document nests deeper than ${MAX_DEPTH} levels`);
+interface WalkState {
+  hasBlobs: boolean;
+  integerKeys: boolean;
+}
+
+const INTEGER_KEY = /^(0|[1-9][0-9]*)$/;
+
+function collectKeys(value: unknown, keys: Set<string>): Set<string> {
+  if (typeof value === 'object' && value !== null) {
+    if (Array.isArray(value)) for (const v of value) collectKeys(v, keys);
+    else
+      for (const [k, v] of Object.entries(value)) {
+        keys.add(k);
+        collectKeys(v, keys);
+      }
+  }
+  return keys;
+}
+
+function sorted(value: unknown, depth: number, state: WalkState): unknown {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+    case 'boolean':
+    case 'undefined': // skipped in objects, null in arrays, as JSON.stringify does
+      return value;
     case 'number':
       if (!Number.isFinite(value)) throw new StoreError('INVALID_DOCUMENT', `document contains a non-finite number (${value})`);
-      return JSON.stringify(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
+      return value;
     case 'object': {
-      if (value === null) return 'null';
+      if (value === null) return value;
+      if (depth > MAX_DEPTH) throw new StoreError('INVALID_DOCUMENT', `document nests deeper than ${MAX_DEPTH} levels`);
       if (Array.isArray(value)) {
-        let out = '[';
+        let out: unknown[] | undefined;
         for (let i = 0; i < value.length; i++) {
-          if (i > 0) out += ',';
           const item: unknown = value[i];
-          out += item === undefined ? 'null' : write(item, depth + 1);
+          const s = sorted(item, depth + 1, state);
+          if (s !== item) (out ??= value.slice())[i] = s;
         }
-        return out + ']';
+        return out ?? value;
       }
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
         throw new StoreError('INVALID_DOCUMENT', 'document contains a value that is not plain JSON');
       }
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).sort();
-      let out = '{';
-      let first = true;
-      for (const k of keys) {
-        const v = obj[k];
-        if (v === undefined) continue;
-        if (!first) out += ',';
-        first = false;
-        out += JSON.stringify(k) + ':' + write(v, depth + 1);
+      if (obj['@type'] === 'blob') state.hasBlobs = true;
+      const keys = Object.keys(obj);
+      if (keys.length > 0 && INTEGER_KEY.test(keys[0]!)) state.integerKeys = true;
+      let inOrder = true;
+      for (let i = 1; i < keys.length; i++) {
+        if (keys[i - 1]! >= keys[i]!) {
+          inOrder = false;
+          break;
+        }
       }
-      return out + '}';
+      if (inOrder) {
+        let out: Record<string, unknown> | undefined;
+        for (const k of keys) {
+          const v = obj[k];
+          const s = sorted(v, depth + 1, state);
+          if (s !== v) (out ??= { ...obj })[k] = s;
+        }
+        return out ?? obj;
+      }
+      keys.sort();
+      const out: Record<string, unknown> = {};
+      for (const k of keys) out[k] = sorted(obj[k], depth + 1, state);
+      return out;
     }
     default:
       throw new StoreError('INVALID_DOCUMENT', `document contains a ${typeof value}, which JSON cannot hold`);

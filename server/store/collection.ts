@@ -1,6 +1,6 @@
 import type { SqlValue } from 'sql.js';
 import { findBlobRefs } from './blob-store';
-import { canonicalJson, isJsonObject, parseJsonObject } from './canonical-json';
+import { canonicalJson, canonicalize, isJsonObject, parseJsonObject } from './canonical-json';
 import { toResolver, type Conflict, type ConflictResolver, type ConflictResolverFn, type ConflictRevision, type Resolution } from './conflict-resolver';
 import { asDocId } from './doc-id';
 import type { DurableSqlite, SqlParam } from './durable-sqlite';
@@ -81,7 +81,8 @@ interface Row {
   rev: RevId;
   flags: number;
   body: string;
-  tree: string;
+  /** null = the tree is just the current revision (most documents: stored without a tree). */
+  tree: string | null;
 }
 
 /** A named set of documents with its own sequence space (`scope.collection`). */
@@ -203,13 +204,18 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
       } else if (baseRev !== null && concurrency === 'failOnConflict') {
         throw new StoreError('CONFLICT', `document ${JSON.stringify(id)} no longer exists (purged)`);
       }
-      const json = deleted ? TOMBSTONE_BODY : canonicalJson(toSave);
-      const hasBlobs = !deleted && findBlobRefs(toSave).length > 0;
+      let json = TOMBSTONE_BODY;
+      let hasBlobs = false;
+      if (!deleted) {
+        ({ json, hasBlobs } = canonicalize(toSave));
+        if (hasBlobs) findBlobRefs(toSave); // validates each reference's shape
+      }
       const revId = computeRevId(parent?.revId ?? null, deleted, json);
       const seq = this.nextSequence();
-      const node = tree.addChild(revId, parent, json, deleted, seq);
+      tree.addChild(revId, parent, json, deleted, seq);
       this.writeTree(id, tree, row, seq, hasBlobs);
-      return this.toDocument(id, node, { seq, rev: revId, flags: this.flagsFor(tree, deleted, hasBlobs), body: json, tree: '' });
+      // The body just saved is returned as given (not re-parsed from the stored JSON).
+      return { id, revId, sequence: seq, deleted, conflicted: tree.isConflicted(), body: deleted ? {} : toSave };
     });
   }
 
@@ -248,17 +254,20 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
     const deleted = rev.deleted === true;
     let json: string;
     let body: JsonObject;
+    let hasBlobs = false;
     if (rev.bodyJson !== undefined) {
       body = parseJsonObject(rev.bodyJson);
       json = rev.bodyJson;
+      // Only bodies that mention "@type" can hold blob references; skip the walk for the rest.
+      hasBlobs = json.includes('"@type"') && findBlobRefs(body).length > 0;
     } else if (rev.body !== undefined) {
       body = rev.body;
-      json = canonicalJson(body);
+      ({ json, hasBlobs } = canonicalize(body));
+      if (hasBlobs) findBlobRefs(body);
     } else {
       body = {};
       json = TOMBSTONE_BODY;
     }
-    const hasBlobs = findBlobRefs(body).length > 0;
     return this.engine.transaction(() => {
       const row = this.readRow(id);
       const tree = row ? this.treeOf(row) : new RevTree();
@@ -416,7 +425,7 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
       sequence: seq as Sequence,
       deleted: ((flags as number) & F_DELETED) !== 0,
       conflicted: ((flags as number) & F_CONFLICTED) !== 0,
-      body: parseJsonObject(body as string, 'stored body'),
+      body: parseJsonObject(textOf(body!), 'stored body'),
     }));
   }
 
@@ -453,7 +462,9 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
     const winner = tree.winner()!;
     const body = winner.body ?? TOMBSTONE_BODY;
     const flags = this.flagsFor(tree, winner.deleted, hasBlobs);
-    const params: SqlParam[] = [seq, id, winner.revId, flags, body, tree.encode(winner)];
+    // The body goes in as UTF-8 bytes: sql.js copies a byte array into WebAssembly memory natively,
+    // while a string is re-encoded character by character in JavaScript.
+    const params: SqlParam[] = [seq, id, winner.revId, flags, Buffer.from(body, 'utf8'), tree.size === 1 ? null : tree.encode(winner)];
     if (oldRow) {
       params.push(oldRow.seq);
       this.engine.run(this.sql.update, params);
@@ -479,10 +490,11 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
   private readRow(id: DocId): Row | undefined {
     const r = this.engine.one(this.sql.byId, [id]);
     if (!r) return undefined;
-    return { seq: r[0] as number, rev: r[1] as RevId, flags: r[2] as number, body: r[3] as string, tree: r[4] as string };
+    return { seq: r[0] as number, rev: r[1] as RevId, flags: r[2] as number, body: textOf(r[3]!), tree: r[4] as string | null };
   }
 
   private treeOf(row: Row): RevTree {
+    if (row.tree === null) return RevTree.single(row.rev, (row.flags & F_DELETED) !== 0, row.seq as Sequence, row.body);
     const tree = RevTree.decode(row.tree);
     const winner = tree.get(row.rev);
     if (!winner) throw new StoreError('CORRUPT', `revision tree does not contain the current revision ${row.rev}`);
@@ -502,6 +514,11 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
   }
 }
 
+/** Bodies are stored as UTF-8 bytes (see writeTree); older rows or other writers may hold text. */
+function textOf(v: SqlValue): string {
+  return typeof v === 'string' ? v : Buffer.from((v as Uint8Array).buffer, (v as Uint8Array).byteOffset, (v as Uint8Array).byteLength).toString('utf8');
+}
+
 function toConflictRevision(node: RevNode): ConflictRevision {
   return { revId: node.revId, deleted: node.deleted, body: node.deleted || node.body === undefined ? undefined : parseJsonObject(node.body, 'stored body') };
 }
@@ -515,7 +532,7 @@ function statements(table: string) {
   const cols = 'seq, id, rev, flags, body';
   return {
     schema: [
-      `CREATE TABLE IF NOT EXISTS ${table} (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, rev TEXT NOT NULL, flags INTEGER NOT NULL, body TEXT NOT NULL, tree TEXT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS ${table} (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, rev TEXT NOT NULL, flags INTEGER NOT NULL, body TEXT NOT NULL, tree TEXT)`,
       `CREATE INDEX IF NOT EXISTS ${table}_conflicts ON ${table}(id) WHERE (flags & ${F_CONFLICTED}) != 0`,
     ],
     byId: `SELECT seq, rev, flags, body, tree FROM ${table} WHERE id = ?`,

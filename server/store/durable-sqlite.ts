@@ -4,10 +4,11 @@ import { crc32 } from 'node:zlib';
 import type { Database as SqlJsDatabase, SqlValue, Statement } from 'sql.js';
 import { StoreError } from './errors';
 import { Journal } from './journal';
+import { decodeJournalRecord, encodeJournalRecord, type JournalRecord, type SqlParam } from './journal-record';
 import { LockFile } from './lock-file';
 import { loadSqlJs } from './sqljs-loader';
 
-export type SqlParam = string | number | null;
+export type { SqlParam } from './journal-record';
 
 export interface DurableSqliteOptions {
   /** Create the directory and an empty database when none exists (default true). */
@@ -18,15 +19,6 @@ export interface DurableSqliteOptions {
   readonly snapshotIntervalMs?: number;
   /** Reports problems that do not fail an operation (e.g. a periodic snapshot that could not be written). */
   readonly onWarning?: (message: string) => void;
-}
-
-interface JournalRecord {
-  /** Log sequence number: consecutive from 1 over the database's life. */
-  l: number;
-  /** Distinct SQL texts of this transaction. */
-  q: string[];
-  /** Operations: [index into q, parameters]. */
-  o: [number, SqlParam[]][];
 }
 
 interface Txn {
@@ -191,7 +183,7 @@ export class DurableSqlite {
       result = fn();
       if (result instanceof Promise) throw new StoreError('INVALID_ARGUMENT', 'transaction bodies must be synchronous');
       for (let i = 0; i < txn.beforeCommit.length; i++) txn.beforeCommit[i]!();
-      if (txn.ops.length > 0) this.journal.append(encodeRecord(this.lsn + 1, txn.ops));
+      if (txn.ops.length > 0) this.journal.append(encodeJournalRecord(this.lsn + 1, txn.ops));
     } catch (e) {
       this.txn = undefined;
       this.db.run('ROLLBACK');
@@ -314,48 +306,27 @@ function applyPragmas(db: SqlJsDatabase): void {
   db.exec('PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY');
 }
 
-function encodeRecord(lsn: number, ops: [string, SqlParam[]][]): Buffer {
-  const texts: string[] = [];
-  const index = new Map<string, number>();
-  const encoded: [number, SqlParam[]][] = ops.map(([sql, params]) => {
-    let i = index.get(sql);
-    if (i === undefined) {
-      i = texts.length;
-      texts.push(sql);
-      index.set(sql, i);
-    }
-    return [i, params];
-  });
-  const record: JournalRecord = { l: lsn, q: texts, o: encoded };
-  return Buffer.from(JSON.stringify(record), 'utf8');
-}
-
 function replay(db: SqlJsDatabase, records: Buffer[], snapshotLsn: number, dir: string): number {
   let lsn = snapshotLsn;
   let first = true;
   db.run('BEGIN');
   try {
     for (const raw of records) {
-      let rec: JournalRecord;
-      try {
-        rec = JSON.parse(raw.toString('utf8')) as JournalRecord;
-      } catch {
-        throw new StoreError('CORRUPT', `journal in ${dir} holds a record that is not valid JSON; the files were left untouched`);
-      }
-      if (rec.l <= snapshotLsn) continue; // already in the snapshot (crash between snapshot and journal reset)
-      if (rec.l !== lsn + 1) {
-        const why = first && snapshotLsn === 0 ? 'the snapshot it continues is missing' : `expected record ${lsn + 1}, found ${rec.l}`;
+      const rec: JournalRecord = decodeJournalRecord(raw);
+      if (rec.lsn <= snapshotLsn) continue; // already in the snapshot (crash between snapshot and journal reset)
+      if (rec.lsn !== lsn + 1) {
+        const why = first && snapshotLsn === 0 ? 'the snapshot it continues is missing' : `expected record ${lsn + 1}, found ${rec.lsn}`;
         throw new StoreError('CORRUPT', `journal in ${dir} does not continue the snapshot (${why}); the files were left untouched`);
       }
       first = false;
       // Prepared on first use: a statement may refer to a table an earlier one in the record creates.
       const stmts: (Statement | undefined)[] = [];
       try {
-        for (const [qi, params] of rec.o) (stmts[qi] ??= db.prepare(rec.q[qi]!)).run(params);
+        for (const [qi, params] of rec.ops) (stmts[qi] ??= db.prepare(rec.sql[qi]!)).run(params as SqlParam[]);
       } finally {
         for (const s of stmts) s?.free();
       }
-      lsn = rec.l;
+      lsn = rec.lsn;
     }
     db.run('COMMIT');
   } catch (e) {

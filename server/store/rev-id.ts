@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { StoreError } from './errors';
 import type { RevId } from './types';
 
@@ -46,13 +46,20 @@ export function compareRevIds(a: RevId, b: RevId): number {
  * Including the parent makes identical edits on different branches distinct revisions.
  */
 export function computeRevId(parent: RevId | null, deleted: boolean, canonicalBody: string): RevId {
-  const parentBytes = parent === null ? Buffer.alloc(0) : Buffer.from(parent, 'utf8');
-  if (parentBytes.length > 255) throw new StoreError('INVALID_REV_ID', 'parent revision ID is longer than 255 bytes');
-  const hash = createHash('sha1');
-  hash.update(Buffer.from([parentBytes.length]));
-  hash.update(parentBytes);
-  hash.update(Buffer.from([deleted ? 1 : 0]));
-  hash.update(canonicalBody, 'utf8');
   const generation = parent === null ? 1 : generationOf(parent) + 1;
-  return `${generation}-${hash.digest('hex')}` as RevId;
+  const flag = deleted ? '\u0001' : '\u0000';
+  // Fast path: an ASCII parent shorter than 128 bytes encodes the same as these UTF-8 characters,
+  // so the whole input can be hashed in one call without building a Buffer.
+  if (parent === null) return `${generation}-${hash('sha1', `\u0000${flag}${canonicalBody}`, 'hex')}` as RevId;
+  if (parent.length < 128 && /^[\x20-\x7e]*$/.test(parent)) {
+    return `${generation}-${hash('sha1', `${String.fromCharCode(parent.length)}${parent}${flag}${canonicalBody}`, 'hex')}` as RevId;
+  }
+  const parentBytes = Buffer.from(parent, 'utf8');
+  if (parentBytes.length > 255) throw new StoreError('INVALID_REV_ID', 'parent revision ID is longer than 255 bytes');
+  const h = createHash('sha1');
+  h.update(Buffer.from([parentBytes.length]));
+  h.update(parentBytes);
+  h.update(Buffer.from([deleted ? 1 : 0]));
+  h.update(canonicalBody, 'utf8');
+  return `${generation}-${h.digest('hex')}` as RevId;
 }

@@ -35,6 +35,13 @@ export interface InsertResult {
 export class RevTree {
   readonly nodes: RevNode[] = [];
 
+  /** A tree holding one root revision (documents with no history are stored without an encoded tree). */
+  static single(revId: RevId, deleted: boolean, sequence: Sequence, body: string): RevTree {
+    const tree = new RevTree();
+    tree.nodes.push({ revId, parent: -1, deleted, conflict: false, sequence, body });
+    return tree;
+  }
+
   static decode(text: string): RevTree {
     const tree = new RevTree();
     let raw: unknown;

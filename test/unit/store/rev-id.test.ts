@@ -35,6 +35,12 @@ test('canonical JSON rejects values JSON cannot hold', () => {
   assert.equal(canonicalJson({ u: undefined, a: [undefined] } as never), '{"a":[null]}');
 });
 
+test('canonical JSON sorts keys by string order at every level, integer-like keys included', () => {
+  assert.equal(canonicalJson({ b: { d: 1, c: [{ z: 1, y: 2 }] }, a: 'x' }), '{"a":"x","b":{"c":[{"y":2,"z":1}],"d":1}}');
+  assert.equal(canonicalJson({ '10': 1, '9': 2, b: { '2': 1, '10': 3 } }), '{"10":1,"9":2,"b":{"10":3,"2":1}}');
+  assert.equal(canonicalJson({ a: 1, b: 2 }), '{"a":1,"b":2}');
+});
+
 test('revision IDs order by generation numerically, then digest', () => {
   const ids = ['10-aa', '9-ff', '10-ab', '2-zz'] as RevId[];
   assert.deepEqual([...ids].sort(compareRevIds), ['2-zz', '9-ff', '10-aa', '10-ab']);
