@@ -226,6 +226,7 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
       const row = this.readRow(id);
       if (!row) return false;
       this.engine.run(this.sql.deleteBySeq, [row.seq]);
+      this.engine.run('DELETE FROM remote_revs WHERE coll = ? AND doc = ?', [this.id, id]);
       this.engine.afterCommit(() => this.emit('purge', id));
       return true;
     });
@@ -429,6 +430,24 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
     }));
   }
 
+  /** The revision a peer is known to have of each document (only documents with a record are in the map). */
+  getRemoteRevs(remote: number, docIds: readonly string[]): Map<string, RevId> {
+    const out = new Map<string, RevId>();
+    for (const id of docIds) {
+      const row = this.engine.one('SELECT rev FROM remote_revs WHERE remote = ? AND coll = ? AND doc = ?', [remote, this.id, id]);
+      if (row) out.set(id, row[0] as RevId);
+    }
+    return out;
+  }
+
+  /** Records that a peer now has these revisions (after it acknowledged a push, or after a pull). */
+  setRemoteRevs(remote: number, entries: readonly (readonly [string, string])[]): void {
+    if (entries.length === 0) return;
+    this.engine.transaction(() => {
+      for (const [doc, rev] of entries) this.engine.run('INSERT OR REPLACE INTO remote_revs (remote, coll, doc, rev) VALUES (?, ?, ?, ?)', [remote, this.id, doc, rev]);
+    });
+  }
+
   /** Creates this collection's table (idempotent). */
   createSchema(): void {
     for (const stmt of this.sql.schema) this.engine.run(stmt);
@@ -436,6 +455,7 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
 
   dropSchema(): void {
     this.engine.run(`DROP TABLE IF EXISTS docs_${this.id}`);
+    this.engine.run('DELETE FROM remote_revs WHERE coll = ?', [this.id]);
   }
 
   /** Allocates the next sequence; the counter is persisted once per transaction, and restored on rollback. */

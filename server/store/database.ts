@@ -161,6 +161,19 @@ export class Database {
     });
   }
 
+  // ---- peers ----
+
+  /** A small stable number for a peer database (by its address), used to key what it is known to have. */
+  remoteId(address: string): number {
+    const found = this.engine.one('SELECT id FROM remotes WHERE address = ?', [address]);
+    if (found) return found[0] as number;
+    return this.engine.transaction(() => {
+      const id = Number(this.engine.one('SELECT coalesce(max(id), 0) + 1 FROM remotes')![0]);
+      this.engine.run('INSERT INTO remotes (id, address) VALUES (?, ?)', [id, address]);
+      return id;
+    });
+  }
+
   // ---- blobs ----
 
   saveBlob(content: Uint8Array, contentType?: string): BlobRef {
@@ -236,6 +249,15 @@ function qualify(name: string): string {
 }
 
 /** Creates the schema of a new database (as a journaled transaction) and returns the database UUID. */
+/**
+ * Peers this database replicates with, and the current revision each peer is known to have of each
+ * document, so a push can name it (`proposeChanges`' serverRevID) and send only the missing history.
+ */
+function createRemoteTables(engine: DurableSqlite): void {
+  engine.run('CREATE TABLE IF NOT EXISTS remotes (id INTEGER PRIMARY KEY, address TEXT NOT NULL UNIQUE)');
+  engine.run('CREATE TABLE IF NOT EXISTS remote_revs (remote INTEGER NOT NULL, coll INTEGER NOT NULL, doc TEXT NOT NULL, rev TEXT NOT NULL, PRIMARY KEY (remote, coll, doc)) WITHOUT ROWID');
+}
+
 function ensureSchema(engine: DurableSqlite): string {
   const hasMeta = engine.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
   if (hasMeta) {
@@ -251,6 +273,7 @@ function ensureSchema(engine: DurableSqlite): string {
     engine.run("INSERT INTO meta (key, value) VALUES ('schema_version', ?), ('uuid', ?)", [String(SCHEMA_VERSION), uuid]);
     engine.run('CREATE TABLE collections (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, name TEXT NOT NULL, last_seq INTEGER NOT NULL, UNIQUE (scope, name))');
     engine.run('CREATE TABLE local_docs (id TEXT PRIMARY KEY, rev INTEGER NOT NULL, body TEXT NOT NULL)');
+    createRemoteTables(engine);
     engine.run('INSERT INTO collections (id, scope, name, last_seq) VALUES (1, ?, ?, 0)', [DEFAULT_SCOPE, DEFAULT_COLLECTION]);
     new Collection({ engine, maxRevTreeDepth: 0 }, 1, DEFAULT_SCOPE, DEFAULT_COLLECTION, 0).createSchema();
   });

@@ -1,0 +1,344 @@
+import { BlipError, type BlipConnection, type IncomingReply } from '../blip';
+import type { Change, Collection, Document } from '../store';
+import { TypedEmitter } from '../util/typed-emitter';
+import type { DocumentEnded } from './document-event';
+import { Profile, Prop, ProposeStatus, Tuning, type ChangeEntry, type ChangesReplyEntry, type ProposedChange } from './protocol';
+import { SequenceTracker } from './sequence-tracker';
+
+/** Decides whether a document is pushed; receives the current revision with its body. */
+export type PushFilter = (doc: Document) => boolean;
+
+export interface ChangesSenderOptions {
+  /** `changes` (a passive peer serving subChanges) or `proposeChanges` (an active pusher). */
+  readonly mode: 'changes' | 'proposeChanges';
+  /** Start after this local sequence. */
+  readonly since: number;
+  readonly continuous: boolean;
+  readonly batchSize?: number;
+  readonly docIds?: readonly string[] | undefined;
+  readonly activeOnly?: boolean | undefined;
+  readonly filter?: PushFilter | undefined;
+  /** Index agreed with getCollections, sent on every message (collections mode only). */
+  readonly collectionIndex?: number | undefined;
+  /** The peer's key in remote_revs, to name its current revision and record what it accepted. */
+  readonly remoteId?: number | undefined;
+}
+
+interface QueuedRev {
+  readonly change: Change;
+  /** Revisions the peer has that may be ancestors; history is cut at the first of them. */
+  readonly known: readonly string[];
+}
+
+export type ChangesSenderEvents = {
+  documentEnded: [DocumentEnded];
+  /** Every change read so far has been announced and every wanted revision acknowledged. */
+  caughtUp: [];
+  /** The checkpointable sequence advanced. */
+  checkpoint: [number];
+  progress: [];
+  /** The connection failed; the sender has stopped. */
+  failed: [Error];
+};
+
+/**
+ * The sending half of replication: reads a collection's changes feed, announces changes in
+ * batches (`changes` or `proposeChanges`, at most 5 lists in flight), then sends the revisions the
+ * peer wants as `rev` messages (at most 10 and 2 MiB awaiting replies). A sequence is checkpointable
+ * only once the peer has acknowledged it, i.e. made it durable.
+ */
+export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
+  private lastRead: number;
+  private feedExhausted = false;
+  private reading = false;
+  private listsInFlight = 0;
+  private readonly revQueue: QueuedRev[] = [];
+  private revsInFlight = 0;
+  private bytesInFlight = 0;
+  private stopped = false;
+  private sentCaughtUp = false;
+  private wasCaughtUp = false;
+  private unsubscribe: (() => void) | undefined;
+  private readonly tracker: SequenceTracker<number>;
+  private remoteRevBuffer: [string, string][] = [];
+  private remoteRevFlush: NodeJS.Immediate | undefined;
+  /** Changes announced (after filtering) and finished, for progress reporting. */
+  total = 0;
+  completed = 0;
+
+  constructor(
+    private readonly conn: BlipConnection,
+    private readonly collection: Collection,
+    private readonly options: ChangesSenderOptions,
+  ) {
+    super();
+    this.lastRead = options.since;
+    this.tracker = new SequenceTracker<number>(options.since, String);
+  }
+
+  get checkpointSequence(): number {
+    return this.tracker.safe ?? this.options.since;
+  }
+
+  get isCaughtUp(): boolean {
+    return this.feedExhausted && !this.reading && this.listsInFlight === 0 && this.revQueue.length === 0 && this.revsInFlight === 0;
+  }
+
+  /** Documents changed locally and not yet pushed by this sender (read from the feed, not yet acknowledged). */
+  get lastReadSequence(): number {
+    return this.lastRead;
+  }
+
+  start(): void {
+    if (this.options.continuous) {
+      this.unsubscribe = this.collection.on('change', () => {
+        this.feedExhausted = false;
+        this.pump();
+      });
+    }
+    this.pump();
+  }
+
+  /** Reads the feed again (e.g. after a conflict was resolved locally during a one-shot push). */
+  rescan(): void {
+    this.feedExhausted = false;
+    this.pump();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.flushRemoteRevs();
+  }
+
+  private pump(): void {
+    if (this.stopped) return;
+    while (!this.feedExhausted && !this.reading && this.listsInFlight < Tuning.maxChangeListsInFlight && this.revQueue.length < 600) {
+      this.readBatch();
+    }
+    this.pumpRevs();
+    this.checkCaughtUp();
+  }
+
+  private readBatch(): void {
+    const batchSize = this.options.batchSize ?? Tuning.changesBatchSize;
+    const changes = this.collection.changesSince(this.lastRead, {
+      limit: batchSize,
+      ...(this.options.docIds ? { docIds: this.options.docIds } : {}),
+      ...(this.options.activeOnly ? { activeOnly: true } : {}),
+    });
+    if (changes.length === 0) {
+      this.feedExhausted = true;
+      if (this.options.mode === 'changes' && !this.sentCaughtUp) {
+        // An empty `changes` tells the puller it has caught up with the existing changes.
+        this.sentCaughtUp = true;
+        this.send({ profile: Profile.changes, properties: this.collProps(), body: '[]', noReply: true });
+      }
+      return;
+    }
+    this.lastRead = changes[changes.length - 1]!.sequence;
+    const announced: Change[] = [];
+    for (const ch of changes) {
+      this.tracker.add(ch.sequence);
+      if (this.options.filter && !this.passesFilter(ch)) {
+        this.finish(ch, { skipped: true }, true, false);
+        continue;
+      }
+      announced.push(ch);
+    }
+    if (announced.length === 0) return;
+    this.total += announced.length;
+    this.emit('progress');
+    this.listsInFlight++;
+    this.reading = true;
+    const sent = this.options.mode === 'changes' ? this.sendChanges(announced) : this.sendProposals(announced);
+    this.reading = false;
+    sent.then(
+      () => {
+        this.listsInFlight--;
+        this.pump();
+      },
+      (e: unknown) => this.fail(e),
+    );
+  }
+
+  private passesFilter(ch: Change): boolean {
+    const doc = this.collection.get(ch.docId, { includeDeleted: true });
+    if (!doc) return false;
+    try {
+      return this.options.filter!(doc);
+    } catch {
+      return false;
+    }
+  }
+
+  private async sendChanges(changes: Change[]): Promise<void> {
+    const body: ChangeEntry[] = changes.map((c) => (c.deleted ? [c.sequence, c.docId, c.revId, 1, c.bodySize] : [c.sequence, c.docId, c.revId, 0, c.bodySize]));
+    const reply = await this.request(Profile.changes, body);
+    if (!reply) return;
+    const wanted = parseArrayReply(reply) as ChangesReplyEntry[];
+    changes.forEach((c, i) => {
+      const w = wanted[i];
+      if (Array.isArray(w)) this.revQueue.push({ change: c, known: w.filter((x): x is string => typeof x === 'string') });
+      else this.finish(c, { skipped: true });
+    });
+  }
+
+  private async sendProposals(changes: Change[]): Promise<void> {
+    const serverRevs = this.options.remoteId === undefined ? new Map<string, string>() : this.collection.getRemoteRevs(this.options.remoteId, changes.map((c) => c.docId));
+    const body: ProposedChange[] = changes.map((c) => [c.docId, c.revId, serverRevs.get(c.docId) ?? '', c.bodySize]);
+    const reply = await this.request(Profile.proposeChanges, body);
+    if (!reply) return;
+    const statuses = parseArrayReply(reply);
+    changes.forEach((c, i) => {
+      const status = statuses[i] ?? 0;
+      if (status === ProposeStatus.send || status === null) {
+        const server = serverRevs.get(c.docId);
+        this.revQueue.push({ change: c, known: server ? [server] : [] });
+      } else if (status === ProposeStatus.haveIt) {
+        this.noteRemoteRev(c.docId, c.revId);
+        this.finish(c, { skipped: true });
+      } else {
+        const code = typeof status === 'number' ? status : 500;
+        this.finish(c, { error: { code, message: code === ProposeStatus.conflict ? 'conflict: the peer has a different current revision' : `refused by the peer (${code})` } });
+      }
+    });
+  }
+
+  private pumpRevs(): void {
+    while (!this.stopped && this.revQueue.length > 0 && this.revsInFlight < Tuning.maxRevsInFlight && this.bytesInFlight < Tuning.maxRevBytesAwaitingReply) {
+      const item = this.revQueue.shift()!;
+      this.sendRev(item);
+    }
+  }
+
+  private sendRev({ change, known }: QueuedRev): void {
+    const current = this.collection.getJson(change.docId);
+    if (!current || current.revId !== change.revId) {
+      // Superseded (or purged) since it was announced: the newer revision has a later sequence
+      // and will be announced in its turn. Tell the peer not to wait for this one.
+      this.send({
+        profile: Profile.norev,
+        properties: { ...this.collProps(), [Prop.id]: change.docId, [Prop.rev]: change.revId, [Prop.sequence]: JSON.stringify(change.sequence), [Prop.error]: '404', [Prop.reason]: 'superseded' },
+        noReply: true,
+      });
+      this.finish(change, { skipped: true });
+      return;
+    }
+    const ancestry = this.collection.getAncestry(change.docId, change.revId, Tuning.maxHistory + 1) ?? [change.revId];
+    const history: string[] = [];
+    for (const rev of ancestry.slice(1)) {
+      history.push(rev);
+      if (known.includes(rev)) break;
+    }
+    const props: Record<string, string> = { ...this.collProps(), [Prop.id]: change.docId, [Prop.rev]: change.revId, [Prop.sequence]: JSON.stringify(change.sequence) };
+    if (history.length > 0) props[Prop.history] = history.join(',');
+    if (current.deleted) props[Prop.deleted] = 'true';
+    const size = current.json.length;
+    this.revsInFlight++;
+    this.bytesInFlight += size;
+    this.conn.request({ profile: Profile.rev, properties: props, body: current.json }).then(
+      () => {
+        this.revsInFlight--;
+        this.bytesInFlight -= size;
+        this.noteRemoteRev(change.docId, change.revId);
+        this.finish(change, {});
+        this.pump();
+      },
+      (e: unknown) => {
+        this.revsInFlight--;
+        this.bytesInFlight -= size;
+        if (e instanceof BlipError) {
+          this.finish(change, { error: { code: e.code, message: e.message } }, e.code < 500);
+          this.pump();
+        } else {
+          this.fail(e);
+        }
+      },
+    );
+  }
+
+  /**
+   * Ends one change. `counted` = it was announced (part of `total`); a failure the peer may accept
+   * on a later attempt (5xx) is not `checkpointable`, so the next run retries it.
+   */
+  private finish(change: Change, outcome: { skipped?: boolean; error?: { code: number; message: string } }, checkpointable = true, counted = true): void {
+    if (checkpointable) {
+      const before = this.tracker.safe;
+      this.tracker.complete(change.sequence);
+      if (this.tracker.safe !== before && this.tracker.safe !== undefined) this.emit('checkpoint', this.tracker.safe);
+    }
+    if (counted) this.completed++;
+    this.emit('documentEnded', {
+      direction: 'push',
+      collection: this.collection.fullName,
+      docId: change.docId,
+      revId: change.revId,
+      deleted: change.deleted,
+      ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.skipped ? { skipped: true } : {}),
+    });
+    this.emit('progress');
+  }
+
+  private checkCaughtUp(): void {
+    const now = this.isCaughtUp;
+    if (now && !this.wasCaughtUp) {
+      this.flushRemoteRevs();
+      this.emit('caughtUp');
+    }
+    this.wasCaughtUp = now;
+  }
+
+  private noteRemoteRev(docId: string, revId: string): void {
+    if (this.options.remoteId === undefined) return;
+    this.remoteRevBuffer.push([docId, revId]);
+    if (this.remoteRevBuffer.length >= 500) this.flushRemoteRevs();
+    else this.remoteRevFlush ??= setImmediate(() => this.flushRemoteRevs());
+  }
+
+  /** Records what the peer accepted in one transaction per burst (one journal fsync, not one per document). */
+  private flushRemoteRevs(): void {
+    if (this.remoteRevFlush) clearImmediate(this.remoteRevFlush);
+    this.remoteRevFlush = undefined;
+    const entries = this.remoteRevBuffer;
+    this.remoteRevBuffer = [];
+    if (entries.length === 0 || this.options.remoteId === undefined) return;
+    try {
+      this.collection.setRemoteRevs(this.options.remoteId, entries);
+    } catch {
+      // Only an optimisation for the next push (it would otherwise send more history); never fatal.
+    }
+  }
+
+  private collProps(): Record<string, string> {
+    return this.options.collectionIndex === undefined ? {} : { [Prop.collection]: String(this.options.collectionIndex) };
+  }
+
+  private async request(profile: string, body: unknown): Promise<IncomingReply | undefined> {
+    if (this.stopped) return undefined;
+    return this.conn.request({ profile, properties: this.collProps(), body: JSON.stringify(body), urgent: true });
+  }
+
+  private send(msg: Parameters<BlipConnection['sendNoReply']>[0]): void {
+    try {
+      this.conn.sendNoReply(msg);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private fail(e: unknown): void {
+    if (this.stopped) return;
+    this.stop();
+    this.emit('failed', e instanceof Error ? e : new Error(String(e)));
+  }
+}
+
+function parseArrayReply(reply: IncomingReply): (ChangesReplyEntry | number)[] {
+  if (reply.body.length === 0) return [];
+  const v: unknown = reply.json();
+  if (!Array.isArray(v)) throw new BlipError('BLIP', 400, 'reply body must be a JSON array');
+  return v as (ChangesReplyEntry | number)[];
+}

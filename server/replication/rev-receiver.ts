@@ -1,0 +1,361 @@
+import { BlipError, type BlipConnection, type BlipReply, type IncomingRequest } from '../blip';
+import { isStoreError, type Collection, type Database, type Document, type RevId } from '../store';
+import { parseJsonObject } from '../store/canonical-json';
+import { TypedEmitter } from '../util/typed-emitter';
+import type { DocumentEnded } from './document-event';
+import {
+  Profile,
+  Prop,
+  ProposeStatus,
+  Tuning,
+  badRequest,
+  collectionIndex,
+  parseChanges,
+  parseProposedChanges,
+  parseRev,
+  type ChangesReplyEntry,
+  type RemoteSequence,
+  type RevMessage,
+} from './protocol';
+import { SequenceTracker } from './sequence-tracker';
+
+/** Decides whether a pulled revision is saved; receives it with its body. */
+export type PullFilter = (doc: Document) => boolean;
+
+export interface RevReceiverOptions {
+  readonly db: Database;
+  /** Maps the message's `collection` index (undefined in legacy mode) to a collection, or throws a BlipError. */
+  readonly collectionFor: (index: number | undefined) => Collection;
+  /**
+   * `passive`: a listener receiving pushes — refuses revisions that would create a conflict (409),
+   * like a Couchbase Lite listener. `active`: a puller — accepts them as conflicts to resolve.
+   */
+  readonly role: 'passive' | 'active';
+  /** Refuse every push with 403 (a read-only listener). */
+  readonly readOnly?: boolean;
+  readonly pullFilter?: ((doc: Document, collection: Collection) => boolean) | undefined;
+  /** The peer's key in remote_revs (active side): pulled revisions are what the peer has. */
+  readonly remoteId?: number | undefined;
+  /** Called after a pulled revision left a document in conflict (active side resolves it). */
+  readonly onConflict?: (collection: Collection, docId: string) => void;
+  /** Initial remote checkpoint of a collection (active side). */
+  readonly sinceFor?: (collection: Collection) => RemoteSequence | null | undefined;
+}
+
+/** Per-collection pull state: sequences have a separate space in each collection. */
+interface CollectionState {
+  readonly tracker: SequenceTracker<RemoteSequence>;
+  caughtUpSeen: boolean;
+  expected: number;
+}
+
+export type RevReceiverEvents = {
+  documentEnded: [DocumentEnded];
+  /** The peer sent the empty `changes` that marks the end of its existing changes, and every revision asked for is saved. */
+  peerCaughtUp: [Collection];
+  /** The remote sequence up to which everything announced is durable here advanced. */
+  checkpoint: [Collection, RemoteSequence];
+  progress: [];
+};
+
+interface PendingInsert {
+  readonly collection: Collection;
+  readonly rev: RevMessage;
+  readonly resolve: () => void;
+  readonly reject: (e: BlipError) => void;
+}
+
+/**
+ * The receiving half of replication: answers `changes` (which revisions it wants, with known
+ * ancestors) and `proposeChanges` (send / have it / conflict), and saves incoming `rev` messages
+ * in batches (100 revisions or 20 ms, one store transaction). A `rev` is answered only after its
+ * batch is durable, so the sender may checkpoint it.
+ */
+export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
+  private queue: PendingInsert[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly states = new Map<Collection, CollectionState>();
+  /** Revisions asked for in `changes` replies that have not arrived yet. */
+  private readonly expected = new Map<string, RemoteSequence>();
+  private closed = false;
+  private readonly unregister: (() => void)[] = [];
+  total = 0;
+  completed = 0;
+
+  constructor(
+    conn: BlipConnection,
+    private readonly options: RevReceiverOptions,
+  ) {
+    super();
+    this.unregister.push(
+      conn.onRequest(Profile.changes, (req) => this.onChanges(req)),
+      conn.onRequest(Profile.proposeChanges, (req) => this.onProposeChanges(req)),
+      conn.onRequest(Profile.rev, (req) => this.onRev(req)),
+      conn.onRequest(Profile.norev, (req) => this.onNoRev(req)),
+    );
+  }
+
+  private state(collection: Collection): CollectionState {
+    let st = this.states.get(collection);
+    if (!st) {
+      st = { tracker: new SequenceTracker<RemoteSequence>(this.options.sinceFor?.(collection) ?? undefined), caughtUpSeen: false, expected: 0 };
+      this.states.set(collection, st);
+    }
+    return st;
+  }
+
+  checkpointSequence(collection: Collection): RemoteSequence | undefined {
+    return this.states.get(collection)?.tracker.safe;
+  }
+
+  /** The peer has sent all its existing changes of this collection and every wanted revision is saved. */
+  isCaughtUp(collection: Collection): boolean {
+    const st = this.states.get(collection);
+    return st !== undefined && st.caughtUpSeen && st.expected === 0 && !this.queue.some((q) => q.collection === collection);
+  }
+
+  /** Nothing asked for is outstanding (in any collection). */
+  get isIdle(): boolean {
+    return this.expected.size === 0 && this.queue.length === 0;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const off of this.unregister) off();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    const pending = this.queue;
+    this.queue = [];
+    for (const p of pending) p.reject(new BlipError('HTTP', 503, 'replication stopped'));
+  }
+
+  private refuseIfReadOnly(): void {
+    if (this.options.readOnly) throw new BlipError('HTTP', 403, 'this listener is read-only: pushes are refused');
+  }
+
+  private onChanges(req: IncomingRequest): BlipReply {
+    this.refuseIfReadOnly();
+    const collection = this.options.collectionFor(collectionIndex(req));
+    const entries = parseChanges(req);
+    const st = this.state(collection);
+    if (entries.length === 0) {
+      st.caughtUpSeen = true;
+      this.maybeCaughtUp(collection);
+      return { body: '[]' };
+    }
+    const request: Record<string, string[]> = {};
+    for (const [, docId, revId] of entries) (request[docId] ??= []).push(revId);
+    let diff: ReturnType<Collection['revsDiff']>;
+    try {
+      diff = collection.revsDiff(request);
+    } catch (e) {
+      throw storeToBlip(e);
+    }
+    const reply: ChangesReplyEntry[] = entries.map(([seq, docId, revId]) => {
+      st.tracker.add(seq);
+      const d = diff[docId];
+      const key = expectKey(collection, docId, revId);
+      if (d && d.missing.includes(revId as RevId) && !this.expected.has(key)) {
+        this.expected.set(key, seq);
+        st.expected++;
+        this.total++;
+        return d.possibleAncestors;
+      }
+      this.complete(collection, seq);
+      return 0;
+    });
+    this.emit('progress');
+    return { properties: { [Prop.maxHistory]: String(Tuning.maxHistory) }, body: JSON.stringify(reply) };
+  }
+
+  private onProposeChanges(req: IncomingRequest): BlipReply {
+    this.refuseIfReadOnly();
+    const collection = this.options.collectionFor(collectionIndex(req));
+    const proposals = parseProposedChanges(req);
+    const statuses = proposals.map(([docId, revId, serverRevId]) => {
+      let current: { revId: RevId; deleted: boolean } | undefined;
+      try {
+        current = collection.getJson(docId);
+      } catch {
+        return 400; // invalid document ID
+      }
+      if (!current) return ProposeStatus.send;
+      if (current.revId === revId) return ProposeStatus.haveIt;
+      if (collection.getAncestry(docId, revId, 1)?.[0] === revId) return ProposeStatus.haveIt;
+      if ((serverRevId ?? '') === current.revId) return ProposeStatus.send;
+      return ProposeStatus.conflict;
+    });
+    return { body: JSON.stringify(statuses) };
+  }
+
+  private onRev(req: IncomingRequest): Promise<BlipReply | undefined> | undefined {
+    this.refuseIfReadOnly();
+    const collection = this.options.collectionFor(collectionIndex(req));
+    const rev = parseRev(req);
+    if (this.options.role === 'passive') this.checkNoConflict(collection, rev);
+    if (this.options.pullFilter) {
+      let body;
+      try {
+        body = parseJsonObject(rev.bodyJson, 'revision body');
+      } catch (e) {
+        throw storeToBlip(e);
+      }
+      const doc: Document = { id: rev.docId as Document['id'], revId: rev.revId as RevId, sequence: 0 as Document['sequence'], deleted: rev.deleted, conflicted: false, body };
+      let accept = false;
+      try {
+        accept = this.options.pullFilter(doc, collection);
+      } catch {
+        accept = false;
+      }
+      if (!accept) {
+        this.finishRev(collection, rev, { skipped: true });
+        return undefined;
+      }
+    }
+    return new Promise<BlipReply | undefined>((resolve, reject) => {
+      this.queue.push({ collection, rev, resolve: () => resolve(undefined), reject });
+      if (this.queue.length >= Tuning.insertionBatchSize) this.flush();
+      else this.flushTimer ??= setTimeout(() => this.flush(), Tuning.insertionDelayMs);
+    });
+  }
+
+  private onNoRev(req: IncomingRequest): undefined {
+    const collection = this.options.collectionFor(collectionIndex(req));
+    const docId = req.properties[Prop.id] ?? '';
+    const revId = req.properties[Prop.rev] ?? '';
+    const key = expectKey(collection, docId, revId);
+    const seq = this.expected.get(key);
+    if (seq !== undefined) {
+      this.expected.delete(key);
+      this.state(collection).expected--;
+      this.complete(collection, seq);
+      this.completed++;
+      this.emit('documentEnded', { direction: 'pull', collection: collection.fullName, docId, revId, deleted: false, error: { code: Number(req.properties[Prop.error] ?? 404), message: req.properties[Prop.reason] ?? 'revision not available' } });
+      this.emit('progress');
+      this.maybeCaughtUp(collection);
+    }
+    return undefined;
+  }
+
+  /** A listener accepts only revisions that extend its current one (or documents it does not have). */
+  private checkNoConflict(collection: Collection, rev: RevMessage): void {
+    let current;
+    try {
+      current = collection.getJson(rev.docId);
+    } catch (e) {
+      throw storeToBlip(e);
+    }
+    if (!current || current.revId === rev.revId) return;
+    if (!rev.history.includes(current.revId)) {
+      throw new BlipError('HTTP', 409, `conflict: ${rev.docId} is at ${current.revId} here, which ${rev.revId} does not descend from`);
+    }
+  }
+
+  /** Saves the queued revisions in one transaction, then answers each (after it is durable). */
+  private flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const outcomes: (BlipError | { conflicted: boolean } | undefined)[] = new Array(batch.length);
+    const remoteRevs = new Map<Collection, [string, string][]>();
+    try {
+      this.options.db.inBatch(() => {
+        batch.forEach((item, i) => {
+          const { rev, collection } = item;
+          try {
+            const out = collection.insertRevisionWithHistory(
+              { id: rev.docId, bodyJson: rev.bodyJson, deleted: rev.deleted },
+              [rev.revId, ...rev.history.slice(0, Tuning.maxHistory)],
+              { markConflict: true },
+            );
+            outcomes[i] = { conflicted: out.conflicted };
+            if (this.options.remoteId !== undefined) {
+              let list = remoteRevs.get(collection);
+              if (!list) remoteRevs.set(collection, (list = []));
+              list.push([rev.docId, rev.revId]);
+            }
+          } catch (e) {
+            outcomes[i] = storeToBlip(e);
+          }
+        });
+        for (const [collection, entries] of remoteRevs) collection.setRemoteRevs(this.options.remoteId!, entries);
+      });
+    } catch (e) {
+      const err = new BlipError('HTTP', 500, `could not save revisions: ${(e as Error).message}`);
+      for (const item of batch) item.reject(err);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i];
+      if (outcome instanceof BlipError) {
+        item.reject(outcome);
+        this.finishRev(item.collection, item.rev, { error: { code: outcome.code, message: outcome.message } });
+      } else {
+        item.resolve();
+        this.finishRev(item.collection, item.rev, {});
+        if (outcome?.conflicted) this.options.onConflict?.(item.collection, item.rev.docId);
+      }
+    });
+  }
+
+  private finishRev(collection: Collection, rev: RevMessage, outcome: { skipped?: boolean; error?: { code: number; message: string } }): void {
+    const key = expectKey(collection, rev.docId, rev.revId);
+    const seq = this.expected.get(key) ?? rev.sequence;
+    if (this.expected.delete(key)) {
+      this.completed++;
+      this.state(collection).expected--;
+    }
+    if (seq !== undefined && !(outcome.error && outcome.error.code >= 500)) this.complete(collection, seq);
+    this.emit('documentEnded', {
+      direction: 'pull',
+      collection: collection.fullName,
+      docId: rev.docId,
+      revId: rev.revId,
+      deleted: rev.deleted,
+      ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.skipped ? { skipped: true } : {}),
+    });
+    this.emit('progress');
+    this.maybeCaughtUp(collection);
+  }
+
+  private complete(collection: Collection, seq: RemoteSequence): void {
+    const tracker = this.state(collection).tracker;
+    const before = tracker.safe;
+    tracker.complete(seq);
+    const after = tracker.safe;
+    if (after !== undefined && after !== before) this.emit('checkpoint', collection, after);
+  }
+
+  private maybeCaughtUp(collection: Collection): void {
+    if (this.isCaughtUp(collection)) this.emit('peerCaughtUp', collection);
+  }
+}
+
+function expectKey(collection: Collection, docId: string, revId: string): string {
+  return `${collection.id}\u0000${docId}\u0000${revId}`;
+}
+
+/** Store failures as BLIP errors with HTTP-like codes the sender understands. */
+export function storeToBlip(e: unknown): BlipError {
+  if (e instanceof BlipError) return e;
+  if (isStoreError(e)) {
+    switch (e.code) {
+      case 'INVALID_DOC_ID':
+      case 'INVALID_DOCUMENT':
+      case 'INVALID_REV_ID':
+      case 'INVALID_HISTORY':
+      case 'INVALID_ARGUMENT':
+        return badRequest(e.message);
+      case 'CONFLICT':
+        return new BlipError('HTTP', 409, e.message);
+      case 'NOT_FOUND':
+        return new BlipError('HTTP', 404, e.message);
+      default:
+        return new BlipError('HTTP', 500, e.message);
+    }
+  }
+  return new BlipError('HTTP', 500, (e as Error)?.message ?? String(e));
+}
