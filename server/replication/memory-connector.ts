@@ -14,7 +14,11 @@ export interface MemoryConnector extends ReplicatorConnector {
  * A replicator target that is another database in the same process, over an in-memory transport
  * pair (frames delivered on microtasks). Used for fast protocol tests and in-process peers.
  */
-export function createMemoryConnector(passive: PassivePeerOptions, address = `memory://${passive.database.name}`): MemoryConnector {
+export function createMemoryConnector(
+  passive: PassivePeerOptions,
+  address = `memory://${passive.database.name}`,
+  onSession?: (session: PassivePeerSession) => void,
+): MemoryConnector {
   const sessions: PassivePeerSession[] = [];
   const connector: MemoryConnector = {
     address,
@@ -26,7 +30,9 @@ export function createMemoryConnector(passive: PassivePeerOptions, address = `me
       const [a, b] = createMemoryTransportPair();
       const active = new BlipConnection(a, { name: 'active' });
       const passiveConn = new BlipConnection(b, { name: 'passive' });
-      sessions.push(new PassivePeerSession(passiveConn, passive));
+      const session = new PassivePeerSession(passiveConn, passive);
+      sessions.push(session);
+      onSession?.(session);
       return { connection: active, close: (code = 1000, reason = 'closed') => active.close(code, reason) };
     },
   };

@@ -116,8 +116,9 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
   async stop(): Promise<ReplicatorStatus> {
     const running = this.running;
     if (!running) return this.statusValue;
-    this.stopController?.abort();
+    // Save while the connection is still up; the position is then at most a little behind.
     if (this.currentRun) await this.currentRun.saveNow().catch(() => undefined);
+    this.stopController?.abort();
     this.link?.close(1000, 'replicator stopped');
     await running;
     return this.statusValue;
@@ -146,6 +147,12 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
         }
       });
     });
+  }
+
+  /** The checkpoint saved locally for a collection (default: the first replicated), if any. */
+  checkpoint(collectionName?: string): CheckpointBody | undefined {
+    const rc = collectionName ? this.collectionsToSync.find((c) => c.collection === this.config.database.requireCollection(collectionName)) : this.collectionsToSync[0];
+    return rc ? this.readLocalCheckpoint(rc) : undefined;
   }
 
   /** IDs of local documents not yet pushed (changed since the push checkpoint, not on the peer). */

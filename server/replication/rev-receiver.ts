@@ -294,8 +294,9 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
         this.finishRev(item.collection, item.rev, { error: { code: outcome.code, message: outcome.message } });
       } else {
         item.resolve();
-        this.finishRev(item.collection, item.rev, {});
+        // Before finishRev: the replicator must know about the conflict before it can see "caught up".
         if (outcome?.conflicted) this.options.onConflict?.(item.collection, item.rev.docId);
+        this.finishRev(item.collection, item.rev, {});
       }
     });
   }
