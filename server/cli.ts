@@ -1,12 +1,14 @@
 import { StoreError, type StoreErrorCode } from './store';
+import { ReplicatorError } from './replication/replicator-types';
 import { Output, UsageError, helpText, parseCommandArgs, type CommandSpec } from './cli/command';
 import { dbCommands } from './cli/db-commands';
 import { serveCommand } from './cli/serve-command';
+import { replicateCommand } from './cli/replicate-command';
 
-const commands: CommandSpec[] = [...dbCommands, serveCommand];
+const commands: CommandSpec[] = [...dbCommands, serveCommand, replicateCommand];
 
 /** Exit codes a script can branch on. */
-const EXIT: Record<StoreErrorCode | 'USAGE' | 'OTHER', number> = {
+const EXIT: Record<StoreErrorCode | 'USAGE' | 'OTHER' | 'REPLICATION' | 'REPLICATION_TRANSIENT', number> = {
   OTHER: 1,
   USAGE: 2,
   NOT_FOUND: 3,
@@ -23,6 +25,8 @@ const EXIT: Record<StoreErrorCode | 'USAGE' | 'OTHER', number> = {
   INVALID_REV_ID: 9,
   INVALID_HISTORY: 9,
   INVALID_ARGUMENT: 9,
+  REPLICATION: 10,
+  REPLICATION_TRANSIENT: 11,
 };
 
 function topHelp(): string {
@@ -64,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`peersync: error: ${message.split('\n')[0]}\n`);
     if (e instanceof UsageError) return EXIT.USAGE;
     if (e instanceof StoreError) return EXIT[e.code];
+    if (e instanceof ReplicatorError) return e.transient ? EXIT.REPLICATION_TRANSIENT : EXIT.REPLICATION;
     if (process.env.PEERSYNC_DEBUG) console.error(e);
     return EXIT.OTHER;
   }

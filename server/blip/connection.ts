@@ -95,6 +95,7 @@ class OutgoingMessage implements Schedulable {
     readonly msgNo: number,
     readonly flags: number,
     readonly payload: Uint8Array,
+    readonly onSent?: () => void,
   ) {}
 
   get urgent(): boolean {
@@ -295,6 +296,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
       urgent: message.urgent ?? false,
       noReply,
       compressed: message.compressed,
+      onSent: message.onSent,
     });
     this.lastRequestSent = msgNo;
     return outgoing;
@@ -304,14 +306,14 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
     type: MessageType,
     msgNo: number,
     payload: Uint8Array,
-    options: { urgent: boolean; noReply: boolean; compressed: boolean | undefined },
+    options: { urgent: boolean; noReply: boolean; compressed: boolean | undefined; onSent?: (() => void) | undefined },
   ): OutgoingMessage {
     let flags: number = type;
     if (options.urgent) flags |= FrameFlag.Urgent;
     if (options.noReply) flags |= FrameFlag.NoReply;
     const compress = options.compressed ?? payload.length >= this.compressionThreshold;
     if (compress && this.encoder.canCompress) flags |= FrameFlag.Compressed;
-    return new OutgoingMessage(msgNo, flags, payload);
+    return new OutgoingMessage(msgNo, flags, payload, options.onSent);
   }
 
   private enqueue(item: Outgoing): void {
@@ -344,6 +346,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
           if (!frame.moreComing) {
             this.sending.delete(outgoingKey(item.isReply, item.msgNo));
             this.counters.messagesSent++;
+            item.onSent?.();
           } else if (item.needsAck) {
             this.frozen.add(item);
           } else {

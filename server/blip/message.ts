@@ -25,6 +25,8 @@ export interface BlipRequest {
    * connection's compression threshold.
    */
   readonly compressed?: boolean | undefined;
+  /** Called once the last frame has been handed to the transport (the sender's flow control counts from then). */
+  readonly onSent?: (() => void) | undefined;
 }
 
 /** What a request handler returns to send a (non-error) reply. */

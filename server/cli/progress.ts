@@ -4,7 +4,7 @@ export class ProgressBar {
 
   constructor(
     private readonly label: string,
-    private readonly enabled: boolean,
+    readonly enabled: boolean,
     private readonly stream: NodeJS.WriteStream = process.stderr,
   ) {}
 

@@ -1,50 +1,72 @@
 import { relative } from 'node:path';
 import { seedInventory, INVENTORY_DOC_ID } from '../demo/inventory-seed';
 import { SyncServer } from '../sync-server';
-import type { CommandSpec } from './command';
+import { UsageError, type CommandSpec } from './command';
 import { dbPathFrom } from './open-db';
+
+export const DEFAULT_PORT = 4984;
 
 export const serveCommand: CommandSpec = {
   name: 'serve',
-  summary: 'Run the headless sync server on a database (created if missing) until interrupted.',
-  options: { demo: { type: 'boolean', description: "seed the tutorial's inventory list if the database is new" } },
+  summary: 'Run the sync server: a listener (passive peer) on a database, created if missing, until interrupted.',
+  options: {
+    port: { type: 'string', short: 'p', description: `TCP port (default ${DEFAULT_PORT}; 0 = any free port)`, valueName: 'N' },
+    interface: { type: 'string', description: 'listen only on this IP address or interface name (default: all)', valueName: 'X' },
+    'read-only': { type: 'boolean', description: 'serve pulls only; refuse pushes (403)' },
+    'max-connections': { type: 'string', description: 'connections allowed at once (default 100)', valueName: 'N' },
+    demo: { type: 'boolean', description: "seed the tutorial's inventory list if the database is new" },
+  },
   async run(ctx) {
     const path = dbPathFrom(ctx.values);
+    const port = Number(ctx.values.port ?? DEFAULT_PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0–65535');
+    const maxConnections = ctx.values['max-connections'] === undefined ? undefined : Number(ctx.values['max-connections']);
+    if (maxConnections !== undefined && (!Number.isInteger(maxConnections) || maxConnections < 1)) throw new UsageError('--max-connections must be a positive integer');
     const server = new SyncServer({
       info: (m) => process.stderr.write(`peersync: ${m}\n`),
       warn: (m) => process.stderr.write(`peersync: warning: ${m}\n`),
     });
-    const db = await server.openDatabase(path);
-    const seeded = ctx.values.demo === true && seedInventory(db);
-    const shown = relative(process.cwd(), path) || '.';
-    const info = db.info();
-    if (ctx.out.json) {
-      ctx.out.result({ event: 'ready', ...info, seeded });
-    } else {
-      ctx.out.line(
-        [
-          'PeerSync server running',
-          `  database   ${info.path}`,
-          `  uuid       ${info.uuid}`,
-          ...info.collections.map((c) => `  ${c.name.padEnd(10)} ${c.documents} documents`),
-          ...(seeded ? [`  seeded     the inventory list as document "${INVENTORY_DOC_ID}"`] : []),
-          '',
-          'The server holds the database open (other processes are refused while it runs).',
-          'Stop it with Ctrl+C, then inspect the data with the CLI, e.g.:',
-          `  npx peersync db get ${INVENTORY_DOC_ID} --db ${shown}`,
-          `  npx peersync db ls --db ${shown}`,
-          `  npx peersync db history ${INVENTORY_DOC_ID} --db ${shown}`,
-        ].join('\n'),
-      );
+    try {
+      const db = await server.openDatabase(path);
+      const seeded = ctx.values.demo === true && seedInventory(db);
+      const listener = await server.startListener(db, {
+        port,
+        networkInterface: ctx.values.interface as string | undefined,
+        readOnly: ctx.values['read-only'] === true,
+        maxConnections,
+      });
+      const shown = relative(process.cwd(), path) || '.';
+      const info = db.info();
+      if (ctx.out.json) {
+        ctx.out.result({ event: 'ready', ...info, port: listener.port, urls: listener.urls, readOnly: listener.config.readOnly === true, seeded });
+      } else {
+        ctx.out.line(
+          [
+            'PeerSync server running',
+            `  database   ${info.path}`,
+            `  uuid       ${info.uuid}`,
+            ...info.collections.map((c) => `  ${c.name.padEnd(10)} ${c.documents} documents`),
+            ...(seeded ? [`  seeded     the inventory list as document "${INVENTORY_DOC_ID}"`] : []),
+            `  listening  ${listener.urls.join('\n             ')}${listener.config.readOnly ? '  (read-only)' : ''}`,
+            '',
+            'Replicate with it from another peer, e.g.:',
+            `  npx peersync replicate --db ./other --target ${listener.urls.find((u) => u.includes('127.0.0.1')) ?? listener.urls[0]}`,
+            '',
+            'The server holds the database open (other processes are refused while it runs).',
+            `Stop it with Ctrl+C, then inspect the data: npx peersync db get ${INVENTORY_DOC_ID} --db ${shown}`,
+          ].join('\n'),
+        );
+      }
+      await new Promise<void>((resolveStop) => {
+        const stop = (signal: NodeJS.Signals): void => {
+          process.stderr.write(`peersync: ${signal}, shutting down\n`);
+          resolveStop();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    } finally {
+      await server.shutdown();
     }
-    await new Promise<void>((resolveStop) => {
-      const stop = (signal: NodeJS.Signals): void => {
-        process.stderr.write(`peersync: ${signal}, shutting down\n`);
-        resolveStop();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
-    await server.shutdown();
   },
 };

@@ -55,6 +55,8 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
   private readonly revQueue: QueuedRev[] = [];
   private revsInFlight = 0;
   private bytesInFlight = 0;
+  /** Revs sent or being sent whose reply has not arrived. */
+  private awaitingReplies = 0;
   private stopped = false;
   private sentCaughtUp = false;
   private wasCaughtUp = false;
@@ -81,7 +83,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
   }
 
   get isCaughtUp(): boolean {
-    return this.feedExhausted && !this.reading && this.listsInFlight === 0 && this.revQueue.length === 0 && this.revsInFlight === 0;
+    return this.feedExhausted && !this.reading && this.listsInFlight === 0 && this.revQueue.length === 0 && this.revsInFlight === 0 && this.awaitingReplies === 0;
   }
 
   /** Documents changed locally and not yet pushed by this sender (read from the feed, not yet acknowledged). */
@@ -138,9 +140,15 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
       return;
     }
     this.lastRead = changes[changes.length - 1]!.sequence;
+    // Revisions the peer is known to have (e.g. just pulled from it) are not offered back.
+    const onPeer = this.options.remoteId === undefined ? undefined : this.collection.getRemoteRevs(this.options.remoteId, changes.map((c) => c.docId));
     const announced: Change[] = [];
     for (const ch of changes) {
       this.tracker.add(ch.sequence);
+      if (onPeer?.get(ch.docId) === ch.revId) {
+        this.finish(ch, { skipped: true }, true, false);
+        continue;
+      }
       if (this.options.filter && !this.passesFilter(ch)) {
         this.finish(ch, { skipped: true }, true, false);
         continue;
@@ -235,20 +243,32 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
     const props: Record<string, string> = { ...this.collProps(), [Prop.id]: change.docId, [Prop.rev]: change.revId, [Prop.sequence]: JSON.stringify(change.sequence) };
     if (history.length > 0) props[Prop.history] = history.join(',');
     if (current.deleted) props[Prop.deleted] = 'true';
+    // As in LiteCore: at most 10 revs being transmitted; once sent, a rev counts against the 2 MiB
+    // of bytes awaiting replies (the receiver replies only after a batched, durable insert).
     const size = current.json.length;
     this.revsInFlight++;
-    this.bytesInFlight += size;
-    this.conn.request({ profile: Profile.rev, properties: props, body: current.json }).then(
+    this.awaitingReplies++;
+    let sent = false;
+    const onSent = (): void => {
+      sent = true;
+      this.revsInFlight--;
+      this.bytesInFlight += size;
+      this.pump();
+    };
+    const settle = (): void => {
+      this.awaitingReplies--;
+      if (sent) this.bytesInFlight -= size;
+      else this.revsInFlight--;
+    };
+    this.conn.request({ profile: Profile.rev, properties: props, body: current.json, onSent }).then(
       () => {
-        this.revsInFlight--;
-        this.bytesInFlight -= size;
+        settle();
         this.noteRemoteRev(change.docId, change.revId);
         this.finish(change, {});
         this.pump();
       },
       (e: unknown) => {
-        this.revsInFlight--;
-        this.bytesInFlight -= size;
+        settle();
         if (e instanceof BlipError) {
           this.finish(change, { error: { code: e.code, message: e.message } }, e.code < 500);
           this.pump();

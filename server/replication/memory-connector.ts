@@ -28,8 +28,8 @@ export function createMemoryConnector(
       if (signal.aborted) throw new ReplicatorError('aborted', true);
       if (connector.unreachable) throw new ReplicatorError(`${address} is unreachable`, true, 'ECONNREFUSED');
       const [a, b] = createMemoryTransportPair();
-      const active = new BlipConnection(a, { name: 'active' });
-      const passiveConn = new BlipConnection(b, { name: 'passive' });
+      const active = new BlipConnection(a, { name: 'active', compressionLevel: 0 });
+      const passiveConn = new BlipConnection(b, { name: 'passive', compressionLevel: 0 });
       const session = new PassivePeerSession(passiveConn, passive);
       sessions.push(session);
       onSession?.(session);

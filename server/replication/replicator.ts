@@ -17,6 +17,7 @@ import {
   type ReplicatorStatus,
 } from './replicator-types';
 import { createWebSocketConnector } from './websocket-connector';
+import { classifyClose } from '../transport/connection-error';
 
 export type ReplicatorEvents = {
   /** Status changed (activity, progress or error). */
@@ -446,8 +447,9 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
 }
 
 function closeToError(info: BlipCloseInfo): ReplicatorError {
-  const transient = info.code === 1000 || info.code === 1001 || info.code === 1006 || info.code === 1011 || info.code === 4001 || info.code === undefined;
-  return new ReplicatorError(`connection closed (${info.code ?? 'no code'}${info.reason ? `: ${info.reason}` : ''})`, transient, info.code);
+  const classified = classifyClose(info.code, info.reason, info.local);
+  if (classified) return toReplicatorError(classified);
+  return new ReplicatorError(`connection closed (${info.code}${info.reason ? `: ${info.reason}` : ''})`, true, info.code);
 }
 
 export function toReplicatorError(e: unknown): ReplicatorError {

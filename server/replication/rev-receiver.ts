@@ -265,6 +265,9 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
         batch.forEach((item, i) => {
           const { rev, collection } = item;
           try {
+            // Checked again at insert time: another revision of the document may have been saved
+            // since this one was announced (several clients pushing the same document at once).
+            if (this.options.role === 'passive') this.checkNoConflict(collection, rev);
             const out = collection.insertRevisionWithHistory(
               { id: rev.docId, bodyJson: rev.bodyJson, deleted: rev.deleted },
               [rev.revId, ...rev.history.slice(0, Tuning.maxHistory)],

@@ -1,9 +1,9 @@
+import { connectBlipWebSocket } from '../transport';
 import type { ReplicatorConfig, ReplicatorConnector } from './replicator-types';
 import { ReplicatorError } from './replicator-types';
 
-/** Connects to `ws[s]://host:port/db` (its `/_blipsync` endpoint). */
-export function createWebSocketConnector(url: string, _config: ReplicatorConfig): ReplicatorConnector {
-  void _config;
+/** Connects to `ws[s]://host:port/db` (its `/_blipsync` endpoint) over a real WebSocket. */
+export function createWebSocketConnector(url: string, config: Pick<ReplicatorConfig, 'headers'>): ReplicatorConnector {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -11,8 +11,19 @@ export function createWebSocketConnector(url: string, _config: ReplicatorConfig)
     throw new ReplicatorError(`invalid target URL ${JSON.stringify(url)} (expected ws://host:port/db or wss://…)`, false, 'bad-url');
   }
   if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') throw new ReplicatorError(`target URL must start with ws:// or wss:// (got ${parsed.protocol})`, false, 'bad-url');
+  if (parsed.pathname.replace(/\/+$/, '').split('/').filter(Boolean).length !== 1) {
+    throw new ReplicatorError(`target URL must name one database, like ws://host:port/db (got ${url})`, false, 'bad-url');
+  }
+  const address = url.replace(/\/+$/, '');
   return {
-    address: url.replace(/\/+$/, ''),
-    connect: () => Promise.reject(new ReplicatorError('WebSocket transport not available yet', false)),
+    address,
+    async connect(signal, heartbeatSeconds) {
+      const link = await connectBlipWebSocket(address, {
+        heartbeatSeconds,
+        signal,
+        ...(config.headers ? { headers: { ...config.headers } } : {}),
+      });
+      return { connection: link.connection, close: (code?: number, reason?: string) => void link.close(code, reason) };
+    },
   };
 }

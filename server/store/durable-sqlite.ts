@@ -303,7 +303,8 @@ export class DurableSqlite {
 
 function applyPragmas(db: SqlJsDatabase): void {
   // Durability comes from our journal; SQLite's own journal in sql.js's in-memory file system only costs time.
-  db.exec('PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY');
+  // Exclusive locking: one connection owns the image, so SQLite can skip its per-statement hot-journal checks (file-system calls in sql.js).
+  db.exec('PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY');
 }
 
 function replay(db: SqlJsDatabase, records: Buffer[], snapshotLsn: number, dir: string): number {

@@ -1,0 +1,94 @@
+import { builtInResolvers, type BuiltInResolverName } from '../store';
+import { Replicator } from '../replication/replicator';
+import type { ReplicatorStatus } from '../replication/replicator-types';
+import { UsageError, type CommandSpec } from './command';
+import { withDb } from './open-db';
+import { ProgressBar } from './progress';
+
+export const replicateCommand: CommandSpec = {
+  name: 'replicate',
+  summary: 'Replicate a database with a peer (active peer): one-shot by default, or --continuous.',
+  options: {
+    target: { type: 'string', short: 't', description: 'the peer: ws://host:port/db (or wss://)', valueName: 'URL' },
+    push: { type: 'boolean', description: 'push only' },
+    pull: { type: 'boolean', description: 'pull only' },
+    continuous: { type: 'boolean', description: 'keep replicating until interrupted' },
+    collection: { type: 'string', short: 'c', multiple: true, description: 'collection to replicate (repeatable; default _default)', valueName: 'NAME' },
+    'doc-id': { type: 'string', multiple: true, description: 'only these documents (repeatable)', valueName: 'ID' },
+    resolver: { type: 'string', description: `conflict resolver: ${Object.keys(builtInResolvers).join(', ')} (default: default)`, valueName: 'NAME' },
+    heartbeat: { type: 'string', description: 'WebSocket ping interval in seconds (default 300)', valueName: 'S' },
+    'max-attempts': { type: 'string', description: 'connection attempts before giving up (default 10 one-shot, unlimited continuous)', valueName: 'N' },
+  },
+  async run(ctx) {
+    const v = ctx.values;
+    if (typeof v.target !== 'string') throw new UsageError('--target URL is required (e.g. ws://127.0.0.1:4984/inventory)');
+    if (v.push && v.pull) throw new UsageError('choose --push or --pull, or neither for both directions');
+    const resolverName = (v.resolver as string | undefined) ?? 'default';
+    const resolver = builtInResolvers[resolverName as BuiltInResolverName];
+    if (!resolver) throw new UsageError(`unknown resolver ${JSON.stringify(resolverName)}`);
+    const num = (name: string): number | undefined => {
+      if (v[name] === undefined) return undefined;
+      const n = Number(v[name]);
+      if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a non-negative number`);
+      return n;
+    };
+    const heartbeat = num('heartbeat');
+    const maxAttempts = num('max-attempts');
+    return withDb(v, async (db) => {
+      const replicator = new Replicator({
+        database: db,
+        target: v.target as string,
+        type: v.push ? 'push' : v.pull ? 'pull' : 'pushAndPull',
+        continuous: v.continuous === true,
+        ...(v.collection ? { collections: v.collection as string[] } : {}),
+        ...(v['doc-id'] ? { documentIDs: v['doc-id'] as string[] } : {}),
+        conflictResolver: resolver,
+        ...(heartbeat !== undefined ? { heartbeat } : {}),
+        ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+      });
+      const bar = new ProgressBar('replicating', ctx.out.isTty && process.stderr.isTTY === true);
+      let lastActivity = '';
+      replicator.on('change', (s: ReplicatorStatus) => {
+        if (ctx.out.json) {
+          if (s.activity !== lastActivity || s.progress.completed === s.progress.total) ctx.out.result(statusJson(s));
+        } else {
+          bar.update(s.progress.completed, s.progress.total);
+          if (s.activity !== lastActivity && !bar.enabled) process.stderr.write(`peersync: ${describe(s)}\n`);
+        }
+        lastActivity = s.activity;
+      });
+      replicator.on('documentEnded', (e) => {
+        if (e.error && !ctx.out.json) process.stderr.write(`peersync: ${e.direction} ${e.docId}: ${e.error.message}\n`);
+        if (e.error && ctx.out.json) ctx.out.result({ event: 'documentError', ...e });
+      });
+      const onSignal = (): void => void replicator.stop();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      replicator.start();
+      const final = await replicator.whenStopped();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      bar.done();
+      if (final.error) throw final.error;
+      if (!ctx.out.json) ctx.out.line(`replicated ${final.progress.completed}/${final.progress.total} documents with ${replicator.target}`);
+      else ctx.out.result({ event: 'done', ...statusJson(final) });
+      return 0;
+    });
+  },
+};
+
+function statusJson(s: ReplicatorStatus): Record<string, unknown> {
+  return {
+    event: 'status',
+    activity: s.activity,
+    completed: s.progress.completed,
+    total: s.progress.total,
+    ...(s.error ? { error: s.error.message, transient: s.error.transient } : {}),
+    ...(s.nextAttemptAt ? { nextAttemptAt: new Date(s.nextAttemptAt).toISOString() } : {}),
+  };
+}
+
+function describe(s: ReplicatorStatus): string {
+  if (s.activity === 'offline' && s.nextAttemptAt) return `offline (${s.error?.message ?? 'unreachable'}); retrying in ${Math.max(0, Math.round((s.nextAttemptAt - Date.now()) / 1000))} s`;
+  return `${s.activity}${s.error ? `: ${s.error.message}` : ''}`;
+}

@@ -1,0 +1,103 @@
+import type { Database } from '../store';
+import { PassivePeerSession } from '../replication/passive-peer';
+import { BlipWebSocketServer, type ServerStatus } from '../transport';
+import { TypedEmitter } from '../util/typed-emitter';
+import type { DocumentEnded } from '../replication/document-event';
+
+export interface ListenerConfig {
+  readonly database: Database;
+  /** Collections served (default: all of the database's). */
+  readonly collections?: readonly string[] | undefined;
+  /** TCP port; 0 (default) picks a free one. */
+  readonly port?: number | undefined;
+  /** An IP address or interface name to listen on (default: all interfaces). */
+  readonly networkInterface?: string | undefined;
+  /** Refuse pushes (403); pulls are served. */
+  readonly readOnly?: boolean | undefined;
+  /** Stored for delta sync (a later protocol feature). */
+  readonly enableDeltaSync?: boolean | undefined;
+  /** Open connections allowed at once (default 100); the next client gets HTTP 503. */
+  readonly maxConnections?: number | undefined;
+}
+
+export interface ListenerClient {
+  readonly remoteAddress: string;
+  readonly connectedAt: number;
+  readonly busy: boolean;
+}
+
+export type ListenerEvents = {
+  status: [ServerStatus];
+  documentEnded: [DocumentEnded];
+};
+
+/**
+ * The passive peer (Couchbase Lite's URLEndpointListener): serves one database at
+ * `ws://host:port/<db>/_blipsync` to any number of replicators.
+ */
+export class Listener extends TypedEmitter<ListenerEvents> {
+  private readonly server: BlipWebSocketServer;
+  private readonly clients = new Map<PassivePeerSession, { remoteAddress: string; connectedAt: number; busy: boolean }>();
+
+  constructor(readonly config: ListenerConfig) {
+    super();
+    const db = config.database;
+    this.server = new BlipWebSocketServer({
+      port: config.port ?? 0,
+      networkInterface: config.networkInterface,
+      databases: [db.name],
+      maxConnections: config.maxConnections,
+      onConnection: (conn, info) => {
+        const session = new PassivePeerSession(conn, {
+          database: db,
+          collections: config.collections,
+          readOnly: config.readOnly,
+          enableDeltaSync: config.enableDeltaSync,
+        });
+        const client = { remoteAddress: info.remoteAddress, connectedAt: Date.now(), busy: false };
+        this.clients.set(session, client);
+        session.on('activity', (busy) => {
+          client.busy = busy;
+          this.server.markActive(conn, busy);
+          this.emit('status', this.status);
+        });
+        session.on('documentEnded', (e) => this.emit('documentEnded', e));
+        session.on('closed', () => {
+          this.clients.delete(session);
+          this.emit('status', this.status);
+        });
+        this.emit('status', this.status);
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.server.start();
+  }
+
+  /** Closes every connection (clients see a transient close and retry) and stops listening. */
+  async stop(): Promise<void> {
+    await this.server.stop();
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  /** One URL per usable interface (no link-local addresses). */
+  get urls(): string[] {
+    return this.server.urls(this.config.database.name);
+  }
+
+  get status(): ServerStatus {
+    return this.server.status;
+  }
+
+  get isListening(): boolean {
+    return this.server.isListening;
+  }
+
+  connectedClients(): ListenerClient[] {
+    return [...this.clients.values()].map((c) => ({ ...c }));
+  }
+}
