@@ -64,14 +64,16 @@ export const replicateCommand: CommandSpec = {
       const onSignal = (): void => void replicator.stop();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
+      const started = performance.now();
       replicator.start();
       const final = await replicator.whenStopped();
+      const elapsedMs = Math.round(performance.now() - started);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       bar.done();
       if (final.error) throw final.error;
-      if (!ctx.out.json) ctx.out.line(`replicated ${final.progress.completed}/${final.progress.total} documents with ${replicator.target}`);
-      else ctx.out.result({ event: 'done', ...statusJson(final) });
+      if (!ctx.out.json) ctx.out.line(`replicated ${final.progress.completed}/${final.progress.total} documents with ${replicator.target} in ${(elapsedMs / 1000).toFixed(2)} s`);
+      else ctx.out.result({ ...statusJson(final), event: 'done', elapsedMs });
       return 0;
     });
   },

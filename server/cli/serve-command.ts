@@ -15,6 +15,7 @@ export const serveCommand: CommandSpec = {
     'read-only': { type: 'boolean', description: 'serve pulls only; refuse pushes (403)' },
     'max-connections': { type: 'string', description: 'connections allowed at once (default 100)', valueName: 'N' },
     demo: { type: 'boolean', description: "seed the tutorial's inventory list if the database is new" },
+    events: { type: 'boolean', description: 'print one JSON line per document replicated through the listener (with --json)' },
   },
   async run(ctx) {
     const path = dbPathFrom(ctx.values);
@@ -35,6 +36,9 @@ export const serveCommand: CommandSpec = {
         readOnly: ctx.values['read-only'] === true,
         maxConnections,
       });
+      if (ctx.values.events === true && ctx.out.json) {
+        listener.on('documentEnded', (e) => ctx.out.result({ event: 'document', time: Date.now(), ...e }));
+      }
       const shown = relative(process.cwd(), path) || '.';
       const info = db.info();
       if (ctx.out.json) {

@@ -63,7 +63,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
   private unsubscribe: (() => void) | undefined;
   private readonly tracker: SequenceTracker<number>;
   private remoteRevBuffer: [string, string][] = [];
-  private remoteRevFlush: NodeJS.Immediate | undefined;
+  private remoteRevFlush: NodeJS.Timeout | undefined;
   /** Changes announced (after filtering) and finished, for progress reporting. */
   total = 0;
   completed = 0;
@@ -260,7 +260,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
       if (sent) this.bytesInFlight -= size;
       else this.revsInFlight--;
     };
-    this.conn.request({ profile: Profile.rev, properties: props, body: current.json, onSent }).then(
+    this.conn.request({ profile: Profile.rev, properties: props, body: current.json, onSent, compressed: false }).then(
       () => {
         settle();
         this.noteRemoteRev(change.docId, change.revId);
@@ -314,13 +314,15 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
   private noteRemoteRev(docId: string, revId: string): void {
     if (this.options.remoteId === undefined) return;
     this.remoteRevBuffer.push([docId, revId]);
-    if (this.remoteRevBuffer.length >= 500) this.flushRemoteRevs();
-    else this.remoteRevFlush ??= setImmediate(() => this.flushRemoteRevs());
+    // Written in bulk (each write is a journal fsync); losing the last second of these in a crash
+    // only means the next push sends a little more history.
+    if (this.remoteRevBuffer.length >= 2000) this.flushRemoteRevs();
+    else this.remoteRevFlush ??= setTimeout(() => this.flushRemoteRevs(), 1000);
   }
 
   /** Records what the peer accepted in one transaction per burst (one journal fsync, not one per document). */
   private flushRemoteRevs(): void {
-    if (this.remoteRevFlush) clearImmediate(this.remoteRevFlush);
+    if (this.remoteRevFlush) clearTimeout(this.remoteRevFlush);
     this.remoteRevFlush = undefined;
     const entries = this.remoteRevBuffer;
     this.remoteRevBuffer = [];

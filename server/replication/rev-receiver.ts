@@ -74,6 +74,7 @@ interface PendingInsert {
 export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
   private queue: PendingInsert[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
+  private flushSoon = false;
   private readonly states = new Map<Collection, CollectionState>();
   /** Revisions asked for in `changes` replies that have not arrived yet. */
   private readonly expected = new Map<string, RemoteSequence>();
@@ -214,8 +215,14 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     }
     return new Promise<BlipReply | undefined>((resolve, reject) => {
       this.queue.push({ collection, rev, resolve: () => resolve(undefined), reject });
-      if (this.queue.length >= Tuning.insertionBatchSize) this.flush();
-      else this.flushTimer ??= setTimeout(() => this.flush(), Tuning.insertionDelayMs);
+      if (this.queue.length >= Tuning.insertionBatchSize) {
+        // Full batch: insert after the frames already received in this I/O turn have queued too,
+        // so a busy connection gets fewer, larger transactions (each costs one fsync).
+        if (!this.flushSoon) {
+          this.flushSoon = true;
+          setImmediate(() => this.flush());
+        }
+      } else this.flushTimer ??= setTimeout(() => this.flush(), Tuning.insertionDelayMs);
     });
   }
 
@@ -253,6 +260,7 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
 
   /** Saves the queued revisions in one transaction, then answers each (after it is durable). */
   private flush(): void {
+    this.flushSoon = false;
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const batch = this.queue;
