@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
+import { Database, canonicalJson, computeRevId } from '../../server/store';
 import { CLI, cli, spawn } from '../helpers/cli';
 import { tempDir } from '../helpers/temp-dir';
 
@@ -111,7 +112,6 @@ test('an invalid line stops the import with its line number and keeps the batche
 test('conflicts are listed and resolved from the command line', async (t) => {
   const db = join(tempDir(t), 'inv');
   // Create a conflict through the store API (replication is what normally makes them).
-  const { Database, computeRevId, canonicalJson } = await import('../../server/store');
   const d = await Database.open(db);
   const base = d.defaultCollection.save({ id: 'c', body: { v: 0 } });
   d.defaultCollection.save({ id: 'c', revId: base.revId, body: { v: 'local' } });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mergeResolver } from '../../../server/store';
 import { createMemoryConnector } from '../../../server/replication/memory-connector';
 import { Replicator } from '../../../server/replication/replicator';
 import { openTempDb } from '../../helpers/open-db';
@@ -117,7 +118,6 @@ test('merge resolver result reaches both peers', async (t) => {
   await first.whenStopped();
   a.defaultCollection.save({ id: 'doc', revId: base.revId, body: { v: 0, a: true } });
   b.defaultCollection.save({ id: 'doc', revId: base.revId, body: { v: 0, b: true } });
-  const { mergeResolver } = await import('../../../server/store');
   const r = new Replicator({ database: a, target, conflictResolver: mergeResolver() });
   r.start();
   assert.equal((await r.whenStopped()).error, undefined);

@@ -1,0 +1,49 @@
+/**
+ * The sync server process the VS Code extension starts (JSON-RPC over IPC, or --stdio). It owns
+ * the databases, listeners and replicators; the extension only talks to it through rpc/protocol.
+ */
+import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import type { InitializationOptions } from './rpc/protocol';
+import { ServerApi } from './rpc/server-api';
+import { SyncServer } from './sync-server';
+
+const connection = createConnection(ProposedFeatures.all);
+let server: SyncServer | undefined;
+let api: ServerApi | undefined;
+let pendingOpen: readonly string[] = [];
+
+process.on('uncaughtException', (e) => {
+  connection.console.error(`peersync server: uncaught exception: ${e.stack ?? String(e)}`);
+});
+process.on('unhandledRejection', (e) => {
+  connection.console.error(`peersync server: unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+});
+
+connection.onInitialize((params) => {
+  const options = (params.initializationOptions ?? {}) as Partial<InitializationOptions>;
+  if (!options.dataFolder) throw new Error('initializationOptions.dataFolder is required');
+  server = new SyncServer({
+    info: (m) => connection.console.info(m),
+    warn: (m) => connection.console.warn(m),
+  });
+  api = new ServerApi(server, connection, options.dataFolder);
+  pendingOpen = options.openDatabases ?? [];
+  return { capabilities: {}, serverInfo: { name: 'peersync', version: '0.1.0' } };
+});
+
+connection.onInitialized(async () => {
+  for (const name of pendingOpen) {
+    try {
+      await api!.openDatabase(name);
+    } catch (e) {
+      connection.console.error(`could not open database ${name}: ${(e as Error).message}`);
+    }
+  }
+});
+
+connection.onShutdown(async () => {
+  api?.dispose();
+  await server?.shutdown();
+});
+
+connection.listen();

@@ -1,0 +1,188 @@
+/**
+ * Every request and notification between the VS Code extension and the sync server, declared
+ * once. Both sides import this module (the extension imports nothing else from server/).
+ * Method names are namespaced `peersync/…`; application errors are ResponseErrors with the codes
+ * in `RpcErrorCode` (outside JSON-RPC's reserved −32099…−32000).
+ */
+import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+
+export const RpcErrorCode = {
+  notFound: 4004,
+  conflict: 4009,
+  invalid: 4000,
+  locked: 4023,
+  io: 5007,
+  corrupt: 5006,
+  replication: 5010,
+  internal: 5000,
+} as const;
+
+/** Sent by the server with a `conflict` error on a stale save. */
+export interface ConflictErrorData {
+  readonly currentRevId: string | null;
+}
+
+export interface InitializationOptions {
+  /** Folder holding the databases (one directory each). */
+  readonly dataFolder: string;
+  /** Databases to open at start (names inside dataFolder); created if missing. */
+  readonly openDatabases?: readonly string[];
+}
+
+// ---- databases and documents ----
+
+export interface CollectionSummary {
+  readonly name: string;
+  readonly documents: number;
+  readonly conflicts: number;
+  readonly lastSequence: number;
+}
+
+export interface DatabaseSummary {
+  readonly name: string;
+  readonly path: string;
+  readonly uuid: string;
+  readonly collections: readonly CollectionSummary[];
+}
+
+export interface DocumentRef {
+  readonly db: string;
+  readonly collection: string;
+  readonly docId: string;
+}
+
+export interface DocumentSummary {
+  readonly id: string;
+  readonly revId: string;
+  readonly deleted: boolean;
+  readonly conflicted: boolean;
+}
+
+export interface DocumentData extends DocumentSummary {
+  readonly body: Record<string, unknown> | null;
+  readonly sequence: number;
+}
+
+export interface RevisionNode {
+  readonly revId: string;
+  readonly parentRevId: string | null;
+  readonly deleted: boolean;
+  readonly leaf: boolean;
+  readonly conflict: boolean;
+  readonly winner: boolean;
+  readonly hasBody: boolean;
+  readonly sequence: number;
+}
+
+export interface ConflictSide {
+  readonly revId: string;
+  readonly deleted: boolean;
+  readonly body: Record<string, unknown> | null;
+}
+
+export interface ConflictData extends DocumentRef {
+  readonly local: ConflictSide;
+  readonly remote: ConflictSide;
+  readonly tree: readonly RevisionNode[];
+}
+
+export type ConflictResolution =
+  | { readonly kind: 'winner'; readonly revId: string }
+  | { readonly kind: 'merged'; readonly body: Record<string, unknown> }
+  | { readonly kind: 'delete' };
+
+export const ListDatabases = new RequestType0<DatabaseSummary[], void>('peersync/listDatabases');
+export const CreateDatabase = new RequestType<{ name: string }, DatabaseSummary, void>('peersync/createDatabase');
+export const ListDocuments = new RequestType<{ db: string; collection: string; after?: string; limit: number }, { docs: DocumentSummary[]; total: number }, void>('peersync/listDocuments');
+export const GetDocument = new RequestType<DocumentRef & { rev?: string }, DocumentData | null, void>('peersync/getDocument');
+/** Saves a new revision based on `baseRevId`; a stale base fails with RpcErrorCode.conflict unless `force`. */
+export const SaveDocument = new RequestType<DocumentRef & { baseRevId: string | null; body: Record<string, unknown>; force?: boolean }, DocumentData, void>('peersync/saveDocument');
+export const DeleteDocument = new RequestType<DocumentRef & { baseRevId?: string }, DocumentData, void>('peersync/deleteDocument');
+export const GetRevisionTree = new RequestType<DocumentRef, RevisionNode[] | null, void>('peersync/getRevisionTree');
+export const ListConflicts = new RequestType<{ db?: string }, DocumentRef[], void>('peersync/listConflicts');
+export const GetConflict = new RequestType<DocumentRef, ConflictData | null, void>('peersync/getConflict');
+export const ResolveConflict = new RequestType<DocumentRef & { resolution: ConflictResolution }, DocumentData, void>('peersync/resolveConflict');
+export const ImportDocuments = new RequestType<{ db: string; collection: string; file: string }, { imported: number }, void>('peersync/importDocuments');
+export const ExportCollection = new RequestType<{ db: string; collection: string; file: string }, { exported: number }, void>('peersync/exportCollection');
+
+// ---- listeners ----
+
+export interface ListenerInfo {
+  readonly id: string;
+  readonly db: string;
+  readonly state: 'listening' | 'stopped';
+  readonly port: number;
+  readonly urls: readonly string[];
+  readonly tls: boolean;
+  readonly certificateFingerprint?: string | undefined;
+  readonly readOnly: boolean;
+  readonly connectionCount: number;
+  readonly activeConnectionCount: number;
+  readonly clients: readonly { remoteAddress: string; connectedAt: number; busy: boolean }[];
+}
+
+export interface StartListenerParams {
+  readonly db: string;
+  readonly port?: number;
+  readonly networkInterface?: string;
+  readonly readOnly?: boolean;
+}
+
+export const StartListener = new RequestType<StartListenerParams, ListenerInfo, void>('peersync/startListener');
+export const StopListener = new RequestType<{ id: string }, void, void>('peersync/stopListener');
+export const ListListeners = new RequestType0<ListenerInfo[], void>('peersync/listListeners');
+
+// ---- replicators ----
+
+export interface ReplicatorInfo {
+  readonly id: string;
+  readonly db: string;
+  readonly target: string;
+  readonly type: 'push' | 'pull' | 'pushAndPull';
+  readonly continuous: boolean;
+  readonly activity: 'stopped' | 'offline' | 'connecting' | 'idle' | 'busy';
+  readonly completed: number;
+  readonly total: number;
+  readonly error?: { readonly message: string; readonly transient: boolean } | undefined;
+  readonly nextAttemptAt?: number | undefined;
+  readonly pendingDocuments?: number | undefined;
+}
+
+export interface StartReplicationParams {
+  readonly db: string;
+  readonly target: string;
+  readonly type: 'push' | 'pull' | 'pushAndPull';
+  readonly continuous: boolean;
+  readonly collections?: readonly string[];
+  readonly resolver?: 'default' | 'localWins' | 'remoteWins' | 'merge';
+  readonly username?: string;
+  readonly password?: string;
+}
+
+export const StartReplication = new RequestType<StartReplicationParams, ReplicatorInfo, void>('peersync/startReplication');
+export const StopReplication = new RequestType<{ id: string }, ReplicatorInfo, void>('peersync/stopReplication');
+export const RestartReplication = new RequestType<{ id: string }, ReplicatorInfo, void>('peersync/restartReplication');
+export const RemoveReplication = new RequestType<{ id: string }, void, void>('peersync/removeReplication');
+export const ListReplications = new RequestType0<ReplicatorInfo[], void>('peersync/listReplications');
+
+// ---- notifications (server → extension) ----
+
+/** Documents changed in a collection (by a local save or by replication). */
+export const DatabaseChanged = new NotificationType<{ db: string; collection: string; docIds: string[]; truncated: boolean }>('peersync/databaseChanged');
+/** A replicator's status changed (throttled to at most 10 per second per replicator). */
+export const ReplicatorStatusChanged = new NotificationType<ReplicatorInfo>('peersync/replicatorStatus');
+export const ListenerStatusChanged = new NotificationType<ListenerInfo>('peersync/listenerStatus');
+
+export interface ReplicationLogEntry {
+  readonly time: number;
+  readonly source: string;
+  readonly direction: 'push' | 'pull';
+  readonly collection: string;
+  readonly docId: string;
+  readonly revId: string;
+  readonly error?: string | undefined;
+  readonly skipped?: boolean | undefined;
+}
+
+/** Documents that finished replicating, batched (the dashboard's "network tab"). */
+export const ReplicationLog = new NotificationType<{ entries: ReplicationLogEntry[] }>('peersync/replicationLog');
