@@ -3,6 +3,9 @@ import { PassivePeerSession } from '../replication/passive-peer';
 import { BlipWebSocketServer, type ServerStatus } from '../transport';
 import { TypedEmitter } from '../util/typed-emitter';
 import type { DocumentEnded } from '../replication/document-event';
+import { FailureLimiter, type ListenerAuthenticator } from './authenticators';
+import type { IncomingMessage } from 'node:http';
+import type { AuthenticationResult } from '../transport';
 
 export interface ListenerConfig {
   readonly database: Database;
@@ -18,6 +21,17 @@ export interface ListenerConfig {
   readonly enableDeltaSync?: boolean | undefined;
   /** Open connections allowed at once (default 100); the next client gets HTTP 503. */
   readonly maxConnections?: number | undefined;
+  /** Who may connect (default: anyone). */
+  readonly authenticator?: ListenerAuthenticator | undefined;
+  /** Repeated authentication failures from one address get 429 for a while (default 10 in 60 s → 60 s). */
+  readonly failureLimiter?: FailureLimiter | undefined;
+}
+
+/** A refused connection attempt, for logs. */
+export interface AuthFailure {
+  readonly remoteAddress: string;
+  readonly status: number;
+  readonly reason: string;
 }
 
 export interface ListenerClient {
@@ -29,6 +43,7 @@ export interface ListenerClient {
 export type ListenerEvents = {
   status: [ServerStatus];
   documentEnded: [DocumentEnded];
+  authFailure: [AuthFailure];
 };
 
 /**
@@ -41,12 +56,14 @@ export class Listener extends TypedEmitter<ListenerEvents> {
 
   constructor(readonly config: ListenerConfig) {
     super();
+    this.limiter = config.failureLimiter ?? new FailureLimiter();
     const db = config.database;
     this.server = new BlipWebSocketServer({
       port: config.port ?? 0,
       networkInterface: config.networkInterface,
       databases: [db.name],
       maxConnections: config.maxConnections,
+      ...(config.authenticator ? { authenticate: (req: IncomingMessage) => this.authenticate(req) } : {}),
       onConnection: (conn, info) => {
         const session = new PassivePeerSession(conn, {
           database: db,
@@ -69,6 +86,25 @@ export class Listener extends TypedEmitter<ListenerEvents> {
         this.emit('status', this.status);
       },
     });
+  }
+
+  private readonly limiter: FailureLimiter;
+
+  private async authenticate(req: IncomingMessage): Promise<AuthenticationResult> {
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const wait = this.limiter.blockedFor(address);
+    if (wait > 0) {
+      this.emit('authFailure', { remoteAddress: address, status: 429, reason: 'too many failed attempts' });
+      return { ok: false, status: 429, headers: { 'Retry-After': String(Math.ceil(wait / 1000)) }, message: `too many failed attempts; try again in ${Math.ceil(wait / 1000)} s` };
+    }
+    const result = await this.config.authenticator!.authenticate(req);
+    if (result.ok) this.limiter.recordSuccess(address);
+    else {
+      // A first request without credentials is how real clients ask for the challenge: not a failure.
+      if (!(result.status === 401 && req.headers.authorization === undefined)) this.limiter.recordFailure(address);
+      this.emit('authFailure', { remoteAddress: address, status: result.status, reason: result.message });
+    }
+    return result;
   }
 
   async start(): Promise<void> {

@@ -68,8 +68,25 @@ export interface ReplicatorConfig {
   readonly maxAttempts?: number;
   /** Longest wait between attempts in seconds (default 300). */
   readonly maxAttemptWaitTime?: number;
-  /** Extra headers for the WebSocket upgrade (credentials are added by authenticators). */
+  /** Extra headers for the WebSocket upgrade. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Credentials for the listener (Basic user/password; client certificates come with TLS). */
+  readonly authenticator?: ReplicatorAuthenticator | undefined;
   /** How often progress is checkpointed while running (default 5 s). */
   readonly checkpointIntervalMs?: number;
 }
+
+/** HTTP Basic credentials sent on the WebSocket upgrade. */
+export class BasicAuthenticator {
+  readonly kind = 'basic' as const;
+  constructor(
+    readonly username: string,
+    readonly password: string,
+  ) {}
+
+  header(): string {
+    return `Basic ${Buffer.from(`${this.username}:${this.password}`, 'utf8').toString('base64')}`;
+  }
+}
+
+export type ReplicatorAuthenticator = BasicAuthenticator;

@@ -3,7 +3,7 @@ import type { ReplicatorConfig, ReplicatorConnector } from './replicator-types';
 import { ReplicatorError } from './replicator-types';
 
 /** Connects to `ws[s]://host:port/db` (its `/_blipsync` endpoint) over a real WebSocket. */
-export function createWebSocketConnector(url: string, config: Pick<ReplicatorConfig, 'headers'>): ReplicatorConnector {
+export function createWebSocketConnector(url: string, config: Pick<ReplicatorConfig, 'headers' | 'authenticator'>): ReplicatorConnector {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -18,11 +18,9 @@ export function createWebSocketConnector(url: string, config: Pick<ReplicatorCon
   return {
     address,
     async connect(signal, heartbeatSeconds) {
-      const link = await connectBlipWebSocket(address, {
-        heartbeatSeconds,
-        signal,
-        ...(config.headers ? { headers: { ...config.headers } } : {}),
-      });
+      const headers: Record<string, string> = { ...config.headers };
+      if (config.authenticator?.kind === 'basic') headers['Authorization'] = config.authenticator.header();
+      const link = await connectBlipWebSocket(address, { heartbeatSeconds, signal, headers });
       return { connection: link.connection, close: (code?: number, reason?: string) => void link.close(code, reason) };
     },
   };

@@ -28,11 +28,15 @@ const MAX_ERROR_BODY_CHARS = 1024;
 /** How long client.close() waits for the close handshake before terminating the socket. */
 const CLOSE_TIMEOUT_MS = 2000;
 
-/** TLS settings passed through to the socket (certificate pinning, client certs…). */
+/**
+ * TLS settings passed through to the socket (certificate pinning, client certs…). `createConnection`
+ * is how server-certificate trust (server/tls/trust.ts) refuses a certificate before any byte of
+ * the upgrade request is written.
+ */
 export type ClientTlsOptions = Pick<
   tls.ConnectionOptions,
   'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername' | 'checkServerIdentity' | 'minVersion' | 'maxVersion' | 'ciphers'
->;
+> & { readonly createConnection?: ((options: tls.ConnectionOptions) => tls.TLSSocket) | undefined };
 
 export interface ConnectBlipWebSocketOptions {
   /** Extra request headers (e.g. Authorization). */
@@ -121,7 +125,8 @@ export function connectBlipWebSocket(databaseUrl: string, options: ConnectBlipWe
   let socket: WebSocket;
   try {
     socket = new WebSocket(url, [BLIP_SUBPROTOCOL], {
-      ...options.tls,
+      // ws's option types are narrower than Node's tls ones under exactOptionalPropertyTypes; the values pass straight through.
+      ...(options.tls as WebSocket.ClientOptions | undefined),
       headers: { ...options.headers },
       perMessageDeflate: false, // BLIP compresses its own frames
       maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
