@@ -1,12 +1,14 @@
 /**
  * The benchmark cases, run in this order. To add one, append an object to `cases`: its run() gets
  * the context (config, temp dirs, shared fixtures, memory sampling) and returns what it timed.
+ * The replication cases (bench/repl-cases.ts) come last; some run only in --quick or only in full runs.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NO_AUTO_SNAPSHOT, runChild, type BuildReport, type OpenReport } from './child';
 import { makeBody, makeDocs, type DocSet } from './docs';
 import { now, round, secondsSince, type BenchCase, type BenchContext } from './harness';
+import { replicationCases } from './repl-cases';
 import { Database } from '../server/store';
 import { loadSqlJs } from '../server/store/sqljs-loader';
 
@@ -218,4 +220,5 @@ export const cases: BenchCase[] = [
       };
     },
   },
+  ...replicationCases,
 ];

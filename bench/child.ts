@@ -8,7 +8,22 @@
  * snapshot plus the journal. Its stale lock file (dead PID) is taken over by the next open.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/**
+ * This process's own peak RSS in MB. In a child, process.resourceUsage().maxRSS is no good: on Linux
+ * it starts at the parent's RSS at fork time (carried across exec), so VmHWM is read instead.
+ */
+export function ownPeakRssMB(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    /* not Linux */
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
 
 /** Store options with no automatic snapshot: the only snapshot is the explicit one, the rest stays in the journal. */
 export const NO_AUTO_SNAPSHOT = { snapshotThresholdBytes: Number.MAX_SAFE_INTEGER, snapshotIntervalMs: 0 } as const;
@@ -51,9 +66,16 @@ export type ChildReport = BuildReport | OpenReport | { readonly mode: 'error'; r
 
 const active = new Set<ChildProcess>();
 
-/** Kills any fixture child still running (used by the signal handlers of bench/run.ts). */
+/** Kills every child process still running: fixture children and CLI processes (signal and exit handlers of bench/run.ts). */
 export function killChildren(): void {
   for (const c of active) c.kill('SIGKILL');
+}
+
+/** Registers a child so killChildren() reaches it; it is forgotten once it has exited. */
+export function trackChild(child: ChildProcess): void {
+  active.add(child);
+  child.once('exit', () => active.delete(child));
+  child.once('error', () => active.delete(child));
 }
 
 /** Runs bench/fixture-child.ts with `req`, resolves with its report once it has exited. */

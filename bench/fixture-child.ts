@@ -6,7 +6,7 @@
  *   build: fresh database, save `snapshotAfter` docs, db.snapshot(), save the rest, exit.
  *   open:  time loadSqlJs() and Database.open() in a fresh process (cold), count the docs, exit.
  */
-import { NO_AUTO_SNAPSHOT, type BuildReport, type ChildReport, type ChildRequest, type OpenReport } from './child';
+import { NO_AUTO_SNAPSHOT, ownPeakRssMB, type BuildReport, type ChildReport, type ChildRequest, type OpenReport } from './child';
 import { docId, makeBody } from './docs';
 import { Database, type DocumentInput } from '../server/store';
 import { loadSqlJs } from '../server/store/sqljs-loader';
@@ -45,7 +45,7 @@ async function build(req: Extract<ChildRequest, { mode: 'build' }>): Promise<Bui
     snapshotSeconds,
     savedAfterSnapshotSeconds,
     journalBytes: db.info().journalBytes,
-    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    maxRssMB: ownPeakRssMB(),
   };
 }
 
@@ -56,7 +56,7 @@ async function open(req: Extract<ChildRequest, { mode: 'open' }>): Promise<OpenR
   const t1 = process.hrtime.bigint();
   const db = await Database.open(req.dir, { ...NO_AUTO_SNAPSHOT, create: false });
   const openSeconds = seconds(t1);
-  return { mode: 'open', loadSqlJsSeconds, openSeconds, count: db.defaultCollection.count(), maxRssMB: process.resourceUsage().maxRSS / 1024 };
+  return { mode: 'open', loadSqlJsSeconds, openSeconds, count: db.defaultCollection.count(), maxRssMB: ownPeakRssMB() };
 }
 
 function send(report: ChildReport, code: number): void {

@@ -28,10 +28,12 @@ export interface Measurement {
 }
 
 export interface Goal {
-  /** Which derived figure is checked. */
-  readonly metric: 'ratio' | 'seconds' | 'opsPerSec';
+  /** Which figure is checked: a derived one, or the name of a numeric field of the case's `extra` (e.g. `p50Ms`). */
+  readonly metric: 'ratio' | 'seconds' | 'opsPerSec' | (string & {});
   readonly op: '>=' | '<';
   readonly target: number;
+  /** Printed beside the verdict (e.g. a longer-term target). */
+  readonly note?: string;
 }
 
 export interface BenchCase {
@@ -39,7 +41,12 @@ export interface BenchCase {
   readonly description: string;
   /** Name of the case whose docs/s this one is divided by (`ratio`). */
   readonly comparator?: string;
-  readonly goal?: Goal;
+  /** One goal, or several (the case passes when all do). */
+  readonly goal?: Goal | readonly Goal[];
+  /** Run only in this mode (default: both); `--only NAME` runs a case whatever its mode. */
+  readonly mode?: 'quick' | 'full';
+  /** The N this case runs with when it does not use config.n (fixed-size cases); lets callers know it up front. */
+  n?(config: BenchConfig): number;
   /** Fixture keys this case may read; a fixture is disposed once no remaining case uses it. */
   readonly uses?: readonly string[];
   /** Untimed run-up before run() (JIT warm-up), so small --quick runs are not dominated by cold code. */
@@ -49,9 +56,11 @@ export interface BenchCase {
 
 export interface GoalResult {
   readonly description: string;
+  /** null when the figure is unavailable, or for the combination of several goals (see `goals`). */
   readonly actual: number | null;
   /** null when the figure is unavailable (e.g. the comparator case was not run). */
   readonly pass: boolean | null;
+  readonly note?: string;
 }
 
 export interface CaseResult {
@@ -67,7 +76,10 @@ export interface CaseResult {
   readonly processMaxRssMB: number;
   readonly comparator: string | null;
   readonly ratio: number | null;
+  /** The case's goal; for a case with several, their conjunction (pass only if every one passes). */
   readonly goal: GoalResult | null;
+  /** Every goal separately (empty without goals). */
+  readonly goals: GoalResult[];
   readonly extra: Record<string, number | string | boolean>;
 }
 
@@ -189,8 +201,23 @@ function goalText(g: Goal): string {
 }
 
 function checkGoal(g: Goal, actual: number | null): GoalResult {
-  if (actual === null) return { description: goalText(g), actual, pass: null };
-  return { description: goalText(g), actual: round(actual, 4), pass: g.op === '>=' ? actual >= g.target : actual < g.target };
+  const note = g.note === undefined ? {} : { note: g.note };
+  if (actual === null) return { description: goalText(g), actual, pass: null, ...note };
+  return { description: goalText(g), actual: round(actual, 4), pass: g.op === '>=' ? actual >= g.target : actual < g.target, ...note };
+}
+
+/** All goals as one: pass only if each passes (null if any is unknown). */
+function combineGoals(goals: readonly GoalResult[]): GoalResult | null {
+  if (goals.length === 0) return null;
+  if (goals.length === 1) return goals[0]!;
+  const pass = goals.some((g) => g.pass === false) ? false : goals.some((g) => g.pass === null) ? null : true;
+  return { description: goals.map((g) => g.description).join(' and '), actual: null, pass };
+}
+
+/** The cases a run executes: those of its mode (quick or full), or exactly the ones named with --only. */
+export function selectCases(all: readonly BenchCase[], quick: boolean, only: readonly string[] = []): BenchCase[] {
+  if (only.length > 0) return all.filter((c) => only.includes(c.name));
+  return all.filter((c) => c.mode === undefined || c.mode === (quick ? 'quick' : 'full'));
 }
 
 export interface RunHooks {
@@ -215,11 +242,20 @@ export async function runCases(ctx: BenchContext, cases: readonly BenchCase[], h
       const opsPerSec = m.n / m.seconds;
       const comp = c.comparator === undefined ? undefined : results.find((r) => r.name === c.comparator);
       const ratio = comp ? opsPerSec / comp.opsPerSec : null;
-      let goal: GoalResult | null = null;
-      if (c.goal) {
-        const actual = c.goal.metric === 'ratio' ? ratio : c.goal.metric === 'seconds' ? m.seconds : opsPerSec;
-        goal = checkGoal(c.goal, actual);
+      const goals: GoalResult[] = [];
+      for (const g of c.goal === undefined ? [] : Array.isArray(c.goal) ? (c.goal as readonly Goal[]) : [c.goal as Goal]) {
+        let actual: number | null;
+        if (g.metric === 'ratio') actual = ratio;
+        else if (g.metric === 'seconds') actual = m.seconds;
+        else if (g.metric === 'opsPerSec') actual = opsPerSec;
+        else {
+          const v = m.extra?.[g.metric];
+          if (typeof v !== 'number') throw new Error(`goal metric ${g.metric} is not a number in the case's extra (${JSON.stringify(v)})`);
+          actual = v;
+        }
+        goals.push(checkGoal(g, actual));
       }
+      const goal = combineGoals(goals);
       const r: CaseResult = {
         name: c.name,
         n: m.n,
@@ -231,6 +267,7 @@ export async function runCases(ctx: BenchContext, cases: readonly BenchCase[], h
         comparator: c.comparator ?? null,
         ratio: ratio === null ? null : round(ratio, 3),
         goal,
+        goals,
         extra: m.extra ?? {},
       };
       results.push(r);
@@ -265,7 +302,7 @@ const COLUMNS: { title: string; right: boolean; cell: (r: CaseResult) => string 
   { title: 'result', right: false, cell: (r) => (r.goal ? (r.goal.pass === null ? 'n/a' : r.goal.pass ? 'PASS' : 'FAIL') : '-') },
 ];
 
-const WIDTHS = [20, 9, 6, 9, 11, 12, 7, 16, 6];
+const WIDTHS = [20, 9, 6, 9, 11, 12, 7, 24, 6];
 
 function pad(s: string, w: number, right: boolean): string {
   return right ? s.padStart(w) : s.padEnd(w);

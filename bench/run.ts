@@ -1,11 +1,15 @@
 /**
- * PeerSync storage benchmark.
+ * PeerSync benchmark: storage and replication.
  *
- *   npm run bench                      full run, N = 100,000 docs per case
+ *   npm run bench                      full run, N = 100,000 docs per storage case
  *   npm run bench -- --quick           N = 2,000 (a few seconds; used by test/integration/bench-quick.test.ts)
- *   npm run bench -- --only NAME[,NAME] run only these cases
- *   npm run bench -- --n 50000         override N
+ *   npm run bench -- --only NAME[,NAME] run only these cases (whatever their mode)
+ *   npm run bench -- --n 50000         override N of the storage cases
  *   npm run bench -- --save            also write bench/results/<YYYY-MM-DD>.json (git-ignored)
+ *
+ * The replication cases (bench/repl-cases.ts) have their own sizes, which --n does not change:
+ * throughput repl-{push,pull}-ws-{10k,100k} in full runs and -1k with --quick; latency 1,000
+ * changes (100 with --quick). They run `node dist/cli.js` processes: build first (`npm run bench` does).
  *
  * Output: machine info, then per case a table row and a `BENCH {json}` line, then the summary table.
  * Goals are reported (PASS/FAIL), never enforced: the exit code is non-zero only if a case crashed.
@@ -16,7 +20,7 @@ import { arch, availableParallelism, cpus, platform, release, totalmem } from 'n
 import { dirname, join, resolve } from 'node:path';
 import { cases } from './cases';
 import { killChildren } from './child';
-import { BenchContext, JSON_PREFIX, MACHINE_PREFIX, runCases, tableHeader, tableRow, type BenchCase, type CaseResult } from './harness';
+import { BenchContext, JSON_PREFIX, MACHINE_PREFIX, runCases, selectCases, tableHeader, tableRow, type BenchCase, type CaseResult } from './harness';
 
 const FULL_N = 100_000;
 const QUICK_N = 2_000;
@@ -59,7 +63,7 @@ function parseArgs(argv: string[]): Args {
       case '--help':
       case '-h':
         console.log(USAGE);
-        console.log(`cases: ${cases.map((c) => c.name).join(', ')}`);
+        console.log(`cases: ${cases.map((c) => (c.mode ? `${c.name} (${c.mode} only)` : c.name)).join(', ')}`);
         process.exit(0);
         break;
       default:
@@ -119,20 +123,21 @@ async function main(): Promise<number> {
     console.error(`bench: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
-  let selected: BenchCase[] = cases;
-  if (args.only.length > 0) {
-    const unknown = args.only.filter((name) => !cases.some((c) => c.name === name));
-    if (unknown.length > 0) {
-      console.error(`bench: unknown case ${unknown.join(', ')}; cases: ${cases.map((c) => c.name).join(', ')}`);
-      return 2;
-    }
-    selected = cases.filter((c) => args.only.includes(c.name));
+  const unknown = args.only.filter((name) => !cases.some((c) => c.name === name));
+  if (unknown.length > 0) {
+    console.error(`bench: unknown case ${unknown.join(', ')}; cases: ${cases.map((c) => c.name).join(', ')}`);
+    return 2;
   }
+  const selected: BenchCase[] = selectCases(cases, args.quick, args.only);
   const n = args.n ?? (args.quick ? QUICK_N : FULL_N);
   const ctx = new BenchContext({ n, batchSize: BATCH_SIZE, quick: args.quick, repoRoot });
 
-  // The temp root goes whatever happens: normal end (dispose), crash (exit handler), Ctrl-C / kill.
-  process.on('exit', () => ctx.removeTmpRoot());
+  // Child processes and the temp root go whatever happens: normal end (dispose), crash (exit
+  // handler), Ctrl-C / kill. A CLI child left running would otherwise outlive the bench.
+  process.on('exit', () => {
+    killChildren();
+    ctx.removeTmpRoot();
+  });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(sig, () => {
       killChildren();
@@ -143,11 +148,11 @@ async function main(): Promise<number> {
 
   try {
     const machine = machineInfo(n, args.quick, ctx.tmpRoot);
-    console.log('PeerSync storage benchmark');
+    console.log('PeerSync benchmark (storage, replication)');
     console.log(`  cpu:    ${machine['cpuModel']} (${machine['cores']} cores)`);
     console.log(`  memory: ${machine['memoryGB']} GB`);
     console.log(`  node:   ${machine['node']} (v8 ${machine['v8']}), sql.js ${machine['sqljs'] ?? '?'}, ${machine['platform']}`);
-    console.log(`  run:    N = ${n.toLocaleString('en-US')} docs per case${args.quick ? ' (--quick)' : ''}, batches of ${BATCH_SIZE}, commit ${machine['commit'] ?? '?'}`);
+    console.log(`  run:    N = ${n.toLocaleString('en-US')} docs per storage case${args.quick ? ' (--quick)' : ''}, batches of ${BATCH_SIZE}, commit ${machine['commit'] ?? '?'}`);
     console.log(`${MACHINE_PREFIX}${JSON.stringify(machine)}`);
     console.log('');
     console.log(tableHeader());
@@ -174,9 +179,10 @@ async function main(): Promise<number> {
     if (goals.length > 0) {
       console.log('Goals (reported, not enforced):');
       for (const r of goals) {
-        const g = r.goal!;
-        const verdict = g.pass === null ? 'n/a (comparator not run)' : g.pass ? 'PASS' : 'FAIL';
-        console.log(`  ${r.name}: ${g.description}, actual ${g.actual ?? '-'} -> ${verdict}`);
+        for (const g of r.goals) {
+          const verdict = g.pass === null ? 'n/a (comparator not run)' : g.pass ? 'PASS' : 'FAIL';
+          console.log(`  ${r.name}: ${g.description}, actual ${g.actual ?? '-'} -> ${verdict}${g.note ? ` (${g.note})` : ''}`);
+        }
       }
     }
     if (failures.length > 0) console.log(`${failures.length} case(s) failed: ${failures.map((f) => f.name).join(', ')}`);

@@ -4,8 +4,9 @@ import { Output, UsageError, helpText, parseCommandArgs, type CommandSpec } from
 import { dbCommands } from './cli/db-commands';
 import { serveCommand } from './cli/serve-command';
 import { replicateCommand } from './cli/replicate-command';
+import { securityCommands } from './cli/security-commands';
 
-const commands: CommandSpec[] = [...dbCommands, serveCommand, replicateCommand];
+const commands: CommandSpec[] = [...dbCommands, serveCommand, replicateCommand, ...securityCommands];
 
 /** Exit codes a script can branch on. */
 const EXIT: Record<StoreErrorCode | 'USAGE' | 'OTHER' | 'REPLICATION' | 'REPLICATION_TRANSIENT', number> = {

@@ -3,6 +3,11 @@ import { Replicator } from '../replication/replicator';
 import type { ReplicatorStatus } from '../replication/replicator-types';
 import { UsageError, type CommandSpec } from './command';
 import { withDb } from './open-db';
+import { readFileSync } from 'node:fs';
+import { BasicAuthenticator, ClientCertificateAuthenticator } from '../replication/replicator-types';
+import { splitPemCertificates } from '../tls';
+import { readPassword } from './secrets';
+import { requireIdentity } from './security-commands';
 import { ProgressBar } from './progress';
 
 export const replicateCommand: CommandSpec = {
@@ -18,6 +23,12 @@ export const replicateCommand: CommandSpec = {
     resolver: { type: 'string', description: `conflict resolver: ${Object.keys(builtInResolvers).join(', ')} (default: default)`, valueName: 'NAME' },
     heartbeat: { type: 'string', description: 'WebSocket ping interval in seconds (default 300)', valueName: 'S' },
     'max-attempts': { type: 'string', description: 'connection attempts before giving up (default 10 one-shot, unlimited continuous)', valueName: 'N' },
+    pin: { type: 'string', description: "wss: the listener's certificate must be exactly this one (PEM or DER file)", valueName: 'FILE' },
+    'self-signed-only': { type: 'boolean', description: 'wss: accept only a self-signed listener certificate (e.g. an anonymous one)' },
+    ca: { type: 'string', description: 'wss: also trust these root certificates (PEM file) besides the system CAs', valueName: 'FILE' },
+    user: { type: 'string', short: 'u', description: 'HTTP Basic user name', valueName: 'USER' },
+    'password-env': { type: 'string', description: 'environment variable holding the password (else prompted)', valueName: 'VAR' },
+    'client-identity': { type: 'string', description: 'wss: present this client certificate (a label in the database keystore)', valueName: 'LABEL' },
   },
   async run(ctx) {
     const v = ctx.values;
@@ -34,8 +45,18 @@ export const replicateCommand: CommandSpec = {
     };
     const heartbeat = num('heartbeat');
     const maxAttempts = num('max-attempts');
+    const authenticator =
+      typeof v.user === 'string'
+        ? new BasicAuthenticator(v.user, await readPassword(v['password-env'], `password for ${v.user}`))
+        : typeof v['client-identity'] === 'string'
+          ? new ClientCertificateAuthenticator(await requireIdentity(v, v['client-identity']))
+          : undefined;
     return withDb(v, async (db) => {
       const replicator = new Replicator({
+        ...(authenticator ? { authenticator } : {}),
+        ...(typeof v.pin === 'string' ? { pinnedServerCertificate: readCertificateFile(v.pin) } : {}),
+        ...(v['self-signed-only'] ? { acceptOnlySelfSignedServerCertificate: true } : {}),
+        ...(typeof v.ca === 'string' ? { trustedRootCertificates: splitPemCertificates(readFileSync(v.ca, 'utf8')) } : {}),
         database: db,
         target: v.target as string,
         type: v.push ? 'push' : v.pull ? 'pull' : 'pushAndPull',
@@ -93,4 +114,11 @@ function statusJson(s: ReplicatorStatus): Record<string, unknown> {
 function describe(s: ReplicatorStatus): string {
   if (s.activity === 'offline' && s.nextAttemptAt) return `offline (${s.error?.message ?? 'unreachable'}); retrying in ${Math.max(0, Math.round((s.nextAttemptAt - Date.now()) / 1000))} s`;
   return `${s.activity}${s.error ? `: ${s.error.message}` : ''}`;
+}
+
+/** A certificate file as PEM text or DER bytes, whichever it holds. */
+function readCertificateFile(path: string): string | Buffer {
+  const bytes = readFileSync(path);
+  const head = bytes.subarray(0, 64).toString('latin1');
+  return head.includes('-----BEGIN') ? bytes.toString('utf8') : bytes;
 }

@@ -3,6 +3,11 @@ import { seedInventory, INVENTORY_DOC_ID } from '../demo/inventory-seed';
 import { SyncServer } from '../sync-server';
 import { UsageError, type CommandSpec } from './command';
 import { dbPathFrom } from './open-db';
+import { readFileSync } from 'node:fs';
+import { ListenerCertificateAuthenticator } from '../listener/authenticators';
+import { UsersFile } from '../listener/users-file';
+import { splitPemCertificates } from '../tls';
+import { requireIdentity } from './security-commands';
 
 export const DEFAULT_PORT = 4984;
 
@@ -15,6 +20,11 @@ export const serveCommand: CommandSpec = {
     'read-only': { type: 'boolean', description: 'serve pulls only; refuse pushes (403)' },
     'max-connections': { type: 'string', description: 'connections allowed at once (default 100)', valueName: 'N' },
     demo: { type: 'boolean', description: "seed the tutorial's inventory list if the database is new" },
+    tls: { type: 'boolean', description: 'serve wss:// (the default; an anonymous self-signed certificate unless --identity)' },
+    'no-tls': { type: 'boolean', description: 'serve plain ws:// instead' },
+    identity: { type: 'string', description: "the listener's TLS identity (a label in the database keystore; see peersync identity)", valueName: 'LABEL' },
+    users: { type: 'string', description: 'require HTTP Basic credentials checked against this users file (see peersync users)', valueName: 'FILE' },
+    'client-ca': { type: 'string', description: 'require client certificates signed by these root certificates (PEM file)', valueName: 'FILE' },
     events: { type: 'boolean', description: 'print one JSON line per document replicated through the listener (with --json)' },
   },
   async run(ctx) {
@@ -28,21 +38,45 @@ export const serveCommand: CommandSpec = {
       warn: (m) => process.stderr.write(`peersync: warning: ${m}\n`),
     });
     try {
+      if (ctx.values.tls && ctx.values['no-tls']) throw new UsageError('choose --tls or --no-tls');
+      if (ctx.values.users && ctx.values['client-ca']) throw new UsageError('choose one authenticator: --users or --client-ca');
+      const disableTLS = ctx.values['no-tls'] === true;
+      if (disableTLS && (ctx.values.identity || ctx.values['client-ca'])) throw new UsageError('--identity and --client-ca need TLS (remove --no-tls)');
       const db = await server.openDatabase(path);
+      const tlsIdentity = typeof ctx.values.identity === 'string' ? await requireIdentity(ctx.values, ctx.values.identity) : undefined;
+      const authenticator =
+        typeof ctx.values.users === 'string'
+          ? new UsersFile(ctx.values.users).authenticator(db.name)
+          : typeof ctx.values['client-ca'] === 'string'
+            ? new ListenerCertificateAuthenticator(splitPemCertificates(readFileSync(ctx.values['client-ca'], 'utf8')))
+            : undefined;
       const seeded = ctx.values.demo === true && seedInventory(db);
       const listener = await server.startListener(db, {
         port,
         networkInterface: ctx.values.interface as string | undefined,
         readOnly: ctx.values['read-only'] === true,
         maxConnections,
+        disableTLS,
+        ...(tlsIdentity ? { tlsIdentity } : {}),
+        ...(authenticator ? { authenticator } : {}),
       });
+      listener.on('authFailure', (f) => process.stderr.write(`peersync: refused ${f.remoteAddress}: ${f.status} ${f.reason}\n`));
       if (ctx.values.events === true && ctx.out.json) {
         listener.on('documentEnded', (e) => ctx.out.result({ event: 'document', time: Date.now(), ...e }));
       }
       const shown = relative(process.cwd(), path) || '.';
       const info = db.info();
       if (ctx.out.json) {
-        ctx.out.result({ event: 'ready', ...info, port: listener.port, urls: listener.urls, readOnly: listener.config.readOnly === true, seeded });
+        ctx.out.result({
+          event: 'ready',
+          ...info,
+          port: listener.port,
+          urls: listener.urls,
+          readOnly: listener.config.readOnly === true,
+          tls: listener.tlsIdentity !== undefined,
+          ...(listener.tlsIdentity ? { certificateFingerprint: listener.tlsIdentity.fingerprintSha256, certificateLabel: listener.tlsIdentity.label } : {}),
+          seeded,
+        });
       } else {
         ctx.out.line(
           [
@@ -52,9 +86,12 @@ export const serveCommand: CommandSpec = {
             ...info.collections.map((c) => `  ${c.name.padEnd(10)} ${c.documents} documents`),
             ...(seeded ? [`  seeded     the inventory list as document "${INVENTORY_DOC_ID}"`] : []),
             `  listening  ${listener.urls.join('\n             ')}${listener.config.readOnly ? '  (read-only)' : ''}`,
+            ...(listener.tlsIdentity
+              ? [`  TLS        ${listener.tlsIdentity.isSelfSigned ? 'self-signed' : 'CA-signed'} certificate ${listener.tlsIdentity.label}, SHA-256 ${listener.tlsIdentity.fingerprintSha256}`]
+              : ['  TLS        off (--no-tls)']),
             '',
             'Replicate with it from another peer, e.g.:',
-            `  npx peersync replicate --db ./other --target ${listener.urls.find((u) => u.includes('127.0.0.1')) ?? listener.urls[0]}`,
+            `  npx peersync replicate --db ./other --target ${listener.urls.find((u) => u.includes('127.0.0.1')) ?? listener.urls[0]}${listener.tlsIdentity?.isSelfSigned ? ' --self-signed-only' : ''}`,
             '',
             'The server holds the database open (other processes are refused while it runs).',
             `Stop it with Ctrl+C, then inspect the data: npx peersync db get ${INVENTORY_DOC_ID} --db ${shown}`,

@@ -4,7 +4,11 @@ import { BlipWebSocketServer, type ServerStatus } from '../transport';
 import { TypedEmitter } from '../util/typed-emitter';
 import type { DocumentEnded } from '../replication/document-event';
 import { FailureLimiter, type ListenerAuthenticator } from './authenticators';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { BlipConnection } from '../blip';
+import { join } from 'node:path';
+import { FileKeystore, anonymousIdentity, identityTlsOptions, type TLSIdentity } from '../tls';
 import type { AuthenticationResult } from '../transport';
 
 export interface ListenerConfig {
@@ -23,6 +27,15 @@ export interface ListenerConfig {
   readonly maxConnections?: number | undefined;
   /** Who may connect (default: anyone). */
   readonly authenticator?: ListenerAuthenticator | undefined;
+  /** Serve plain ws:// instead of wss:// (TLS is on by default). */
+  readonly disableTLS?: boolean | undefined;
+  /**
+   * The listener's certificate and key. With TLS on and none given, an anonymous self-signed
+   * identity is created, kept in `keystore` and reused across restarts (renewed near expiry).
+   */
+  readonly tlsIdentity?: TLSIdentity | undefined;
+  /** Where the anonymous identity is kept (default: `<database>/keystore`). */
+  readonly keystore?: FileKeystore | undefined;
   /** Repeated authentication failures from one address get 429 for a while (default 10 in 60 s → 60 s). */
   readonly failureLimiter?: FailureLimiter | undefined;
 }
@@ -58,34 +71,62 @@ export class Listener extends TypedEmitter<ListenerEvents> {
     super();
     this.limiter = config.failureLimiter ?? new FailureLimiter();
     const db = config.database;
+    if (config.authenticator?.requiresTls && config.disableTLS) {
+      throw new Error('client-certificate authentication requires TLS: remove disableTLS');
+    }
     this.server = new BlipWebSocketServer({
       port: config.port ?? 0,
       networkInterface: config.networkInterface,
       databases: [db.name],
       maxConnections: config.maxConnections,
+      ...(config.disableTLS ? {} : { createServer: (handler: RequestListener) => this.createTlsServer(handler), secure: true }),
       ...(config.authenticator ? { authenticate: (req: IncomingMessage) => this.authenticate(req) } : {}),
-      onConnection: (conn, info) => {
-        const session = new PassivePeerSession(conn, {
-          database: db,
-          collections: config.collections,
-          readOnly: config.readOnly,
-          enableDeltaSync: config.enableDeltaSync,
-        });
-        const client = { remoteAddress: info.remoteAddress, connectedAt: Date.now(), busy: false };
-        this.clients.set(session, client);
-        session.on('activity', (busy) => {
-          client.busy = busy;
-          this.server.markActive(conn, busy);
-          this.emit('status', this.status);
-        });
-        session.on('documentEnded', (e) => this.emit('documentEnded', e));
-        session.on('closed', () => {
-          this.clients.delete(session);
-          this.emit('status', this.status);
-        });
-        this.emit('status', this.status);
-      },
+      onConnection: (conn, info) => this.accept(conn, info.remoteAddress),
     });
+  }
+
+  private identity: TLSIdentity | undefined;
+
+  private accept(conn: BlipConnection, remoteAddress: string): void {
+    const config = this.config;
+    const session = new PassivePeerSession(conn, {
+      database: config.database,
+      collections: config.collections,
+      readOnly: config.readOnly,
+      enableDeltaSync: config.enableDeltaSync,
+    });
+    const client = { remoteAddress, connectedAt: Date.now(), busy: false };
+    this.clients.set(session, client);
+    session.on('activity', (busy) => {
+      client.busy = busy;
+      this.server.markActive(conn, busy);
+      this.emit('status', this.status);
+    });
+    session.on('documentEnded', (e) => this.emit('documentEnded', e));
+    session.on('closed', () => {
+      this.clients.delete(session);
+      this.emit('status', this.status);
+    });
+    this.emit('status', this.status);
+  }
+
+  private createTlsServer(handler: RequestListener): HttpsServer {
+    const identity = this.identity!;
+    const ca = this.config.authenticator && 'caCertificates' in this.config.authenticator ? (this.config.authenticator as { caCertificates?: string[] | undefined }).caCertificates : undefined;
+    return createHttpsServer(
+      {
+        ...identityTlsOptions(identity),
+        minVersion: 'TLSv1.2',
+        // Client certificates are requested, then judged by the authenticator (so a refusal is a clear 403, not a handshake failure).
+        ...(this.config.authenticator?.requiresTls ? { requestCert: true, rejectUnauthorized: false, ...(ca ? { ca } : {}) } : {}),
+      },
+      handler,
+    );
+  }
+
+  /** The certificate the listener presents (undefined when TLS is disabled or before start()). */
+  get tlsIdentity(): TLSIdentity | undefined {
+    return this.config.disableTLS ? undefined : this.identity;
   }
 
   private readonly limiter: FailureLimiter;
@@ -108,6 +149,10 @@ export class Listener extends TypedEmitter<ListenerEvents> {
   }
 
   async start(): Promise<void> {
+    if (!this.config.disableTLS) {
+      // Looked up on every start, so an anonymous certificate close to expiry is renewed.
+      this.identity = this.config.tlsIdentity ?? (await anonymousIdentity(this.config.keystore ?? new FileKeystore(join(this.config.database.path, 'keystore')), this.config.database.uuid));
+    }
     await this.server.start();
   }
 

@@ -1,4 +1,5 @@
 import type { BlipConnection } from '../blip';
+import type { TLSIdentity } from '../tls';
 import type { ConflictResolver, ConflictResolverFn, Database } from '../store';
 import type { PushFilter } from './changes-sender';
 import type { PullFilter } from './rev-receiver';
@@ -70,8 +71,17 @@ export interface ReplicatorConfig {
   readonly maxAttemptWaitTime?: number;
   /** Extra headers for the WebSocket upgrade. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Credentials for the listener (Basic user/password; client certificates come with TLS). */
+  /** Credentials for the listener: Basic user/password, or a client certificate (wss only). */
   readonly authenticator?: ReplicatorAuthenticator | undefined;
+  /**
+   * wss:// only. Checked in this order: the server's certificate must equal this one exactly
+   * (PEM or DER); nothing else matters.
+   */
+  readonly pinnedServerCertificate?: string | Uint8Array | undefined;
+  /** wss:// only, when not pinned: accept any self-signed certificate and nothing else. */
+  readonly acceptOnlySelfSignedServerCertificate?: boolean | undefined;
+  /** wss:// only, default mode: roots trusted besides the system CA store (PEM). */
+  readonly trustedRootCertificates?: readonly string[] | undefined;
   /** How often progress is checkpointed while running (default 5 s). */
   readonly checkpointIntervalMs?: number;
 }
@@ -89,4 +99,10 @@ export class BasicAuthenticator {
   }
 }
 
-export type ReplicatorAuthenticator = BasicAuthenticator;
+/** Presents a client certificate during the TLS handshake (the listener verifies it). */
+export class ClientCertificateAuthenticator {
+  readonly kind = 'clientCertificate' as const;
+  constructor(readonly identity: TLSIdentity) {}
+}
+
+export type ReplicatorAuthenticator = BasicAuthenticator | ClientCertificateAuthenticator;

@@ -126,6 +126,8 @@ export interface StartListenerParams {
   readonly port?: number;
   readonly networkInterface?: string;
   readonly readOnly?: boolean;
+  /** wss:// with an anonymous self-signed certificate unless false (default true). */
+  readonly tls?: boolean;
 }
 
 export const StartListener = new RequestType<StartListenerParams, ListenerInfo, void>('peersync/startListener');
@@ -157,6 +159,12 @@ export interface StartReplicationParams {
   readonly resolver?: 'default' | 'localWins' | 'remoteWins' | 'merge';
   readonly username?: string;
   readonly password?: string;
+  /** WebSocket ping interval in seconds (default 300). */
+  readonly heartbeat?: number;
+  /** wss:// targets: accept only a self-signed server certificate (the listener's anonymous one). */
+  readonly acceptOnlySelfSignedServerCertificate?: boolean;
+  /** wss:// targets: the server certificate (PEM) that must be presented. */
+  readonly pinnedServerCertificate?: string;
 }
 
 export const StartReplication = new RequestType<StartReplicationParams, ReplicatorInfo, void>('peersync/startReplication');

@@ -132,6 +132,7 @@ export class ServerApi {
         port: p.port ?? 0,
         networkInterface: p.networkInterface,
         readOnly: p.readOnly === true,
+        disableTLS: p.tls === false,
       });
       const id = `listener-${this.nextId++}`;
       this.listeners.set(id, listener);
@@ -185,6 +186,9 @@ export class ServerApi {
       ...(p.collections ? { collections: p.collections } : {}),
       conflictResolver: resolver,
       ...(headers ? { headers } : {}),
+      ...(p.heartbeat !== undefined && p.heartbeat > 0 ? { heartbeat: p.heartbeat } : {}),
+      ...(p.acceptOnlySelfSignedServerCertificate ? { acceptOnlySelfSignedServerCertificate: true } : {}),
+      ...(p.pinnedServerCertificate ? { pinnedServerCertificate: p.pinnedServerCertificate } : {}),
     });
     this.replicators.set(id, { replicator, params: p, db });
     replicator.on('change', () => this.statusThrottle.push(id, this.replicatorInfo(id)));
@@ -232,7 +236,8 @@ export class ServerApi {
       state: l.isListening ? 'listening' : 'stopped',
       port: l.port,
       urls: l.urls,
-      tls: false,
+      tls: l.tlsIdentity !== undefined,
+      ...(l.tlsIdentity ? { certificateFingerprint: l.tlsIdentity.fingerprintSha256 } : {}),
       readOnly: l.config.readOnly === true,
       connectionCount: status.connectionCount,
       activeConnectionCount: status.activeConnectionCount,

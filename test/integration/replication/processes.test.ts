@@ -9,7 +9,7 @@ import { tempDir } from '../../helpers/temp-dir';
 
 /** Starts `peersync serve` as its own process; resolves with its ready line. Killed after the test. */
 async function serve(t: TestContext, db: string, extra: string[] = []): Promise<{ url: string; stop: () => Promise<number> }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--db', db, '--port', '0', '--interface', '127.0.0.1', '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--db', db, '--port', '0', '--interface', '127.0.0.1', '--json', ...(extra.includes('--tls') ? [] : ['--no-tls']), ...extra.filter((x) => x !== '--tls')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);

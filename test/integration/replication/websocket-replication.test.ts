@@ -7,7 +7,7 @@ import { openTempDb } from '../../helpers/open-db';
 import { waitForCondition } from '../../helpers/wait';
 
 async function listen(t: TestContext, database: Database, options: { readOnly?: boolean; port?: number } = {}): Promise<{ listener: Listener; url: string }> {
-  const listener = new Listener({ database, networkInterface: '127.0.0.1', port: options.port ?? 0, readOnly: options.readOnly });
+  const listener = new Listener({ database, networkInterface: '127.0.0.1', port: options.port ?? 0, readOnly: options.readOnly, disableTLS: true });
   await listener.start();
   t.after(() => listener.stop());
   return { listener, url: listener.urls[0]! };

@@ -15,7 +15,7 @@ async function startServer(t: TestContext, dataFolder: string): Promise<MessageC
   t.after(async () => {
     try {
       await conn.sendRequest('shutdown');
-      conn.sendNotification('exit');
+      await conn.sendNotification('exit').catch(() => undefined);
     } catch {
       /* already gone */
     }
@@ -68,7 +68,7 @@ test('the server process: databases, documents, stale saves, listener, replicati
 
   // A second database in the same server replicates with the first through a listener.
   await conn.sendRequest(P.CreateDatabase, { name: 'phone' });
-  const listener = await conn.sendRequest(P.StartListener, { db: 'notes', port: 0, networkInterface: '127.0.0.1' });
+  const listener = await conn.sendRequest(P.StartListener, { db: 'notes', port: 0, networkInterface: '127.0.0.1', tls: false });
   assert.equal(listener.state, 'listening');
   assert.equal(listener.urls[0], `ws://127.0.0.1:${listener.port}/notes`);
   const idle = nextNotification<P.ReplicatorInfo>(conn, P.ReplicatorStatusChanged, (s) => s.activity === 'idle');

@@ -13,7 +13,7 @@ import { openTempDb } from '../../helpers/open-db';
 import { tempDir } from '../../helpers/temp-dir';
 
 async function listen(t: TestContext, database: Database, extra: Partial<ListenerConfig>): Promise<{ listener: Listener; url: string; failures: AuthFailure[] }> {
-  const listener = new Listener({ database, networkInterface: '127.0.0.1', ...extra });
+  const listener = new Listener({ database, networkInterface: '127.0.0.1', disableTLS: true, ...extra });
   const failures: AuthFailure[] = [];
   listener.on('authFailure', (f) => failures.push(f));
   await listener.start();
