@@ -14,9 +14,22 @@ export function createWebSocketTransport(socket: WebSocket): FrameTransport {
   // ws emits 'error' before 'close' on socket failures; an unhandled 'error' would crash the
   // process, and the 'close' that follows is what the connection acts on.
   socket.on('error', ignore);
+  // Frames sent in the same tick go out in one socket write (cork until the next tick) instead
+  // of one system call each; the BLIP outbox sends bursts of frames.
+  const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void; destroyed?: boolean } })._socket;
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    if (raw && !raw.destroyed) raw.uncork();
+  };
   return {
     send(frame: Uint8Array): void {
       if (socket.readyState !== OPEN) return;
+      if (raw && !corked) {
+        corked = true;
+        raw.cork();
+        process.nextTick(uncork);
+      }
       socket.send(frame, { binary: true }, ignore);
     },
     close(code: number, reason: string): void {

@@ -75,6 +75,7 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
   private queue: PendingInsert[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private flushSoon = false;
+  private lastFlushAt = 0;
   private readonly states = new Map<Collection, CollectionState>();
   /** Revisions asked for in `changes` replies that have not arrived yet. */
   private readonly expected = new Map<string, RemoteSequence>();
@@ -176,7 +177,7 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     const statuses = proposals.map(([docId, revId, serverRevId]) => {
       let current: { revId: RevId; deleted: boolean } | undefined;
       try {
-        current = collection.getJson(docId);
+        current = collection.currentRevision(docId);
       } catch {
         return 400; // invalid document ID
       }
@@ -215,9 +216,10 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     }
     return new Promise<BlipReply | undefined>((resolve, reject) => {
       this.queue.push({ collection, rev, resolve: () => resolve(undefined), reject });
-      if (this.queue.length >= Tuning.insertionBatchSize) {
-        // Full batch: insert after the frames already received in this I/O turn have queued too,
-        // so a busy connection gets fewer, larger transactions (each costs one fsync).
+      const quiet = performance.now() - this.lastFlushAt > Tuning.insertionDelayMs;
+      if (this.queue.length >= Tuning.insertionBatchSize || quiet) {
+        // A full batch, or the first revision after a quiet spell (latency matters more than
+        // batching then): insert once the frames already received in this I/O turn have queued.
         if (!this.flushSoon) {
           this.flushSoon = true;
           setImmediate(() => this.flush());
@@ -248,7 +250,7 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
   private checkNoConflict(collection: Collection, rev: RevMessage): void {
     let current;
     try {
-      current = collection.getJson(rev.docId);
+      current = collection.currentRevision(rev.docId);
     } catch (e) {
       throw storeToBlip(e);
     }
@@ -266,9 +268,12 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
+    this.lastFlushAt = performance.now();
     const outcomes: (BlipError | { conflicted: boolean } | undefined)[] = new Array(batch.length);
     const remoteRevs = new Map<Collection, [string, string][]>();
     try {
+      // Durability deferred: the next batch can be inserted while the fsync runs, and one fsync
+      // covers several batches. Replies wait for it (below).
       this.options.db.inBatch(() => {
         batch.forEach((item, i) => {
           const { rev, collection } = item;
@@ -292,12 +297,23 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
           }
         });
         for (const [collection, entries] of remoteRevs) collection.setRemoteRevs(this.options.remoteId!, entries);
-      });
+      }, { deferDurability: true });
     } catch (e) {
       const err = new BlipError('HTTP', 500, `could not save revisions: ${(e as Error).message}`);
       for (const item of batch) item.reject(err);
       return;
     }
+    this.options.db.whenDurable().then(
+      () => this.answer(batch, outcomes),
+      (e: unknown) => {
+        const err = new BlipError('HTTP', 500, `could not save revisions: ${(e as Error).message}`);
+        for (const item of batch) item.reject(err);
+      },
+    );
+  }
+
+  /** Replies to a batch once it is durable (so the sender may checkpoint it). */
+  private answer(batch: PendingInsert[], outcomes: (BlipError | { conflicted: boolean } | undefined)[]): void {
     batch.forEach((item, i) => {
       const outcome = outcomes[i];
       if (outcome instanceof BlipError) {

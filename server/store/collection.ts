@@ -151,6 +151,12 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
     };
   }
 
+  /** The current revision ID and whether it is a deletion, without reading the body. */
+  currentRevision(docId: string): { revId: RevId; deleted: boolean } | undefined {
+    const r = this.engine.one(this.sql.revById, [asDocId(docId)]);
+    return r ? { revId: r[0] as RevId, deleted: ((r[1] as number) & F_DELETED) !== 0 } : undefined;
+  }
+
   /** The current revision's body as stored JSON text (for sending without re-serialising). */
   getJson(docId: string): { revId: RevId; deleted: boolean; sequence: Sequence; json: string } | undefined {
     const row = this.readRow(asDocId(docId));
@@ -443,9 +449,10 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
   /** Records that a peer now has these revisions (after it acknowledged a push, or after a pull). */
   setRemoteRevs(remote: number, entries: readonly (readonly [string, string])[]): void {
     if (entries.length === 0) return;
+    // Nobody waits for these to be durable (a lost one only means more history on the next push).
     this.engine.transaction(() => {
       for (const [doc, rev] of entries) this.engine.run('INSERT OR REPLACE INTO remote_revs (remote, coll, doc, rev) VALUES (?, ?, ?, ?)', [remote, this.id, doc, rev]);
-    });
+    }, { deferDurability: true });
   }
 
   /** Creates this collection's table (idempotent). */
@@ -556,6 +563,7 @@ function statements(table: string) {
       `CREATE INDEX IF NOT EXISTS ${table}_conflicts ON ${table}(id) WHERE (flags & ${F_CONFLICTED}) != 0`,
     ],
     byId: `SELECT seq, rev, flags, body, tree FROM ${table} WHERE id = ?`,
+    revById: `SELECT rev, flags FROM ${table} WHERE id = ?`,
     insert: `INSERT INTO ${table} (seq, id, rev, flags, body, tree) VALUES (?, ?, ?, ?, ?, ?)`,
     update: `UPDATE ${table} SET seq = ?, id = ?, rev = ?, flags = ?, body = ?, tree = ? WHERE seq = ?`,
     deleteBySeq: `DELETE FROM ${table} WHERE seq = ?`,

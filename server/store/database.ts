@@ -121,9 +121,17 @@ export class Database {
     });
   }
 
-  /** Runs several writes as one durable transaction (one journal fsync). fn must be synchronous. */
-  inBatch<T>(fn: () => T): T {
-    return this.engine.transaction(fn);
+  /**
+   * Runs several writes as one transaction (one journal fsync). fn must be synchronous. With
+   * `deferDurability` it returns before the fsync: await `whenDurable()` before acknowledging.
+   */
+  inBatch<T>(fn: () => T, options: { deferDurability?: boolean } = {}): T {
+    return this.engine.transaction(fn, options);
+  }
+
+  /** Resolves once everything committed so far is on stable storage. */
+  whenDurable(): Promise<void> {
+    return this.engine.whenDurable();
   }
 
   // ---- local (non-replicated) documents, e.g. replication checkpoints ----

@@ -168,11 +168,12 @@ export class DurableSqlite {
   }
 
   /**
-   * Runs fn atomically; returns only after its changes are fsync'd to the journal. A nested call
-   * joins the outer transaction (callers validate before writing, so a failed step leaves nothing
-   * half-written for the outer transaction to commit).
+   * Runs fn atomically; returns only after its changes are fsync'd to the journal — or, with
+   * `deferDurability`, once they are written in order, with `whenDurable()` telling when an
+   * fsync (shared with other transactions) has covered them. A nested call joins the outer
+   * transaction (callers validate before writing, so a failed step leaves nothing half-written).
    */
-  transaction<T>(fn: () => T): T {
+  transaction<T>(fn: () => T, options: { deferDurability?: boolean } = {}): T {
     this.assertOpen();
     if (this.txn) return fn();
     const txn: Txn = { ops: [], rollbackHooks: [], afterCommit: [], beforeCommit: [] };
@@ -183,7 +184,7 @@ export class DurableSqlite {
       result = fn();
       if (result instanceof Promise) throw new StoreError('INVALID_ARGUMENT', 'transaction bodies must be synchronous');
       for (let i = 0; i < txn.beforeCommit.length; i++) txn.beforeCommit[i]!();
-      if (txn.ops.length > 0) this.journal.append(encodeJournalRecord(this.lsn + 1, txn.ops));
+      if (txn.ops.length > 0) this.journal.append(encodeJournalRecord(this.lsn + 1, txn.ops), options.deferDurability !== true);
     } catch (e) {
       this.txn = undefined;
       this.db.run('ROLLBACK');
@@ -196,6 +197,11 @@ export class DurableSqlite {
     for (const hook of txn.afterCommit) hook();
     if (this.journal.size > this.threshold) this.snapshotIfDirty();
     return result;
+  }
+
+  /** Resolves once every committed transaction is on stable storage. */
+  whenDurable(): Promise<void> {
+    return this.journal.whenDurable();
   }
 
   /** Journal bytes not yet folded into a snapshot. */

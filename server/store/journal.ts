@@ -1,4 +1,4 @@
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { StoreError } from './errors';
 
@@ -23,10 +23,23 @@ export interface JournalScan {
   readonly tornBytes: number;
 }
 
+interface DurabilityWaiter {
+  readonly target: number;
+  readonly epoch: number;
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+}
+
 export class Journal {
   private fd: number;
   private length: number;
   private failed: Error | undefined;
+  /** Bytes known to be on stable storage. */
+  private syncedLength: number;
+  /** Bumped by reset(): syncs started before it cover a file that no longer exists. */
+  private epoch = 0;
+  private syncing = false;
+  private waiters: DurabilityWaiter[] = [];
 
   private constructor(
     readonly path: string,
@@ -35,6 +48,7 @@ export class Journal {
   ) {
     this.fd = fd;
     this.length = length;
+    this.syncedLength = length;
   }
 
   /**
@@ -86,8 +100,13 @@ export class Journal {
     return this.length;
   }
 
-  /** Appends one record and makes it durable. On failure the journal is cut back to its previous end. */
-  append(payload: Buffer): void {
+  /**
+   * Appends one record. With `sync` (default) it is fsync'd before returning; otherwise it is in
+   * the page cache, in order, and `whenDurable()` resolves once an fsync has covered it — so
+   * several transactions share one fsync while the caller keeps working (group commit). Either
+   * way, on failure the journal is cut back to its previous end.
+   */
+  append(payload: Buffer, sync = true): void {
     if (this.failed) throw new StoreError('FAILED_STATE', `journal is unusable after an earlier failure (${this.failed.message}); reopen the database`);
     if (payload.length > MAX_RECORD_BYTES) {
       throw new StoreError('INVALID_ARGUMENT', `transaction is too large (${payload.length} bytes > ${MAX_RECORD_BYTES}); write it in smaller batches`);
@@ -100,7 +119,7 @@ export class Journal {
     try {
       let off = 0;
       while (off < frame.length) off += writeSync(this.fd, frame, off, frame.length - off, before + off);
-      fdatasyncSync(this.fd);
+      if (sync) fdatasyncSync(this.fd);
       this.length = before + frame.length;
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
@@ -109,11 +128,54 @@ export class Journal {
         fdatasyncSync(this.fd);
       } catch (e2) {
         // If the partial record cannot be cut off, later appends would land after garbage.
-        this.failed = e2 as Error;
+        this.fail(e2 as Error);
       }
       const reason = err.code === 'ENOSPC' ? 'the disk is full' : err.code === 'EDQUOT' ? 'the disk quota is exceeded' : err.message;
       throw new StoreError('IO', `write not saved: ${reason} (journal ${this.path})`, { cause: e });
     }
+    if (sync) this.markSynced(this.length, this.epoch);
+  }
+
+  /** Resolves once everything appended so far is on stable storage. */
+  whenDurable(): Promise<void> {
+    if (this.failed) return Promise.reject(new StoreError('FAILED_STATE', `journal failed: ${this.failed.message}`));
+    if (this.syncedLength >= this.length) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ target: this.length, epoch: this.epoch, resolve, reject });
+      this.startSync();
+    });
+  }
+
+  private startSync(): void {
+    if (this.syncing || this.failed || this.fd < 0 || this.waiters.length === 0) return;
+    const target = this.length;
+    const epoch = this.epoch;
+    this.syncing = true;
+    fdatasync(this.fd, (err) => {
+      this.syncing = false;
+      if (err) {
+        // What was appended may not be on disk, and memory already holds it: stop taking writes.
+        this.fail(err);
+        return;
+      }
+      this.markSynced(target, epoch);
+      this.startSync();
+    });
+  }
+
+  private markSynced(target: number, epoch: number): void {
+    if (epoch === this.epoch && target > this.syncedLength) this.syncedLength = target;
+    const done = this.waiters.filter((w) => w.epoch < this.epoch || w.target <= this.syncedLength);
+    if (done.length === 0) return;
+    this.waiters = this.waiters.filter((w) => !done.includes(w));
+    for (const w of done) w.resolve();
+  }
+
+  private fail(e: Error): void {
+    this.failed ??= e;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(new StoreError('IO', `could not make the journal durable: ${e.message}`, { cause: e }));
   }
 
   /** Empties the journal once a snapshot holds everything in it. */
@@ -121,13 +183,26 @@ export class Journal {
     ftruncateSync(this.fd, HEADER);
     fdatasyncSync(this.fd);
     this.length = HEADER;
+    this.epoch++;
+    this.syncedLength = HEADER;
+    // Their records are in the snapshot that made this reset possible.
+    this.markSynced(HEADER, this.epoch);
   }
 
+  /** Makes everything durable (synchronously), then closes the file. */
   close(): void {
-    if (this.fd >= 0) {
-      closeSync(this.fd);
-      this.fd = -1;
+    if (this.fd < 0) return;
+    if (this.syncedLength < this.length && !this.failed) {
+      try {
+        fdatasyncSync(this.fd);
+        this.markSynced(this.length, this.epoch);
+      } catch (e) {
+        this.fail(e as Error);
+      }
     }
+    closeSync(this.fd);
+    this.fd = -1;
+    this.fail(new Error('journal closed'));
   }
 }
 

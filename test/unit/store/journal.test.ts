@@ -72,3 +72,27 @@ test('a file that is not a journal is refused', (t) => {
   writeFileSync(path, 'SQLite format 3\u0000 and more');
   assert.throws(() => Journal.open(path), { code: 'CORRUPT', message: /not a PeerSync journal/ });
 });
+
+test('group commit: deferred appends are durable once whenDurable() resolves, and survive reopening', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'journal.log');
+  const { journal } = Journal.open(path);
+  journal.append(Buffer.from('{"a":1}'), false);
+  journal.append(Buffer.from('{"b":2}'), false);
+  const durable = journal.whenDurable();
+  journal.append(Buffer.from('{"c":3}'), false);
+  await durable;
+  await journal.whenDurable();
+  journal.close();
+  assert.deepEqual(Journal.open(path).records.map(String), ['{"a":1}', '{"b":2}', '{"c":3}']);
+});
+
+test('waiters are released when a snapshot empties the journal, and fail once it is closed', async (t) => {
+  const { journal } = Journal.open(join(tempDir(t), 'journal.log'));
+  journal.append(Buffer.from('{"a":1}'), false);
+  const waiting = journal.whenDurable();
+  journal.reset();
+  await waiting;
+  journal.close();
+  await assert.rejects(journal.whenDurable(), { code: 'FAILED_STATE' });
+});
