@@ -11,7 +11,6 @@ import { BlipProtocolError } from './errors';
 
 export type BlipProperties = Record<string, string>;
 
-const encoder = new TextEncoder();
 // fatal: reject malformed UTF-8 rather than silently substituting U+FFFD.
 // ignoreBOM: a leading U+FEFF is data, not a byte-order mark, inside a property string.
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -26,27 +25,24 @@ export function emptyProperties(): BlipProperties {
 
 /** Encodes properties in insertion order. Throws if a string contains NUL or the result is too big. */
 export function encodeProperties(properties: Readonly<Record<string, string>>): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (const [key, value] of Object.entries(properties)) {
+  let max = 0;
+  for (const key in properties) max += (key.length + properties[key]!.length) * 3 + 2;
+  // One buffer, written natively (ASCII-heavy property strings are the norm); sized for the worst case.
+  const out = Buffer.allocUnsafe(max);
+  let pos = 0;
+  for (const key in properties) {
+    const value = properties[key];
     for (const s of [key, value]) {
       if (typeof s !== 'string') throw new TypeError(`property ${JSON.stringify(key)} must be a string`);
       if (s.includes('\0')) throw new TypeError(`property ${JSON.stringify(key)} contains a NUL character`);
-      const bytes = encoder.encode(s);
-      parts.push(bytes);
-      size += bytes.length + 1;
+      pos += out.write(s, pos, 'utf8');
+      out[pos++] = 0;
     }
   }
-  if (size > MAX_PROPERTIES_SIZE) {
-    throw new BlipProtocolError('PROPERTIES_TOO_LARGE', `encoded properties are ${size} bytes; the limit is ${MAX_PROPERTIES_SIZE}`);
+  if (pos > MAX_PROPERTIES_SIZE) {
+    throw new BlipProtocolError('PROPERTIES_TOO_LARGE', `encoded properties are ${pos} bytes; the limit is ${MAX_PROPERTIES_SIZE}`);
   }
-  const out = new Uint8Array(size);
-  let pos = 0;
-  for (const part of parts) {
-    out.set(part, pos);
-    pos += part.length + 1; // the byte after each string is already 0
-  }
-  return out;
+  return out.subarray(0, pos);
 }
 
 /** Decodes the properties block (without its length prefix). */

@@ -222,7 +222,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
   }
 
   private sendRev({ change, known }: QueuedRev): void {
-    const current = this.collection.getJson(change.docId);
+    const current = this.collection.readForSending(change.docId, Tuning.maxHistory);
     if (!current || current.revId !== change.revId) {
       // Superseded (or purged) since it was announced: the newer revision has a later sequence
       // and will be announced in its turn. Tell the peer not to wait for this one.
@@ -234,9 +234,9 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
       this.finish(change, { skipped: true });
       return;
     }
-    const ancestry = this.collection.getAncestry(change.docId, change.revId, Tuning.maxHistory + 1) ?? [change.revId];
+    // History stops at the first revision the peer is known to have: it can attach from there.
     const history: string[] = [];
-    for (const rev of ancestry.slice(1)) {
+    for (const rev of current.history) {
       history.push(rev);
       if (known.includes(rev)) break;
     }
@@ -245,7 +245,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
     if (current.deleted) props[Prop.deleted] = 'true';
     // As in LiteCore: at most 10 revs being transmitted; once sent, a rev counts against the 2 MiB
     // of bytes awaiting replies (the receiver replies only after a batched, durable insert).
-    const size = current.json.length;
+    const size = current.body.length;
     this.revsInFlight++;
     this.awaitingReplies++;
     let sent = false;
@@ -260,7 +260,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
       if (sent) this.bytesInFlight -= size;
       else this.revsInFlight--;
     };
-    this.conn.request({ profile: Profile.rev, properties: props, body: current.json, onSent, compressed: false }).then(
+    this.conn.request({ profile: Profile.rev, properties: props, body: current.body, onSent, compressed: false }).then(
       () => {
         settle();
         this.noteRemoteRev(change.docId, change.revId);

@@ -157,6 +157,20 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
     return r ? { revId: r[0] as RevId, deleted: ((r[1] as number) & F_DELETED) !== 0 } : undefined;
   }
 
+  /**
+   * What a pusher needs to send a document's current revision, in one read: its ID, deletion
+   * flag, body as stored UTF-8 bytes (sent as is), and up to `maxHistory` ancestors (newest first).
+   */
+  readForSending(docId: string, maxHistory: number): { revId: RevId; deleted: boolean; body: Uint8Array; history: RevId[] } | undefined {
+    const r = this.engine.one(this.sql.byId, [asDocId(docId)]);
+    if (!r) return undefined;
+    const revId = r[1] as RevId;
+    const flags = r[2] as number;
+    const body = typeof r[3] === 'string' ? Buffer.from(r[3]) : (r[3] as Uint8Array);
+    const tree = r[4] === null ? undefined : RevTree.decode(r[4] as string);
+    return { revId, deleted: (flags & F_DELETED) !== 0, body, history: tree ? tree.history(revId, maxHistory + 1).slice(1) : [] };
+  }
+
   /** The current revision's body as stored JSON text (for sending without re-serialising). */
   getJson(docId: string): { revId: RevId; deleted: boolean; sequence: Sequence; json: string } | undefined {
     const row = this.readRow(asDocId(docId));
