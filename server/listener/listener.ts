@@ -79,6 +79,9 @@ export class Listener extends TypedEmitter<ListenerEvents> {
       networkInterface: config.networkInterface,
       databases: [db.name],
       maxConnections: config.maxConnections,
+      // Frames are sent uncompressed (compressed ones from peers are still accepted): zlib's
+      // asynchronous round trip per frame stalls the outbox, and sync peers are mostly on LANs.
+      blipOptions: { compressionLevel: 0 },
       ...(config.disableTLS ? {} : { createServer: (handler: RequestListener) => this.createTlsServer(handler), secure: true }),
       ...(config.authenticator ? { authenticate: (req: IncomingMessage) => this.authenticate(req) } : {}),
       onConnection: (conn, info) => this.accept(conn, info.remoteAddress),

@@ -340,7 +340,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
 
   private async request(profile: string, body: unknown): Promise<IncomingReply | undefined> {
     if (this.stopped) return undefined;
-    return this.conn.request({ profile, properties: this.collProps(), body: JSON.stringify(body), urgent: true });
+    return this.conn.request({ profile, properties: this.collProps(), body: JSON.stringify(body), urgent: true, compressed: false });
   }
 
   private send(msg: Parameters<BlipConnection['sendNoReply']>[0]): void {

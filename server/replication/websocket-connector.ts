@@ -40,7 +40,14 @@ export function createWebSocketConnector(
     async connect(signal, heartbeatSeconds) {
       const headers: Record<string, string> = { ...config.headers };
       if (config.authenticator?.kind === 'basic') headers['Authorization'] = config.authenticator.header();
-      const link = await connectBlipWebSocket(address, { heartbeatSeconds, signal, headers, ...(tls ? { tls: tls as ClientTlsOptions } : {}) });
+      const link = await connectBlipWebSocket(address, {
+        heartbeatSeconds,
+        signal,
+        headers,
+        // Uncompressed, as the listener's (see Listener): compressed frames from peers are still read.
+        blipOptions: { compressionLevel: 0 },
+        ...(tls ? { tls: tls as ClientTlsOptions } : {}),
+      });
       return { connection: link.connection, close: (code?: number, reason?: string) => void link.close(code, reason) };
     },
   };
