@@ -13,6 +13,7 @@ import { basename, join } from 'node:path';
 import { docId, makeBody } from './docs';
 import { round, type BenchCase, type BenchConfig, type BenchContext, type Goal, type Measurement } from './harness';
 import { CliProcess, lastJson, runCli, startCli } from './procs';
+import { createIdentity } from '../server/tls';
 import { Database, type Collection, type JsonObject } from '../server/store';
 import { Replicator } from '../server/replication/replicator';
 
@@ -86,13 +87,14 @@ function parseEvent(line: string, event: string): Record<string, unknown> | unde
 }
 
 /** Starts `serve` on `dir` (created if missing) and resolves with the process and its ws URL once it is ready. */
-async function startListener(ctx: BenchContext, label: string, dir: string, events: boolean): Promise<{ proc: CliProcess; url: string }> {
-  const proc = startCli(ctx, label, ['serve', '--db', dir, ...LISTEN, '--json', ...(events ? ['--events'] : [])]);
+async function startListener(ctx: BenchContext, label: string, dir: string, events: boolean, tls = false): Promise<{ proc: CliProcess; url: string }> {
+  const listen = tls ? LISTEN.filter((a) => a !== '--no-tls') : LISTEN;
+  const proc = startCli(ctx, label, ['serve', '--db', dir, ...listen, '--json', ...(events ? ['--events'] : [])]);
   try {
     const ready = await proc.waitForLine(`${label} to print its "ready" line`, READY_TIMEOUT_MS, (l) => parseEvent(l, 'ready'));
     const port = ready['port'];
     if (typeof port !== 'number' || port <= 0) throw new Error(`${label}: bad "ready" line (no port)\n${proc.describe()}`);
-    const url = `ws://127.0.0.1:${port}/${basename(dir)}`;
+    const url = `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/${basename(dir)}`;
     const urls = ready['urls'];
     if (Array.isArray(urls) && !urls.includes(url)) throw new Error(`${label}: expected ${url} among its URLs ${JSON.stringify(urls)}`);
     return { proc, url };
@@ -155,7 +157,7 @@ function latencyStats(ms: readonly number[]): Record<string, number> {
 
 // ---- throughput: two processes ----
 
-async function throughput(ctx: BenchContext, direction: 'push' | 'pull', n: number): Promise<Measurement> {
+async function throughput(ctx: BenchContext, direction: 'push' | 'pull', n: number, tls = false): Promise<Measurement> {
   const docs = await jsonLines(ctx, n);
   const caseDir = ctx.tempDir(`repl-${direction}-${n}`);
   const listenerDir = join(caseDir, 'listener');
@@ -175,10 +177,10 @@ async function throughput(ctx: BenchContext, direction: 'push' | 'pull', n: numb
   let listener: CliProcess | undefined;
   let active: CliProcess | undefined;
   try {
-    const started = await startListener(ctx, 'listener', listenerDir, false);
+    const started = await startListener(ctx, 'listener', listenerDir, false, tls);
     listener = started.proc;
     const listenerReadyMs = performance.now() - listener.startedAt;
-    active = startCli(ctx, 'replicate', ['replicate', '--db', activeDir, '--target', started.url, `--${direction}`, '--json']);
+    active = startCli(ctx, 'replicate', ['replicate', '--db', activeDir, '--target', started.url, `--${direction}`, '--json', ...(tls ? ['--self-signed-only'] : [])]);
     const exit = await active.waitForExit(60_000 + n * 2, 'finish replicating');
     if (exit.code !== 0) throw new Error(`replicate --${direction} failed\n${active.describe()}`);
     const wallSeconds = (active.exitedAt! - active.startedAt) / 1000;
@@ -216,17 +218,19 @@ async function throughput(ctx: BenchContext, direction: 'push' | 'pull', n: numb
   }
 }
 
-function throughputCase(direction: 'push' | 'pull', label: string, n: number, mode: 'quick' | 'full'): BenchCase {
+function throughputCase(direction: 'push' | 'pull', label: string, n: number, mode: 'quick' | 'full', tls = false): BenchCase {
   const from = direction === 'push' ? 'the replicate process' : 'the listener process';
   const to = direction === 'push' ? 'the listener (serve)' : 'the replicate process';
+  const scheme = tls ? 'wss' : 'ws';
   return {
-    name: `repl-${direction}-ws-${label}`,
-    description: `one-shot ${direction} of ${n.toLocaleString('en-US')} x 1 KB docs from ${from} to ${to} over loopback ws; timed by the replicate process's elapsedMs`,
+    name: `repl-${direction}-${scheme}-${label}`,
+    description: `one-shot ${direction} of ${n.toLocaleString('en-US')} x 1 KB docs from ${from} to ${to} over loopback ${scheme}; timed by the replicate process's elapsedMs`,
     mode,
-    goal: THROUGHPUT_GOAL,
+    // wss is compared with ws in the same run: within 15% is the goal.
+    ...(tls ? { comparator: `repl-${direction}-ws-${label}`, goal: [THROUGHPUT_GOAL, { metric: 'ratio', op: '>=', target: 0.85 }] } : { goal: THROUGHPUT_GOAL }),
     uses: [`repl-jsonl-${n}`],
     n: () => n,
-    run: (ctx) => throughput(ctx, direction, n),
+    run: (ctx) => throughput(ctx, direction, n, tls),
   };
 }
 
@@ -476,6 +480,29 @@ export const replicationCases: BenchCase[] = [
   throughputCase('pull', '10k', 10_000, 'full'),
   throughputCase('push', '100k', 100_000, 'full'),
   throughputCase('pull', '100k', 100_000, 'full'),
+  throughputCase('push', '1k', QUICK_THROUGHPUT_N, 'quick', true),
+  throughputCase('push', '10k', 10_000, 'full', true),
+  throughputCase('pull', '10k', 10_000, 'full', true),
+  throughputCase('push', '100k', 100_000, 'full', true),
+  throughputCase('pull', '100k', 100_000, 'full', true),
+  {
+    name: 'tls-identity-create',
+    description: 'createIdentity: RSA-2048 key (native) + self-signed certificate (node-forge), median of several',
+    goal: { metric: 'p50Ms', op: '<', target: 300 },
+    n: (config) => (config.quick ? 3 : 15),
+    run: async (ctx) => {
+      const n = ctx.config.quick ? 3 : 15;
+      const times: number[] = [];
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) {
+        const s = performance.now();
+        await createIdentity({ isServer: true, label: `bench-${i}`, attributes: { commonName: 'bench' } });
+        times.push(performance.now() - s);
+      }
+      // docBytes: the RSA modulus size, the one size that matters here.
+      return { n, docBytes: 2048, seconds: (performance.now() - t0) / 1000, extra: latencyStats(times) };
+    },
+  },
   {
     name: 'repl-latency-direct',
     description: 'continuous push, one small change at a time: save in this process until the listener process prints its `document` event',

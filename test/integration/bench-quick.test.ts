@@ -15,12 +15,14 @@ const TIMEOUT_MS = 120_000;
 /** What bench/run.ts --quick runs with (QUICK_N, BATCH_SIZE). */
 const QUICK_CONFIG: BenchConfig = { n: 2000, batchSize: 1000, quick: true, repoRoot: root };
 /** The replication cases that must be part of a --quick run (the 10k/100k throughput ones are full-run only). */
-const QUICK_REPLICATION_CASES = ['repl-push-ws-1k', 'repl-pull-ws-1k', 'repl-latency-direct', 'repl-latency-hub'];
-const FULL_REPLICATION_CASES = ['repl-push-ws-10k', 'repl-pull-ws-10k', 'repl-push-ws-100k', 'repl-pull-ws-100k', 'repl-latency-direct', 'repl-latency-hub'];
+const QUICK_REPLICATION_CASES = ['repl-push-ws-1k', 'repl-pull-ws-1k', 'repl-push-wss-1k', 'tls-identity-create', 'repl-latency-direct', 'repl-latency-hub'];
+const FULL_REPLICATION_CASES = ['repl-push-ws-10k', 'repl-pull-ws-10k', 'repl-push-ws-100k', 'repl-pull-ws-100k', 'repl-push-wss-10k', 'repl-pull-wss-10k', 'repl-push-wss-100k', 'repl-pull-wss-100k', 'tls-identity-create', 'repl-latency-direct', 'repl-latency-hub'];
 /** Figures every replication case reports in `extra` (structure only). */
 const REPLICATION_EXTRA: Record<string, readonly string[]> = {
   'repl-push-ws-1k': ['wallSeconds', 'startupAndCloseSeconds', 'replicateMaxRssMB', 'listenerMaxRssMB'],
   'repl-pull-ws-1k': ['wallSeconds', 'startupAndCloseSeconds', 'replicateMaxRssMB', 'listenerMaxRssMB'],
+  'repl-push-wss-1k': ['wallSeconds', 'startupAndCloseSeconds', 'replicateMaxRssMB', 'listenerMaxRssMB'],
+  'tls-identity-create': ['p50Ms', 'maxMs'],
   'repl-latency-direct': ['p50Ms', 'p99Ms', 'maxMs'],
   'repl-latency-hub': ['p50Ms', 'p99Ms', 'maxMs'],
 };
