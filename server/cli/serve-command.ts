@@ -83,7 +83,7 @@ export const serveCommand: CommandSpec = {
             'PeerSync server running',
             `  database   ${info.path}`,
             `  uuid       ${info.uuid}`,
-            ...info.collections.map((c) => `  ${c.name.padEnd(10)} ${c.documents} documents`),
+            ...info.collections.map((c) => `  collection ${c.name}: ${c.documents} documents`),
             ...(seeded ? [`  seeded     the inventory list as document "${INVENTORY_DOC_ID}"`] : []),
             `  listening  ${listener.urls.join('\n             ')}${listener.config.readOnly ? '  (read-only)' : ''}`,
             ...(listener.tlsIdentity
