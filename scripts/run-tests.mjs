@@ -6,7 +6,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const allTiers = ['unit', 'integration'];
+const allTiers = ['unit', 'integration', 'exthost'];
 const args = process.argv.slice(2);
 const filterIdx = args.indexOf('--only-file');
 const filter = filterIdx >= 0 ? args[filterIdx + 1] : undefined;
@@ -25,15 +25,37 @@ function findTests(dir) {
   return out;
 }
 
-const files = chosen.flatMap((t) => findTests(join(root, 'test', t))).filter((f) => !filter || f.includes(filter));
-if (files.length === 0) {
-  console.error('no test files found for', chosen.join(', '));
-  process.exit(1);
+const nodeTiers = chosen.filter((t) => t !== 'exthost');
+const files = nodeTiers.flatMap((t) => findTests(join(root, 'test', t))).filter((f) => !filter || f.includes(filter));
+let status = 0;
+if (files.length > 0 || nodeTiers.length > 0) status = runNodeTests();
+// The extension-host tier runs in a real VS Code (code-server + Chromium, see test/exthost/README.md).
+if (chosen.includes('exthost') && !filter) {
+  console.log('running the extension-host tests (real VS Code)');
+  const steps = [
+    [process.execPath, ['test/exthost/build-suite.mjs']],
+    [process.execPath, ['test/exthost/run.mjs']],
+  ];
+  for (const [cmd, args] of steps) {
+    const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, PEERSYNC_ROOT: root } });
+    if (r.status !== 0) {
+      status = r.status ?? 1;
+      break;
+    }
+  }
 }
-console.log(`running ${files.length} test files: ${chosen.join(', ')}`);
-const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files.map((f) => relative(root, f))], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, PEERSYNC_ROOT: root },
-});
-process.exit(res.status ?? 1);
+process.exit(status);
+
+function runNodeTests() {
+  if (files.length === 0) {
+    console.error('no test files found for', nodeTiers.join(', '));
+    return 1;
+  }
+  console.log(`running ${files.length} test files: ${nodeTiers.join(', ')}`);
+  const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files.map((f) => relative(root, f))], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, PEERSYNC_ROOT: root },
+  });
+  return res.status ?? 1;
+}

@@ -10,7 +10,6 @@ import { SyncServer } from './sync-server';
 const connection = createConnection(ProposedFeatures.all);
 let server: SyncServer | undefined;
 let api: ServerApi | undefined;
-let pendingOpen: readonly string[] = [];
 
 process.on('uncaughtException', (e) => {
   connection.console.error(`peersync server: uncaught exception: ${e.stack ?? String(e)}`);
@@ -19,7 +18,9 @@ process.on('unhandledRejection', (e) => {
   connection.console.error(`peersync server: unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
 });
 
-connection.onInitialize((params) => {
+// The databases named in the options are open before initialize is answered, so the client's
+// first requests never race them.
+connection.onInitialize(async (params) => {
   const options = (params.initializationOptions ?? {}) as Partial<InitializationOptions>;
   if (!options.dataFolder) throw new Error('initializationOptions.dataFolder is required');
   server = new SyncServer({
@@ -27,18 +28,14 @@ connection.onInitialize((params) => {
     warn: (m) => connection.console.warn(m),
   });
   api = new ServerApi(server, connection, options.dataFolder);
-  pendingOpen = options.openDatabases ?? [];
-  return { capabilities: {}, serverInfo: { name: 'peersync', version: '0.1.0' } };
-});
-
-connection.onInitialized(async () => {
-  for (const name of pendingOpen) {
+  for (const name of options.openDatabases ?? []) {
     try {
-      await api!.openDatabase(name);
+      await api.openDatabase(name);
     } catch (e) {
       connection.console.error(`could not open database ${name}: ${(e as Error).message}`);
     }
   }
+  return { capabilities: {}, serverInfo: { name: 'peersync', version: '0.1.0' } };
 });
 
 connection.onShutdown(async () => {

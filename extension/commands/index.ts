@@ -1,0 +1,104 @@
+/**
+ * Every command, registered from one table (after rust-analyzer's createCommands). A command that
+ * needs the server waits for a server that is starting and, when it is down, says "PeerSync server
+ * is not running" (with Restart Server) instead of failing obscurely. Errors are shown once, here.
+ */
+import * as vscode from 'vscode';
+import { ServerNotRunningError } from '../ctx';
+import { errorMessage } from '../log';
+import { DashboardPanel } from '../panels/dashboard-panel';
+import type { Services } from '../services';
+import * as doc from './document-commands';
+import * as net from './network-commands';
+
+interface CommandSpec {
+  readonly needsServer: boolean;
+  readonly run: (s: Services, ...args: unknown[]) => unknown;
+}
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  'peersync.createDatabase': { needsServer: true, run: (s, name) => doc.createDatabase(s, name) },
+  'peersync.openDocument': { needsServer: true, run: (s, arg) => doc.openDocument(s, arg) },
+  'peersync.newDocument': { needsServer: true, run: (s, arg) => doc.newDocument(s, arg) },
+  'peersync.deleteDocument': { needsServer: true, run: (s, arg) => doc.deleteDocument(s, arg) },
+  'peersync.copyDocumentId': { needsServer: false, run: (s, arg) => doc.copyDocumentId(s, arg) },
+  'peersync.showRevisionHistory': { needsServer: true, run: (s, arg) => doc.showRevisionHistory(s, arg) },
+  'peersync.importDocuments': { needsServer: true, run: (s, arg, file) => doc.importDocuments(s, arg, file) },
+  'peersync.exportCollection': { needsServer: true, run: (s, arg, file) => doc.exportCollection(s, arg, file) },
+  'peersync.loadMoreDocuments': { needsServer: true, run: (s, db, collection) => s.views.databases.loadMore(String(db), String(collection)) },
+  'peersync.resolveConflict': { needsServer: true, run: (s, arg) => doc.resolveConflict(s, arg) },
+
+  'peersync.startListener': { needsServer: true, run: (s, arg) => net.startListener(s, arg) },
+  'peersync.stopListener': { needsServer: true, run: (s, arg) => net.stopListener(s, arg) },
+  'peersync.copyListenerUrl': { needsServer: true, run: (s, arg) => net.copyListenerUrl(s, arg) },
+  'peersync.addPeer': { needsServer: false, run: (s, url) => net.addPeer(s, url) },
+  'peersync.removePeer': { needsServer: false, run: (s, arg) => net.removePeer(s, arg) },
+  'peersync.startReplication': { needsServer: true, run: (s, arg) => net.startReplication(s, arg) },
+  'peersync.stopReplication': { needsServer: true, run: (s, arg) => net.stopReplication(s, arg) },
+  'peersync.resumeReplication': { needsServer: true, run: (s, arg) => net.restartReplication(s, arg) },
+  'peersync.restartReplication': { needsServer: true, run: (s, arg) => net.restartReplication(s, arg) },
+  'peersync.removeReplication': { needsServer: true, run: (s, arg) => net.removeReplication(s, arg) },
+
+  'peersync.openDashboard': { needsServer: false, run: (s) => DashboardPanel.show(s.ctx) },
+  'peersync.refreshViews': {
+    needsServer: false,
+    run: (s) => {
+      s.views.databases.refresh();
+      s.views.peers.refresh();
+      s.views.replications.refresh();
+      s.views.conflicts.refresh();
+      void s.statusBar.reload();
+    },
+  },
+  'peersync.showLogs': { needsServer: false, run: (s) => s.ctx.log.show() },
+  'peersync.restartServer': {
+    needsServer: false,
+    run: (s) => vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Restarting the PeerSync server' }, () => s.ctx.restart()),
+  },
+  'peersync.stopServer': { needsServer: false, run: (s) => s.ctx.stop() },
+  'peersync.statusBarActions': { needsServer: false, run: (s) => statusBarActions(s) },
+};
+
+export function registerCommands(s: Services): vscode.Disposable[] {
+  return Object.entries(COMMANDS).map(([id, spec]) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      if (spec.needsServer) {
+        if (s.ctx.state === 'starting') await s.ctx.whenReady().catch(() => undefined);
+        if (!s.ctx.isRunning()) {
+          s.ctx.reportNotRunning();
+          return undefined;
+        }
+      }
+      try {
+        return await spec.run(s, ...args);
+      } catch (e) {
+        if (e instanceof ServerNotRunningError) s.ctx.reportNotRunning();
+        else {
+          s.ctx.log.error(`${id}: ${errorMessage(e)}`);
+          void s.ctx.ui.showErrorMessage(`PeerSync: ${errorMessage(e)}`);
+        }
+        return undefined;
+      }
+    }),
+  );
+}
+
+async function statusBarActions(s: Services): Promise<void> {
+  const running = s.ctx.isRunning();
+  const items: { label: string; command: string; args?: unknown[] }[] = running
+    ? [
+        { label: '$(radio-tower) Start Listener…', command: 'peersync.startListener' },
+        { label: '$(debug-stop) Stop Listener…', command: 'peersync.stopListener' },
+        { label: '$(copy) Copy Listener URL', command: 'peersync.copyListenerUrl' },
+        { label: '$(sync) Start Replication…', command: 'peersync.startReplication' },
+        { label: '$(pulse) Open Replication Dashboard', command: 'peersync.openDashboard' },
+        { label: '$(output) Show Logs', command: 'peersync.showLogs' },
+        { label: '$(debug-restart) Restart Server', command: 'peersync.restartServer' },
+      ]
+    : [
+        { label: '$(debug-restart) Restart Server', command: 'peersync.restartServer' },
+        { label: '$(output) Show Logs', command: 'peersync.showLogs' },
+      ];
+  const chosen = await s.ctx.ui.showQuickPick(items, { title: running ? 'PeerSync' : 'PeerSync (server not running)' });
+  if (chosen) await vscode.commands.executeCommand(chosen.command, ...(chosen.args ?? []));
+}

@@ -1,0 +1,257 @@
+/** Listeners, remote peers and replications. */
+import { networkInterfaces } from 'node:os';
+import * as vscode from 'vscode';
+import * as P from '../../server/rpc/protocol';
+import { settings } from '../config';
+import { normalizePeerUrl, validatePeerUrl } from '../remote-peers';
+import type { Services } from '../services';
+import { DatabaseNode } from '../views/databases-view';
+import { ListenerNode, ListenerUrlNode, RemotePeerNode } from '../views/peers-view';
+import { ReplicatorNode } from '../views/replications-view';
+import { pick, pickDatabase, pickListener, pickReplicator, type Picked } from './pickers';
+
+function interfaceItems(): Picked<string | undefined>[] {
+  const items: Picked<string | undefined>[] = [
+    { label: 'All interfaces', description: 'reachable from other devices on the network', value: undefined },
+    { label: '127.0.0.1', description: 'loopback: this machine only', value: '127.0.0.1' },
+  ];
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.internal || a.family !== 'IPv4') continue;
+      items.push({ label: a.address, description: name, value: a.address });
+    }
+  }
+  return items;
+}
+
+export async function startListener(s: Services, arg?: unknown): Promise<P.ListenerInfo | undefined> {
+  const ui = s.ctx.ui;
+  const db = arg instanceof DatabaseNode ? arg.summary.name : await pickDatabase(s, 'Start Listener: database');
+  if (!db) return undefined;
+  const portText = await ui.showInputBox({
+    title: 'Start Listener: port',
+    prompt: 'TCP port to listen on (0 = any free port)',
+    value: String(settings.defaultPort()),
+    validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) <= 65535 ? undefined : 'A port number from 0 to 65535'),
+  });
+  if (portText === undefined) return undefined;
+  const iface = await ui.showQuickPick(interfaceItems(), { title: 'Start Listener: network interface', ignoreFocusOut: true });
+  if (!iface) return undefined;
+  const access = await pick(s, 'Start Listener: access', [
+    { label: 'Read-write', description: 'peers can push and pull', value: false },
+    { label: 'Read-only', description: 'peers can only pull', value: true },
+  ]);
+  if (access === undefined) return undefined;
+  const tls = await pick(s, 'Start Listener: TLS', [
+    { label: 'TLS (wss://)', description: 'encrypted, with a self-signed certificate', value: true },
+    { label: 'No TLS (ws://)', description: 'plain WebSocket, for trusted networks and testing', value: false },
+  ]);
+  if (tls === undefined) return undefined;
+  const info = await s.ctx.request(P.StartListener, {
+    db,
+    port: Number(portText.trim()),
+    ...(iface.value ? { networkInterface: iface.value } : {}),
+    readOnly: access,
+    tls,
+  });
+  s.ctx.announce('listenerStarted');
+  s.ctx.log.info(`listener ${info.id} on ${info.urls.join(', ')}`);
+  const url = info.urls[0];
+  void ui.showInformationMessage(`PeerSync is listening on ${url ?? `port ${info.port}`}`, ...(url ? ['Copy URL'] : [])).then((c) => {
+    if (c === 'Copy URL' && url) void ui.writeClipboard(url);
+  });
+  return info;
+}
+
+export async function stopListener(s: Services, arg?: unknown): Promise<boolean> {
+  const listener = arg instanceof ListenerNode ? arg.info : await pickListener(s, 'Stop Listener');
+  if (!listener) return false;
+  await s.ctx.request(P.StopListener, { id: listener.id });
+  s.ctx.announce('listenerStopped');
+  return true;
+}
+
+export async function copyListenerUrl(s: Services, arg?: unknown): Promise<string | undefined> {
+  let url: string | undefined;
+  if (arg instanceof ListenerUrlNode) url = arg.url;
+  else {
+    const listener = arg instanceof ListenerNode ? arg.info : await pickListener(s, 'Copy Listener URL: listener');
+    if (!listener) return undefined;
+    url = listener.urls.length <= 1 ? listener.urls[0] : await pick(s, 'Copy Listener URL: URL', listener.urls.map((u) => ({ label: u, value: u })));
+  }
+  if (!url) return undefined;
+  await s.ctx.ui.writeClipboard(url);
+  vscode.window.setStatusBarMessage(`Copied ${url}`, 3000);
+  return url;
+}
+
+export async function addPeer(s: Services, url?: unknown): Promise<string | undefined> {
+  const value =
+    typeof url === 'string'
+      ? url
+      : await s.ctx.ui.showInputBox({ title: 'Add Peer: URL', prompt: 'The remote peer’s database URL', placeHolder: 'ws://192.168.1.20:4984/inventory', validateInput: validatePeerUrl });
+  if (!value) return undefined;
+  const problem = validatePeerUrl(value);
+  if (problem) throw new Error(problem);
+  await s.peers.add(value);
+  return normalizePeerUrl(value);
+}
+
+export async function removePeer(s: Services, arg?: unknown): Promise<void> {
+  const url = arg instanceof RemotePeerNode ? arg.url : await pick(s, 'Remove Peer', s.peers.list().map((u) => ({ label: u, value: u })));
+  if (!url) return;
+  await s.peers.remove(url);
+  await s.credentials.delete(url);
+}
+
+async function pickTarget(s: Services): Promise<string | undefined> {
+  const listeners = await s.ctx.request(P.ListListeners);
+  const items: Picked<string | null>[] = [
+    ...s.peers.list().map((u) => ({ label: u, description: 'remote peer', value: u })),
+    ...listeners.flatMap((l) => l.urls.map((u) => ({ label: u, description: `this peer’s listener (${l.db})`, value: u }))),
+    { label: '$(add) Enter a URL…', value: null },
+  ];
+  const chosen = items.length === 1 ? null : await pick(s, 'Start Replication: peer', items, 'Replicate with…');
+  if (chosen === undefined) return undefined;
+  if (chosen !== null) return chosen;
+  return s.ctx.ui.showInputBox({ title: 'Start Replication: peer URL', prompt: 'The remote peer’s database URL', placeHolder: 'ws://192.168.1.20:4984/inventory', validateInput: validatePeerUrl });
+}
+
+export async function startReplication(s: Services, arg?: unknown): Promise<P.ReplicatorInfo | undefined> {
+  const ui = s.ctx.ui;
+  let target = arg instanceof RemotePeerNode || arg instanceof ListenerUrlNode ? arg.url : typeof arg === 'string' ? arg : undefined;
+  target ??= await pickTarget(s);
+  if (!target) return undefined;
+  target = normalizePeerUrl(target);
+  const db = arg instanceof DatabaseNode ? arg.summary.name : await pickDatabase(s, 'Start Replication: local database');
+  if (!db) return undefined;
+  const type = await pick(s, 'Start Replication: direction', [
+    { label: 'Push and pull', description: 'both ways', value: 'pushAndPull' as const },
+    { label: 'Push', description: 'send local changes to the peer', value: 'push' as const },
+    { label: 'Pull', description: 'fetch the peer’s changes', value: 'pull' as const },
+  ]);
+  if (!type) return undefined;
+  const continuous = await pick(s, 'Start Replication: mode', [
+    { label: 'Continuous', description: 'keep in sync until stopped', value: true },
+    { label: 'One-shot', description: 'catch up once, then stop', value: false },
+  ]);
+  if (continuous === undefined) return undefined;
+  const saved = await s.credentials.get(target);
+  const auth = await pick(s, 'Start Replication: authentication', [
+    ...(saved ? [{ label: `Saved credentials (${saved.username})`, value: 'saved' as const }] : []),
+    { label: 'None', description: 'the peer accepts anyone', value: 'none' as const },
+    { label: 'Username and password…', description: 'kept in VS Code’s secret storage', value: 'enter' as const },
+  ]);
+  if (!auth) return undefined;
+  let credential = auth === 'saved' ? saved : undefined;
+  if (auth === 'enter') {
+    const username = await ui.showInputBox({ title: 'Start Replication: username', prompt: `Username for ${target}`, value: saved?.username ?? '' });
+    if (username === undefined) return undefined;
+    const password = await ui.showInputBox({ title: 'Start Replication: password', prompt: `Password for ${username}`, password: true });
+    if (password === undefined) return undefined;
+    credential = { username, password };
+    await s.credentials.store(target, credential);
+  }
+  let selfSigned = false;
+  if (target.startsWith('wss:')) {
+    const trust = await pick(s, 'Start Replication: server certificate', [
+      { label: 'Accept the peer’s self-signed certificate', description: 'PeerSync and Couchbase Lite listeners use one by default', value: true },
+      { label: 'Verify with the system’s certificate authorities', value: false },
+    ]);
+    if (trust === undefined) return undefined;
+    selfSigned = trust;
+  }
+  const heartbeat = settings.heartbeat();
+  const params: P.StartReplicationParams = {
+    db,
+    target,
+    type,
+    continuous,
+    ...(credential ? { username: credential.username, password: credential.password } : {}),
+    ...(heartbeat !== undefined ? { heartbeat } : {}),
+    ...(selfSigned ? { acceptOnlySelfSignedServerCertificate: true } : {}),
+  };
+  const own = (await s.ctx.request(P.ListListeners)).some((l) => l.urls.includes(target!));
+  if (!own) await s.peers.add(target);
+
+  if (continuous) {
+    const info = await s.ctx.request(P.StartReplication, params);
+    s.ctx.log.info(`replicator ${info.id}: ${db} ⇄ ${target} (${type}, continuous)`);
+    return info;
+  }
+  return runOneShot(s, params);
+}
+
+/** A one-shot replication under a cancellable progress notification, until it stops. */
+async function runOneShot(s: Services, params: P.StartReplicationParams): Promise<P.ReplicatorInfo> {
+  const seen = new Map<string, P.ReplicatorInfo>();
+  let onStatus: ((r: P.ReplicatorInfo) => void) | undefined;
+  const sub = s.ctx.onReplicatorStatus((r) => {
+    seen.set(r.id, r);
+    onStatus?.(r);
+  });
+  try {
+    const started = await s.ctx.request(P.StartReplication, params);
+    s.ctx.log.info(`replicator ${started.id}: ${params.db} ⇄ ${params.target} (${params.type}, one-shot)`);
+    const final = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Replicating ${params.db} with ${params.target}`, cancellable: true },
+      (progress, token) =>
+        new Promise<P.ReplicatorInfo>((resolve, reject) => {
+          let reported = 0;
+          const update = (r: P.ReplicatorInfo): void => {
+            if (r.id !== started.id) return;
+            const pct = r.total > 0 ? (100 * r.completed) / r.total : 0;
+            progress.report({ increment: Math.max(0, pct - reported), message: `${r.activity} · ${r.completed}/${r.total}` });
+            reported = Math.max(reported, pct);
+            if (r.activity === 'stopped') finish(r);
+          };
+          const stateSub = s.ctx.onDidChangeServerState((st) => st === 'stopped' && (cleanup(), reject(new Error('the PeerSync server stopped during the replication'))));
+          const cancelSub = token.onCancellationRequested(() => void s.ctx.request(P.StopReplication, { id: started.id }).then(finish, (e: unknown) => (cleanup(), reject(e))));
+          const cleanup = (): void => {
+            onStatus = undefined;
+            stateSub.dispose();
+            cancelSub.dispose();
+          };
+          const finish = (r: P.ReplicatorInfo): void => {
+            cleanup();
+            resolve(r);
+          };
+          onStatus = update;
+          update(seen.get(started.id) ?? started);
+        }),
+    );
+    if (final.error) {
+      void s.ctx.ui.showErrorMessage(`Replication with ${params.target} failed: ${final.error.message}`);
+    } else {
+      void s.ctx.ui.showInformationMessage(`Replication with ${params.target} finished: ${final.completed} of ${final.total} documents.`);
+    }
+    return final;
+  } finally {
+    sub.dispose();
+  }
+}
+
+async function replicatorFrom(s: Services, arg: unknown, title: string, filter?: (r: P.ReplicatorInfo) => boolean): Promise<P.ReplicatorInfo | undefined> {
+  if (arg instanceof ReplicatorNode) return arg.info;
+  if (typeof arg === 'string') return (await s.ctx.request(P.ListReplications)).find((r) => r.id === arg);
+  return pickReplicator(s, title, filter);
+}
+
+export async function stopReplication(s: Services, arg?: unknown): Promise<P.ReplicatorInfo | undefined> {
+  const r = await replicatorFrom(s, arg, 'Stop Replication', (x) => x.activity !== 'stopped');
+  return r && s.ctx.request(P.StopReplication, { id: r.id });
+}
+
+/** Start (a stopped replicator) and Restart are the same request: the server starts it afresh. */
+export async function restartReplication(s: Services, arg?: unknown): Promise<P.ReplicatorInfo | undefined> {
+  const r = await replicatorFrom(s, arg, 'Restart Replication');
+  return r && s.ctx.request(P.RestartReplication, { id: r.id });
+}
+
+export async function removeReplication(s: Services, arg?: unknown): Promise<boolean> {
+  const r = await replicatorFrom(s, arg, 'Remove Replication');
+  if (!r) return false;
+  await s.ctx.request(P.RemoveReplication, { id: r.id });
+  s.ctx.announce('replicatorRemoved');
+  return true;
+}

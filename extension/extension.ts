@@ -1,0 +1,112 @@
+/**
+ * PeerSync for VS Code: activation wires the context (server client), the `peersync:` file system,
+ * the four tree views, the status bar, webview panels and the command table. The server starts in
+ * the background; `whenReady()` in the returned API says when it answers.
+ */
+import * as vscode from 'vscode';
+import type { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import type { PeerSyncApi } from './api';
+import { registerCommands } from './commands';
+import { settings } from './config';
+import { Credentials } from './credentials';
+import { Ctx } from './ctx';
+import { DOC_SCHEME, HISTORY_SCHEME, REV_SCHEME } from './documents/doc-uri';
+import { PeerSyncFileSystem } from './documents/file-system';
+import { HistoryContentProvider, RevisionContentProvider } from './documents/read-only-providers';
+import { PeerSyncLog } from './log';
+import { ConflictPanel, ConflictPanelSerializer } from './panels/conflict-panel';
+import { DashboardPanel, DashboardPanelSerializer } from './panels/dashboard-panel';
+import { RemotePeers } from './remote-peers';
+import type { Services } from './services';
+import { StatusBar } from './status-bar';
+import { defaultUi } from './ui';
+import { ConflictsView } from './views/conflicts-view';
+import { DatabasesView } from './views/databases-view';
+import { PeersView } from './views/peers-view';
+import { ReplicationsView } from './views/replications-view';
+
+let ctx: Ctx | undefined;
+
+export function activate(context: vscode.ExtensionContext): PeerSyncApi {
+  const channel = vscode.window.createOutputChannel('PeerSync', { log: true });
+  const log = new PeerSyncLog(channel, settings.logLevel());
+  const ui = defaultUi();
+  const c = new Ctx(context, log, ui);
+  ctx = c;
+  void vscode.commands.executeCommand('setContext', 'peersync.serverState', 'stopped');
+  const sub = context.subscriptions;
+  sub.push(log);
+
+  const fs = new PeerSyncFileSystem(c);
+  const peers = new RemotePeers(context.workspaceState);
+  const views = {
+    databases: new DatabasesView(c),
+    peers: new PeersView(c, peers),
+    replications: new ReplicationsView(c),
+    conflicts: new ConflictsView(c),
+  };
+  const statusBar = new StatusBar(c);
+  const history = new HistoryContentProvider(c);
+  sub.push(fs, peers, statusBar, history, ...Object.values(views));
+  sub.push(
+    vscode.workspace.registerFileSystemProvider(DOC_SCHEME, fs, { isCaseSensitive: true }),
+    vscode.workspace.registerTextDocumentContentProvider(REV_SCHEME, new RevisionContentProvider(c)),
+    vscode.workspace.registerTextDocumentContentProvider(HISTORY_SCHEME, history),
+    vscode.window.createTreeView('peersync.peers', { treeDataProvider: views.peers }),
+    vscode.window.createTreeView('peersync.replications', { treeDataProvider: views.replications }),
+  );
+  const databasesTree = vscode.window.createTreeView('peersync.databases', { treeDataProvider: views.databases, showCollapseAll: true });
+  views.databases.attach(databasesTree);
+  sub.push(databasesTree);
+  const conflictsTree = vscode.window.createTreeView('peersync.conflicts', { treeDataProvider: views.conflicts });
+  views.conflicts.attach(conflictsTree);
+  sub.push(conflictsTree);
+  sub.push(
+    vscode.window.registerWebviewPanelSerializer(ConflictPanel.viewType, new ConflictPanelSerializer(c)),
+    vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, new DashboardPanelSerializer(c)),
+  );
+
+  const services: Services = { ctx: c, fs, peers, credentials: new Credentials(context.secrets), statusBar, views };
+  sub.push(...registerCommands(services));
+
+  sub.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('peersync.logLevel')) log.setLevel(settings.logLevel());
+      if (e.affectsConfiguration('peersync.dataFolder')) {
+        void ui.showInformationMessage('The PeerSync data folder changed. Restart the server to use it.', 'Restart Server').then((choice) => {
+          if (choice === 'Restart Server') void vscode.commands.executeCommand('peersync.restartServer');
+        });
+      }
+    }),
+  );
+
+  c.start().catch((e: unknown) => {
+    void ui.showErrorMessage(`The PeerSync server did not start: ${e instanceof Error ? e.message : String(e)}`, 'Show Logs').then((choice) => {
+      if (choice === 'Show Logs') log.show();
+    });
+  });
+
+  return {
+    client: () => c.languageClient(),
+    request: ((type: RequestType<unknown, unknown, void>, params?: unknown) => (params === undefined ? c.request(type as unknown as RequestType0<unknown, void>) : c.request(type, params))) as PeerSyncApi['request'],
+    whenReady: () => c.whenReady(),
+    serverState: () => c.state,
+    dataFolder: () => c.dataFolder(),
+    ui,
+    fileSystem: fs,
+    views,
+    statusBarText: () => statusBar.text,
+    events: {
+      onDidChangeServerState: c.onDidChangeServerState,
+      onDatabaseChanged: c.onDatabaseChanged,
+      onReplicatorStatus: c.onReplicatorStatus,
+      onListenerStatus: c.onListenerStatus,
+    },
+    probeDashboard: async () => (DashboardPanel.instance?.isReady ? DashboardPanel.instance.probe() : undefined),
+  };
+}
+
+export async function deactivate(): Promise<void> {
+  await ctx?.stop();
+  ctx = undefined;
+}

@@ -1,0 +1,24 @@
+/** What command handlers work with: the context plus the extension's long-lived parts. */
+import type { Credentials } from './credentials';
+import type { Ctx } from './ctx';
+import type { PeerSyncFileSystem } from './documents/file-system';
+import type { RemotePeers } from './remote-peers';
+import type { StatusBar } from './status-bar';
+import type { ConflictsView } from './views/conflicts-view';
+import type { DatabasesView } from './views/databases-view';
+import type { PeersView } from './views/peers-view';
+import type { ReplicationsView } from './views/replications-view';
+
+export interface Services {
+  readonly ctx: Ctx;
+  readonly fs: PeerSyncFileSystem;
+  readonly peers: RemotePeers;
+  readonly credentials: Credentials;
+  readonly statusBar: StatusBar;
+  readonly views: {
+    readonly databases: DatabasesView;
+    readonly peers: PeersView;
+    readonly replications: ReplicationsView;
+    readonly conflicts: ConflictsView;
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * Every replicator: target, type, continuous flag, activity (with the next retry time when
+ * offline, the error when stopped) and progress. Inline Start / Stop / Restart. Refreshed by
+ * ReplicatorStatusChanged notifications (throttled).
+ */
+import * as vscode from 'vscode';
+import * as P from '../../server/rpc/protocol';
+import type { Ctx } from '../ctx';
+import { errorMessage } from '../log';
+import { Throttled } from '../throttle';
+import { MessageNode, type ViewProbe } from './common';
+
+const ICONS: Record<P.ReplicatorInfo['activity'], string> = {
+  busy: 'sync~spin',
+  idle: 'pass',
+  connecting: 'loading~spin',
+  offline: 'debug-disconnect',
+  stopped: 'circle-slash',
+};
+
+export function typeLabel(t: P.ReplicatorInfo['type']): string {
+  return t === 'pushAndPull' ? 'push and pull' : t;
+}
+
+export function activityLabel(r: P.ReplicatorInfo, now = Date.now()): string {
+  if (r.activity === 'offline' && r.nextAttemptAt !== undefined) {
+    const s = Math.max(0, Math.round((r.nextAttemptAt - now) / 1000));
+    return `offline · retry at ${new Date(r.nextAttemptAt).toLocaleTimeString()} (in ${s} s)`;
+  }
+  if (r.activity === 'stopped' && r.error) return `stopped · ${r.error.message}`;
+  return r.activity;
+}
+
+export class ReplicatorNode extends vscode.TreeItem {
+  override readonly contextValue: 'replicator.running' | 'replicator.stopped';
+  constructor(readonly info: P.ReplicatorInfo) {
+    super(info.target, vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = `replicator:${info.id}`;
+    this.contextValue = info.activity === 'stopped' ? 'replicator.stopped' : 'replicator.running';
+    const progress = info.total > 0 || info.completed > 0 ? ` · ${info.completed}/${info.total}` : '';
+    this.description = `${info.db} · ${typeLabel(info.type)}${info.continuous ? ' · continuous' : ''} · ${activityLabel(info)}${progress}`;
+    const failed = info.activity === 'stopped' && info.error;
+    this.iconPath = new vscode.ThemeIcon(failed ? 'error' : ICONS[info.activity], failed ? new vscode.ThemeColor('errorForeground') : undefined);
+    this.tooltip = new vscode.MarkdownString(
+      [`**${info.target}** (${info.id})`, '', `database \`${info.db}\` · ${typeLabel(info.type)} · ${info.continuous ? 'continuous' : 'one-shot'}`, '',
+        `activity: ${activityLabel(info)}`, '', `progress: ${info.completed} / ${info.total}`,
+        ...(info.pendingDocuments !== undefined ? ['', `pending documents: ${info.pendingDocuments}`] : []),
+        ...(info.error ? ['', `last error: ${info.error.message}${info.error.transient ? ' (transient)' : ''}`] : [])].join('\n'),
+    );
+  }
+}
+
+export class DetailNode extends vscode.TreeItem {
+  override readonly contextValue = 'replicatorDetail';
+  constructor(parent: string, label: string, value: string, icon?: string) {
+    super(label, vscode.TreeItemCollapsibleState.None);
+    this.id = `replicator:${parent}:${label}`;
+    this.description = value;
+    if (icon) this.iconPath = new vscode.ThemeIcon(icon);
+  }
+}
+
+type Node = ReplicatorNode | DetailNode | MessageNode;
+
+export class ReplicationsView implements vscode.TreeDataProvider<Node>, ViewProbe, vscode.Disposable {
+  private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
+  private readonly _onDidRefresh = new vscode.EventEmitter<void>();
+  readonly onDidRefresh = this._onDidRefresh.event;
+  refreshCount = 0;
+  private readonly throttle = new Throttled(250, () => {
+    this.refreshCount++;
+    this._onDidChangeTreeData.fire(undefined);
+    this._onDidRefresh.fire();
+  });
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly ctx: Ctx) {
+    this.disposables.push(
+      ctx.onReplicatorStatus(() => this.refresh()),
+      ctx.onDidChangeServerState(() => this.refresh()),
+      ctx.onDidChangeLocally((c) => c === 'replicatorRemoved' && this.refresh()),
+    );
+  }
+
+  refresh(): void {
+    this.throttle.schedule();
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    return node;
+  }
+
+  async getChildren(node?: Node): Promise<Node[]> {
+    if (!this.ctx.isRunning()) return [];
+    try {
+      if (!node) {
+        const list = await this.ctx.request(P.ListReplications);
+        return list.map((r) => new ReplicatorNode(r));
+      }
+      if (node instanceof ReplicatorNode) {
+        const r = node.info;
+        const id = r.id;
+        return [
+          new DetailNode(id, 'Database', r.db, 'database'),
+          new DetailNode(id, 'Type', `${typeLabel(r.type)}, ${r.continuous ? 'continuous' : 'one-shot'}`, 'arrow-swap'),
+          new DetailNode(id, 'Activity', activityLabel(r), 'pulse'),
+          new DetailNode(id, 'Progress', `${r.completed} / ${r.total} documents`, 'check-all'),
+          ...(r.pendingDocuments !== undefined ? [new DetailNode(id, 'Pending', `${r.pendingDocuments} documents to push`, 'clock')] : []),
+          ...(r.error ? [new DetailNode(id, 'Last error', `${r.error.message}${r.error.transient ? ' (transient)' : ''}`, 'warning')] : []),
+        ];
+      }
+    } catch (e) {
+      return [new MessageNode(`Could not load: ${errorMessage(e)}`, 'error')];
+    }
+    return [];
+  }
+
+  dispose(): void {
+    this.throttle.dispose();
+    this._onDidChangeTreeData.dispose();
+    this._onDidRefresh.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Helpers for the extension-host tests (test/exthost/suite/*.test.ts): the PeerSync API, answers
+ * for the extension's prompts (through its injectable `ui`), waiting on events, the built CLI.
+ */
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { PeerSyncApi } from '../../extension/api';
+import type { Ui } from '../../extension/ui';
+
+export const EXTENSION_ID = 'peersync.peersync';
+
+export async function peersync(): Promise<PeerSyncApi> {
+  const ext = vscode.extensions.getExtension<PeerSyncApi>(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is not installed`);
+  const api = ext.isActive ? ext.exports : await ext.activate();
+  await api.whenReady();
+  return api;
+}
+
+export function extensionPath(): string {
+  return vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export interface Prompt {
+  readonly kind: 'quickPick' | 'input' | 'info' | 'warning' | 'error' | 'open' | 'save' | 'clipboard';
+  readonly text: string;
+  readonly items: readonly string[];
+}
+
+export interface Answers {
+  /** quick pick title → the label to choose (exact, or a prefix) */
+  readonly quickPick?: Record<string, string>;
+  /** input box title → the value typed */
+  readonly input?: Record<string, string>;
+  /** warning text → the button to press (undefined: dismiss) */
+  readonly warning?: (message: string, items: readonly string[]) => string | undefined;
+  readonly info?: (message: string, items: readonly string[]) => string | undefined;
+  readonly error?: (message: string, items: readonly string[]) => string | undefined;
+  readonly openDialog?: vscode.Uri[];
+  readonly saveDialog?: vscode.Uri;
+}
+
+/** Answers the extension's prompts for the duration of `fn`; every prompt shown is recorded. */
+export async function withAnswers<T>(api: PeerSyncApi, answers: Answers, fn: (prompts: Prompt[]) => PromiseLike<T>): Promise<T> {
+  const ui = api.ui;
+  const saved: Ui = { ...ui };
+  const prompts: Prompt[] = [];
+  const record = (kind: Prompt['kind'], text: string, items: readonly string[] = []): void => void prompts.push({ kind, text, items });
+  ui.showQuickPick = (<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions): Thenable<T | undefined> => {
+    const title = options.title ?? '';
+    record('quickPick', title, items.map((i) => i.label));
+    const want = answers.quickPick?.[title];
+    if (want === undefined) return Promise.reject(new Error(`unexpected quick pick "${title}" (items: ${items.map((i) => i.label).join(' | ')})`));
+    const item = items.find((i) => i.label === want) ?? items.find((i) => i.label.startsWith(want));
+    if (!item) return Promise.reject(new Error(`quick pick "${title}" has no item "${want}" (items: ${items.map((i) => i.label).join(' | ')})`));
+    return Promise.resolve(item);
+  }) as Ui['showQuickPick'];
+  ui.showInputBox = (options) => {
+    const title = options.title ?? '';
+    record('input', title);
+    const value = answers.input?.[title];
+    if (value === undefined) return Promise.reject(new Error(`unexpected input box "${title}"`));
+    const problem = options.validateInput?.(value);
+    if (typeof problem === 'string' && problem) return Promise.reject(new Error(`input "${title}" = "${value}" refused: ${problem}`));
+    return Promise.resolve(value);
+  };
+  ui.showWarningMessage = (message, _options, ...items) => (record('warning', message, items), Promise.resolve(answers.warning?.(message, items)));
+  ui.showInformationMessage = (message, ...items) => (record('info', message, items), Promise.resolve(answers.info?.(message, items)));
+  ui.showErrorMessage = (message, ...items) => (record('error', message, items), Promise.resolve(answers.error?.(message, items)));
+  ui.showOpenDialog = (o) => (record('open', o.title ?? ''), Promise.resolve(answers.openDialog));
+  ui.showSaveDialog = (o) => (record('save', o.title ?? ''), Promise.resolve(answers.saveDialog));
+  ui.writeClipboard = (text) => (record('clipboard', text), Promise.resolve());
+  try {
+    return await fn(prompts);
+  } finally {
+    Object.assign(ui, saved);
+  }
+}
+
+/** Resolves with the first event that satisfies `pred`; fails loudly after `ms`. */
+export function nextEvent<T>(event: vscode.Event<T>, pred: (e: T) => boolean, what: string, ms = 20_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+    }, ms);
+    const sub = event((e) => {
+      if (!pred(e)) return;
+      clearTimeout(timer);
+      sub.dispose();
+      resolve(e);
+    });
+  });
+}
+
+/**
+ * Re-checks `cond` whenever one of `events` fires (and once at the start) until it holds; fails
+ * loudly after `ms`. For state that several events can change.
+ */
+export async function until<T>(
+  cond: () => Promise<T | undefined | false> | T | undefined | false,
+  events: vscode.Event<unknown>[],
+  what: string,
+  ms = 20_000,
+  /** Also re-check this often (for state no event announces, e.g. another process's). */
+  recheckMs?: number,
+): Promise<T> {
+  const first = await cond();
+  if (first) return first;
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const subs: vscode.Disposable[] = [];
+    const finish = (err: Error | undefined, value?: T): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      for (const s of subs) s.dispose();
+      if (err) reject(err);
+      else resolve(value as T);
+    };
+    const timer = setTimeout(() => finish(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    const check = (): void => {
+      Promise.resolve(cond()).then((v) => v && finish(undefined, v), (e: unknown) => finish(e instanceof Error ? e : new Error(String(e))));
+    };
+    for (const e of events) subs.push(e(check));
+    if (recheckMs !== undefined) {
+      const interval = setInterval(check, recheckMs);
+      subs.push({ dispose: () => clearInterval(interval) });
+    }
+  });
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built `peersync` CLI (dist/cli.js) as a separate process: a headless peer. */
+export function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(extensionPath(), 'dist', 'cli.js'), ...args], { timeout: timeoutMs, encoding: 'utf8', env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs a TypeScript fixture from test/fixtures with tsx. */
+export function fixture(name: string, args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', join('test', 'fixtures', name), ...args], { cwd: extensionPath(), timeout: 60_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+export function tempDir(prefix = 'peersync-exthost-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
