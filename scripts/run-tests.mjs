@@ -35,6 +35,9 @@ if (chosen.includes('exthost') && !filter) {
   const steps = [
     [process.execPath, ['test/exthost/build-suite.mjs']],
     [process.execPath, ['test/exthost/run.mjs']],
+    // The packaged .vsix, installed into a fresh VS Code as a user would, activates.
+    ['npm', ['run', 'package', '--silent']],
+    [process.execPath, ['test/exthost/run.mjs', '--extension-dir', 'test/exthost/fixtures/minimal-extension', '--install-vsix', 'peersync.vsix', '--grep', 'packaged extension']],
   ];
   for (const [cmd, args] of steps) {
     const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, PEERSYNC_ROOT: root } });

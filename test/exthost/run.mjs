@@ -20,7 +20,7 @@
 //   PEERSYNC_EXTHOST_GREP       the --grep pattern, if any
 //   PEERSYNC_EXTHOST_VSCODE_VERSION  the VS Code version under test (1.100.3)
 // Prints each test's result, then `N passed, M failed`; exits 1 on any failure, load error or timeout.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
 } from 'node:fs';
@@ -58,7 +58,7 @@ const USER_SETTINGS = {
 function usage(msg) {
   if (msg) console.error(`run.mjs: ${msg}`);
   (msg ? console.error : console.log)('usage: node test/exthost/run.mjs [--extension-dir DIR] [--suite DIR] [--workspace-template DIR] '
-    + '[--timeout SECONDS] [--grep PATTERN] [--screenshot-at-end FILE] [--keep] [--verbose]');
+    + '[--timeout SECONDS] [--grep PATTERN] [--screenshot-at-end FILE] [--install-vsix FILE] [--keep] [--verbose]');
   process.exit(msg ? 2 : 0);
 }
 
@@ -74,6 +74,7 @@ function parseOptions(argv) {
         timeout: { type: 'string' },
         grep: { type: 'string' },
         'screenshot-at-end': { type: 'string' },
+        'install-vsix': { type: 'string' },
         keep: { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -92,6 +93,7 @@ function parseOptions(argv) {
     timeoutMs: timeoutSec * 1000,
     grep: values.grep,
     screenshotAtEnd: values['screenshot-at-end'] ? resolve(values['screenshot-at-end']) : undefined,
+    installVsix: values['install-vsix'] ? resolve(values['install-vsix']) : undefined,
     keep: values.keep,
     verbose: values.verbose,
   };
@@ -275,6 +277,13 @@ export async function main(argv = process.argv.slice(2)) {
       PEERSYNC_EXTHOST_VSCODE_VERSION: vscodeVersion(csDir),
     });
     if (opts.grep) env.PEERSYNC_EXTHOST_GREP = opts.grep;
+    if (opts.installVsix) {
+      // Installed the way a user would (`--install-extension`), into this run's fresh extensions folder.
+      env.PEERSYNC_EXTHOST_VSIX = opts.installVsix;
+      const r = spawnSync(process.execPath, [join(csDir, 'out', 'node', 'entry.js'), '--extensions-dir', d('extensions'), '--user-data-dir', d('user-data'), '--install-extension', opts.installVsix], { cwd: runDir, env, encoding: 'utf8', timeout: 120_000 });
+      if (r.status !== 0) throw new Error(`code-server --install-extension ${opts.installVsix} failed: ${r.stderr || r.stdout}`);
+      say(`installed ${opts.installVsix}`);
+    }
     const serverArgs = [
       join(csDir, 'out', 'node', 'entry.js'),
       '--config', d('config.yaml'),
