@@ -37,6 +37,15 @@ export const serveCommand: CommandSpec = {
       info: (m) => process.stderr.write(`peersync: ${m}\n`),
       warn: (m) => process.stderr.write(`peersync: warning: ${m}\n`),
     });
+    // Handlers first: a supervisor may send SIGTERM the moment it reads the "ready" line.
+    const stopRequested = new Promise<void>((resolveStop) => {
+      const stop = (signal: NodeJS.Signals): void => {
+        process.stderr.write(`peersync: ${signal}, shutting down\n`);
+        resolveStop();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
     try {
       if (ctx.values.tls && ctx.values['no-tls']) throw new UsageError('choose --tls or --no-tls');
       if (ctx.values.users && ctx.values['client-ca']) throw new UsageError('choose one authenticator: --users or --client-ca');
@@ -98,14 +107,7 @@ export const serveCommand: CommandSpec = {
           ].join('\n'),
         );
       }
-      await new Promise<void>((resolveStop) => {
-        const stop = (signal: NodeJS.Signals): void => {
-          process.stderr.write(`peersync: ${signal}, shutting down\n`);
-          resolveStop();
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopRequested;
     } finally {
       await server.shutdown();
     }

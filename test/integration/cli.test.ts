@@ -128,11 +128,18 @@ test('conflicts are listed and resolved from the command line', async (t) => {
 
 test('serve --demo seeds the inventory list, reports where the data is, and shuts down cleanly on SIGTERM', async (t) => {
   const dir = tempDir(t);
-  const child = spawn(process.execPath, [CLI, 'serve', '--demo', '--json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--demo', '--json', '--port', '0', '--interface', '127.0.0.1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   t.after(() => clearTimeout(timer));
   const lines = createInterface({ input: child.stdout });
-  const [first] = (await once(lines, 'line')) as [string];
+  const [first] = (await Promise.race([
+    once(lines, 'line'),
+    once(child, 'exit').then(() => {
+      throw new Error(`serve exited before it was ready: ${stderr}`);
+    }),
+  ])) as [string];
   const ready = JSON.parse(first) as { event: string; path: string; seeded: boolean };
   assert.equal(ready.event, 'ready');
   assert.equal(ready.path, join(dir, '.peersync', 'inventory'));
