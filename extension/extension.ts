@@ -12,7 +12,7 @@ import { Credentials } from './credentials';
 import { Ctx } from './ctx';
 import { DOC_SCHEME, HISTORY_SCHEME, REV_SCHEME } from './documents/doc-uri';
 import { PeerSyncFileSystem } from './documents/file-system';
-import { HistoryContentProvider, RevisionContentProvider } from './documents/read-only-providers';
+import { CERT_SCHEME, CertificateContentProvider, HistoryContentProvider, RevisionContentProvider } from './documents/read-only-providers';
 import { PeerSyncLog } from './log';
 import { ConflictPanel, ConflictPanelSerializer } from './panels/conflict-panel';
 import { DashboardPanel, DashboardPanelSerializer } from './panels/dashboard-panel';
@@ -47,11 +47,13 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
   };
   const statusBar = new StatusBar(c);
   const history = new HistoryContentProvider(c);
-  sub.push(fs, peers, statusBar, history, ...Object.values(views));
+  const certificates = new CertificateContentProvider(c);
+  sub.push(fs, peers, statusBar, history, certificates, ...Object.values(views));
   sub.push(
     vscode.workspace.registerFileSystemProvider(DOC_SCHEME, fs, { isCaseSensitive: true }),
     vscode.workspace.registerTextDocumentContentProvider(REV_SCHEME, new RevisionContentProvider(c)),
     vscode.workspace.registerTextDocumentContentProvider(HISTORY_SCHEME, history),
+    vscode.workspace.registerTextDocumentContentProvider(CERT_SCHEME, certificates),
     vscode.window.createTreeView('peersync.peers', { treeDataProvider: views.peers }),
     vscode.window.createTreeView('peersync.replications', { treeDataProvider: views.replications }),
   );
@@ -66,7 +68,7 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
     vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, new DashboardPanelSerializer(c)),
   );
 
-  const services: Services = { ctx: c, fs, peers, credentials: new Credentials(context.secrets), statusBar, views };
+  const services: Services = { ctx: c, fs, certificates, peers, credentials: new Credentials(context.secrets), statusBar, views };
   sub.push(...registerCommands(services));
 
   sub.push(

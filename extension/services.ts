@@ -2,6 +2,7 @@
 import type { Credentials } from './credentials';
 import type { Ctx } from './ctx';
 import type { PeerSyncFileSystem } from './documents/file-system';
+import type { CertificateContentProvider } from './documents/read-only-providers';
 import type { RemotePeers } from './remote-peers';
 import type { StatusBar } from './status-bar';
 import type { ConflictsView } from './views/conflicts-view';
@@ -12,6 +13,8 @@ import type { ReplicationsView } from './views/replications-view';
 export interface Services {
   readonly ctx: Ctx;
   readonly fs: PeerSyncFileSystem;
+  /** Read-only `peersync-cert:` documents (Show Listener Certificate). */
+  readonly certificates: CertificateContentProvider;
   readonly peers: RemotePeers;
   readonly credentials: Credentials;
   readonly statusBar: StatusBar;

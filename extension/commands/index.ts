@@ -10,6 +10,7 @@ import { DashboardPanel } from '../panels/dashboard-panel';
 import type { Services } from '../services';
 import * as doc from './document-commands';
 import * as net from './network-commands';
+import * as sec from './security-commands';
 
 interface CommandSpec {
   readonly needsServer: boolean;
@@ -31,6 +32,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'peersync.startListener': { needsServer: true, run: (s, arg) => net.startListener(s, arg) },
   'peersync.stopListener': { needsServer: true, run: (s, arg) => net.stopListener(s, arg) },
   'peersync.copyListenerUrl': { needsServer: true, run: (s, arg) => net.copyListenerUrl(s, arg) },
+  'peersync.showListenerCertificate': { needsServer: true, run: (s, arg) => sec.showListenerCertificate(s, arg) },
+  'peersync.createIdentity': { needsServer: true, run: (s, arg) => sec.createIdentity(s, arg) },
   'peersync.addPeer': { needsServer: false, run: (s, url) => net.addPeer(s, url) },
   'peersync.removePeer': { needsServer: false, run: (s, arg) => net.removePeer(s, arg) },
   'peersync.startReplication': { needsServer: true, run: (s, arg) => net.startReplication(s, arg) },
@@ -90,6 +93,7 @@ async function statusBarActions(s: Services): Promise<void> {
         { label: '$(radio-tower) Start Listener…', command: 'peersync.startListener' },
         { label: '$(debug-stop) Stop Listener…', command: 'peersync.stopListener' },
         { label: '$(copy) Copy Listener URL', command: 'peersync.copyListenerUrl' },
+        { label: '$(shield) Show Listener Certificate', command: 'peersync.showListenerCertificate' },
         { label: '$(sync) Start Replication…', command: 'peersync.startReplication' },
         { label: '$(pulse) Open Replication Dashboard', command: 'peersync.openDashboard' },
         { label: '$(output) Show Logs', command: 'peersync.showLogs' },

@@ -8,7 +8,10 @@ import type { Services } from '../services';
 import { DatabaseNode } from '../views/databases-view';
 import { ListenerNode, ListenerUrlNode, RemotePeerNode } from '../views/peers-view';
 import { ReplicatorNode } from '../views/replications-view';
-import { pick, pickDatabase, pickListener, pickReplicator, type Picked } from './pickers';
+import { pick, pickDatabase, pickFile, pickListener, pickReplicator, type Picked } from './pickers';
+import { pickIdentity } from './security-commands';
+
+const CERTIFICATE_FILES = { Certificates: ['pem', 'crt', 'cer', 'der'], 'All files': ['*'] };
 
 function interfaceItems(): Picked<string | undefined>[] {
   const items: Picked<string | undefined>[] = [
@@ -42,20 +45,45 @@ export async function startListener(s: Services, arg?: unknown): Promise<P.Liste
     { label: 'Read-only', description: 'peers can only pull', value: true },
   ]);
   if (access === undefined) return undefined;
-  const tls = await pick(s, 'Start Listener: TLS', [
-    { label: 'TLS (wss://)', description: 'encrypted, with a self-signed certificate', value: true },
-    { label: 'No TLS (ws://)', description: 'plain WebSocket, for trusted networks and testing', value: false },
+  const tlsMode = await pick(s, 'Start Listener: TLS', [
+    { label: 'TLS (wss://)', description: 'encrypted, with an anonymous self-signed certificate', value: 'anonymous' as const },
+    { label: 'TLS (wss://) with an identity from the keystore…', description: `a certificate from Create TLS Identity (the keystore of ${db})`, value: 'identity' as const },
+    { label: 'No TLS (ws://)', description: 'plain WebSocket, for trusted networks and testing', value: 'none' as const },
   ]);
-  if (tls === undefined) return undefined;
+  if (tlsMode === undefined) return undefined;
+  const tls = tlsMode !== 'none';
+  let identityLabel: string | undefined;
+  if (tlsMode === 'identity') {
+    identityLabel = await pickIdentity(s, db, 'Start Listener: identity');
+    if (identityLabel === undefined) return undefined;
+  }
+  const auth = await pick(s, 'Start Listener: authentication', [
+    { label: 'None', description: 'anyone who reaches the port may replicate', value: 'none' as const },
+    { label: 'Users file…', description: `user names and passwords (HTTP Basic) from a PeerSync users file${tls ? '' : ' — sent in clear without TLS'}`, value: 'users' as const },
+    ...(tls ? [{ label: 'Client certificates…', description: 'certificates signed by a CA (a PEM file of root certificates)', value: 'clientCa' as const }] : []),
+  ]);
+  if (auth === undefined) return undefined;
+  let usersFile: string | undefined;
+  let clientCaFile: string | undefined;
+  if (auth === 'users') {
+    usersFile = await pickFile(s, 'Start Listener: users file', 'Use Users File', { 'Users file': ['json'], 'All files': ['*'] });
+    if (usersFile === undefined) return undefined;
+  } else if (auth === 'clientCa') {
+    clientCaFile = await pickFile(s, 'Start Listener: client CA certificates', 'Trust These Roots', CERTIFICATE_FILES);
+    if (clientCaFile === undefined) return undefined;
+  }
   const info = await s.ctx.request(P.StartListener, {
     db,
     port: Number(portText.trim()),
     ...(iface.value ? { networkInterface: iface.value } : {}),
     readOnly: access,
     tls,
+    ...(identityLabel !== undefined ? { identityLabel } : {}),
+    ...(usersFile !== undefined ? { usersFile } : {}),
+    ...(clientCaFile !== undefined ? { clientCaFile } : {}),
   });
   s.ctx.announce('listenerStarted');
-  s.ctx.log.info(`listener ${info.id} on ${info.urls.join(', ')}`);
+  s.ctx.log.info(`listener ${info.id} on ${info.urls.join(', ')}${info.certificateFingerprint ? ` (certificate SHA-256 ${info.certificateFingerprint})` : ''}${info.authentication && info.authentication !== 'none' ? ` (authentication: ${info.authentication})` : ''}`);
   const url = info.urls[0];
   void ui.showInformationMessage(`PeerSync is listening on ${url ?? `port ${info.port}`}`, ...(url ? ['Copy URL'] : [])).then((c) => {
     if (c === 'Copy URL' && url) void ui.writeClipboard(url);
@@ -153,13 +181,19 @@ export async function startReplication(s: Services, arg?: unknown): Promise<P.Re
     await s.credentials.store(target, credential);
   }
   let selfSigned = false;
+  let pinnedFile: string | undefined;
   if (target.startsWith('wss:')) {
     const trust = await pick(s, 'Start Replication: server certificate', [
-      { label: 'Accept the peer’s self-signed certificate', description: 'PeerSync and Couchbase Lite listeners use one by default', value: true },
-      { label: 'Verify with the system’s certificate authorities', value: false },
+      { label: 'Accept the peer’s self-signed certificate', description: 'PeerSync and Couchbase Lite listeners use one by default', value: 'selfSigned' as const },
+      { label: 'Pin a certificate file…', description: 'only the peer presenting this certificate (PEM or DER, e.g. from Show Listener Certificate)', value: 'pin' as const },
+      { label: 'Verify with the system’s certificate authorities', value: 'ca' as const },
     ]);
     if (trust === undefined) return undefined;
-    selfSigned = trust;
+    selfSigned = trust === 'selfSigned';
+    if (trust === 'pin') {
+      pinnedFile = await pickFile(s, 'Start Replication: pinned certificate', 'Pin', CERTIFICATE_FILES);
+      if (pinnedFile === undefined) return undefined;
+    }
   }
   const heartbeat = settings.heartbeat();
   const params: P.StartReplicationParams = {
@@ -170,6 +204,7 @@ export async function startReplication(s: Services, arg?: unknown): Promise<P.Re
     ...(credential ? { username: credential.username, password: credential.password } : {}),
     ...(heartbeat !== undefined ? { heartbeat } : {}),
     ...(selfSigned ? { acceptOnlySelfSignedServerCertificate: true } : {}),
+    ...(pinnedFile !== undefined ? { pinnedServerCertificateFile: pinnedFile } : {}),
   };
   const own = (await s.ctx.request(P.ListListeners)).some((l) => l.urls.includes(target!));
   if (!own) await s.peers.add(target);

@@ -65,14 +65,31 @@ export function refFromArg(arg: unknown): DocRef | undefined {
   return undefined;
 }
 
-export async function pickListener(s: Services, title: string): Promise<P.ListenerInfo | undefined> {
-  const listeners = await s.ctx.request(P.ListListeners);
+export async function pickListener(
+  s: Services,
+  title: string,
+  filter: (l: P.ListenerInfo) => boolean = () => true,
+  noneMessage = 'No listener is running.',
+): Promise<P.ListenerInfo | undefined> {
+  const listeners = (await s.ctx.request(P.ListListeners)).filter(filter);
   if (listeners.length === 0) {
-    void s.ctx.ui.showInformationMessage('No listener is running.');
+    void s.ctx.ui.showInformationMessage(noneMessage);
     return undefined;
   }
   if (listeners.length === 1) return listeners[0];
   return pick(s, title, listeners.map((l) => ({ label: `${l.db} :${l.port}`, description: l.urls.join('  '), value: l })));
+}
+
+/**
+ * One file on this machine, for the server to read (so it must be a `file:` URI). `filters` as in
+ * vscode.OpenDialogOptions; the dialog's title is `title` (tests answer by it).
+ */
+export async function pickFile(s: Services, title: string, openLabel: string, filters: Record<string, string[]>): Promise<string | undefined> {
+  const picked = await s.ctx.ui.showOpenDialog({ title, canSelectMany: false, canSelectFiles: true, canSelectFolders: false, openLabel, filters });
+  const uri = picked?.[0];
+  if (!uri) return undefined;
+  if (uri.scheme !== 'file') throw new Error('Choose a file on this machine (the PeerSync server reads it directly)');
+  return uri.fsPath;
 }
 
 export async function pickReplicator(s: Services, title: string, filter: (r: P.ReplicatorInfo) => boolean = () => true): Promise<P.ReplicatorInfo | undefined> {

@@ -1,11 +1,12 @@
 /**
- * Read-only documents: one stored revision (`peersync-rev:`, the left side of Compare) and the
- * revision tree listing (`peersync-history:`).
+ * Read-only documents: one stored revision (`peersync-rev:`, the left side of Compare), the
+ * revision tree listing (`peersync-history:`) and a listener's TLS certificate (`peersync-cert:`).
  */
 import * as vscode from 'vscode';
 import * as P from '../../server/rpc/protocol';
 import type { Ctx } from '../ctx';
 import { errorMessage } from '../log';
+import { renderCertificate } from './certificate-text';
 import { renderBody } from './doc-path';
 import { docUri, historyUri, refOf, revisionUri } from './doc-uri';
 import { renderHistory } from './history-text';
@@ -62,3 +63,47 @@ export class HistoryContentProvider implements vscode.TextDocumentContentProvide
 }
 
 export { docUri, historyUri, revisionUri };
+
+export const CERT_SCHEME = 'peersync-cert';
+
+/**
+ * Read-only certificate documents (`peersync-cert:/<listener id>/<name>.pem`): Show Listener
+ * Certificate stores the text it rendered; a document reopened later (e.g. after a reload) is
+ * fetched again from the listener.
+ */
+export class CertificateContentProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly texts = new Map<string, string>();
+  private readonly _onDidChange = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this._onDidChange.event;
+
+  constructor(private readonly ctx: Ctx) {}
+
+  /** The document URI for a listener's certificate, with its text. */
+  put(listener: P.ListenerInfo, cert: P.CertificateInfo): vscode.Uri {
+    const uri = vscode.Uri.from({ scheme: CERT_SCHEME, path: `/${listener.id}/${listener.db}-${listener.port}.pem` });
+    const text = renderCertificate(cert, { title: `the listener on ${listener.db} :${listener.port}`, urls: listener.urls });
+    const changed = this.texts.has(uri.toString()) && this.texts.get(uri.toString()) !== text;
+    this.texts.set(uri.toString(), text);
+    if (changed) this._onDidChange.fire(uri);
+    return uri;
+  }
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const stored = this.texts.get(uri.toString());
+    if (stored !== undefined) return stored;
+    const id = uri.path.split('/')[1] ?? '';
+    try {
+      const listener = (await this.ctx.request(P.ListListeners)).find((l) => l.id === id);
+      if (!listener) return `The listener ${id} is no longer running.\n`;
+      const cert = await this.ctx.request(P.GetListenerCertificate, { id });
+      return renderCertificate(cert, { title: `the listener on ${listener.db} :${listener.port}`, urls: listener.urls });
+    } catch (e) {
+      return `Could not load the certificate of listener ${id}: ${errorMessage(e)}\n`;
+    }
+  }
+
+  dispose(): void {
+    this._onDidChange.dispose();
+    this.texts.clear();
+  }
+}

@@ -26,10 +26,14 @@ export class ListenerNode extends vscode.TreeItem {
   constructor(readonly info: P.ListenerInfo) {
     super(`${info.db} :${info.port}`, vscode.TreeItemCollapsibleState.Expanded);
     this.id = `listener:${info.id}`;
-    this.description = `${info.state === 'listening' ? '' : `${info.state} · `}${plural(info.connectionCount, 'connection')} · TLS ${info.tls ? 'on' : 'off'}${info.readOnly ? ' · read-only' : ''}`;
+    const auth = info.authentication === 'password' ? 'passwords' : info.authentication === 'clientCertificate' ? 'client certificates' : undefined;
+    this.description = `${info.state === 'listening' ? '' : `${info.state} · `}${plural(info.connectionCount, 'connection')} · TLS ${info.tls ? 'on' : 'off'}${auth ? ` · ${auth}` : ''}${info.readOnly ? ' · read-only' : ''}`;
     this.tooltip = new vscode.MarkdownString(
       [`**Listener on ${info.db}** (${info.state})`, '', ...info.urls.map((u) => `- \`${u}\``), '',
-        `${info.connectionCount} connections, ${info.activeConnectionCount} active · TLS ${info.tls ? 'on' : 'off'}${info.readOnly ? ' · read-only' : ''}`].join('\n'),
+        `${info.connectionCount} connections, ${info.activeConnectionCount} active · TLS ${info.tls ? 'on' : 'off'}${info.readOnly ? ' · read-only' : ''}`,
+        ...(auth ? ['', `Authentication: ${auth}`] : []),
+        ...(info.certificateFingerprint ? ['', `Certificate${info.certificateLabel ? ` \`${info.certificateLabel}\`` : ''} SHA-256: \`${info.certificateFingerprint}\``] : []),
+      ].join('\n'),
     );
     this.iconPath = new vscode.ThemeIcon('radio-tower', info.state === 'listening' ? new vscode.ThemeColor('charts.green') : undefined);
   }

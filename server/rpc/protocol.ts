@@ -119,6 +119,10 @@ export interface ListenerInfo {
   readonly connectionCount: number;
   readonly activeConnectionCount: number;
   readonly clients: readonly { remoteAddress: string; connectedAt: number; busy: boolean }[];
+  /** Who may connect: absent or 'none' = anyone; 'password' = a users file; 'clientCertificate' = certificates from a CA. */
+  readonly authentication?: 'none' | 'password' | 'clientCertificate' | undefined;
+  /** The keystore label of the listener's TLS identity (the anonymous one's is `anonymous-<db uuid>`). */
+  readonly certificateLabel?: string | undefined;
 }
 
 export interface StartListenerParams {
@@ -128,11 +132,79 @@ export interface StartListenerParams {
   readonly readOnly?: boolean;
   /** wss:// with an anonymous self-signed certificate unless false (default true). */
   readonly tls?: boolean;
+  /** wss:// with this identity from the database's keystore (`<db>/keystore`) instead of the anonymous one. Needs TLS. */
+  readonly identityLabel?: string;
+  /** Require HTTP Basic credentials checked against this users file (a path on the server's machine; see `peersync users`). */
+  readonly usersFile?: string;
+  /** Require client certificates that chain to a root in this PEM file (a path on the server's machine). Needs TLS. */
+  readonly clientCaFile?: string;
 }
 
 export const StartListener = new RequestType<StartListenerParams, ListenerInfo, void>('peersync/startListener');
 export const StopListener = new RequestType<{ id: string }, void, void>('peersync/stopListener');
 export const ListListeners = new RequestType0<ListenerInfo[], void>('peersync/listListeners');
+
+// ---- TLS identities and certificates ----
+
+/** The naming attributes of a certificate subject or issuer (the common ones). */
+export interface CertificateName {
+  readonly commonName?: string | undefined;
+  readonly organization?: string | undefined;
+  readonly organizationalUnit?: string | undefined;
+  readonly country?: string | undefined;
+  readonly state?: string | undefined;
+  readonly locality?: string | undefined;
+  readonly emailAddress?: string | undefined;
+}
+
+/** An X.509 certificate as the extension shows it. Dates are ISO 8601 strings. */
+export interface CertificateInfo {
+  /** The leaf certificate, PEM. */
+  readonly pem: string;
+  /** SHA-256 of the DER, uppercase colon-separated hex ("AB:CD:…"), as OpenSSL and Node print it. */
+  readonly fingerprintSha256: string;
+  readonly subject: CertificateName;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly selfSigned: boolean;
+  readonly issuer?: CertificateName | undefined;
+  readonly serialNumber?: string | undefined;
+  /** As Node prints them, e.g. ["DNS:localhost", "IP Address:127.0.0.1"]. */
+  readonly subjectAltNames?: readonly string[] | undefined;
+  /** The keystore label of the identity the certificate belongs to. */
+  readonly label?: string | undefined;
+}
+
+/** An entry of a database's keystore (read without decrypting its private key). */
+export interface IdentityInfo {
+  readonly label: string;
+  readonly commonName?: string | undefined;
+  readonly notAfter: string;
+  readonly fingerprintSha256: string;
+  /** The private key is encrypted (PEERSYNC_KEYSTORE_PASSPHRASE). */
+  readonly encrypted: boolean;
+  /** A listener's auto-generated anonymous identity (label `anonymous-<db uuid>`). */
+  readonly anonymous: boolean;
+}
+
+export interface CreateIdentityParams {
+  /** The database whose keystore (`<db>/keystore`) receives the identity. */
+  readonly db: string;
+  readonly label: string;
+  readonly commonName: string;
+  /** A server identity (for listeners; extKeyUsage serverAuth, SANs localhost/127.0.0.1/::1) or a client one (clientAuth). */
+  readonly isServer: boolean;
+  /** Validity from now, in days (default 365). */
+  readonly validityDays?: number;
+  readonly organization?: string;
+  /** Replace an identity stored under the same label (otherwise that is a `conflict` error). */
+  readonly replace?: boolean;
+}
+
+export const CreateIdentity = new RequestType<CreateIdentityParams, CertificateInfo & { readonly label: string }, void>('peersync/createIdentity');
+export const ListIdentities = new RequestType<{ db: string }, IdentityInfo[], void>('peersync/listIdentities');
+/** The certificate a running wss:// listener presents (an `invalid` error for a ws:// listener). */
+export const GetListenerCertificate = new RequestType<{ id: string }, CertificateInfo, void>('peersync/getListenerCertificate');
 
 // ---- replicators ----
 
@@ -165,6 +237,11 @@ export interface StartReplicationParams {
   readonly acceptOnlySelfSignedServerCertificate?: boolean;
   /** wss:// targets: the server certificate (PEM) that must be presented. */
   readonly pinnedServerCertificate?: string;
+  /**
+   * wss:// targets: like pinnedServerCertificate, read from this file (PEM or DER; a path on the
+   * server's machine) when the request arrives. Ignored when pinnedServerCertificate is given.
+   */
+  readonly pinnedServerCertificateFile?: string;
 }
 
 export const StartReplication = new RequestType<StartReplicationParams, ReplicatorInfo, void>('peersync/startReplication');

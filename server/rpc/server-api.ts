@@ -1,13 +1,29 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { ResponseError, type NotificationType, type RequestType, type RequestType0 } from 'vscode-languageserver-protocol';
 import { importDocuments, exportDocuments } from '../cli/import-export';
+import { ListenerCertificateAuthenticator, ListenerPasswordAuthenticator, type ListenerAuthenticator } from '../listener/authenticators';
 import type { Listener } from '../listener/listener';
+import { UsersFile } from '../listener/users-file';
 import type { Replicator } from '../replication/replicator';
 import type { ReplicatorStatus } from '../replication/replicator-types';
 import { builtInResolvers, isStoreError, type Collection, type Database, type Document, type RevisionInfo } from '../store';
 import { asRevId } from '../store/rev-id';
 import type { SyncServer } from '../sync-server';
+import {
+  ANONYMOUS_LABEL_PREFIX,
+  FileKeystore,
+  KeystoreError,
+  TLSIdentityError,
+  certificateDer,
+  createIdentity,
+  derToPem,
+  exportCertificatePem,
+  safeLabelFileName,
+  splitPemCertificates,
+  type TLSIdentity,
+} from '../tls';
 import * as P from './protocol';
 import { notFound, toResponseError } from './rpc-errors';
 import { KeyedThrottle } from './throttle';
@@ -128,11 +144,20 @@ export class ServerApi {
 
     c.onRequest(P.StartListener, wrap(async (p: P.StartListenerParams) => {
       const db = this.database(p.db);
+      const tls = p.tls !== false;
+      if (!tls && p.identityLabel !== undefined) throw invalid('a TLS identity needs TLS: leave tls on to use identityLabel');
+      if (!tls && p.clientCaFile !== undefined) throw invalid('client-certificate authentication needs TLS: leave tls on to use clientCaFile');
+      if (p.usersFile !== undefined && p.clientCaFile !== undefined) throw invalid('choose one authenticator: usersFile or clientCaFile');
+      const tlsIdentity = p.identityLabel !== undefined ? await this.requireIdentity(db, p.identityLabel) : undefined;
+      const authenticator: ListenerAuthenticator | undefined =
+        p.usersFile !== undefined ? usersFileAuthenticator(p.usersFile, db.name) : p.clientCaFile !== undefined ? clientCaAuthenticator(p.clientCaFile) : undefined;
       const listener = await this.server.startListener(db, {
         port: p.port ?? 0,
         networkInterface: p.networkInterface,
         readOnly: p.readOnly === true,
-        disableTLS: p.tls === false,
+        disableTLS: !tls,
+        ...(tlsIdentity ? { tlsIdentity } : {}),
+        ...(authenticator ? { authenticator } : {}),
       });
       const id = `listener-${this.nextId++}`;
       this.listeners.set(id, listener);
@@ -148,10 +173,53 @@ export class ServerApi {
       void this.conn.sendNotification(P.ListenerStatusChanged, { ...this.listenerInfo(id, l), state: 'stopped' });
     }));
     c.onRequest(P.ListListeners, wrap(() => [...this.listeners].map(([id, l]) => this.listenerInfo(id, l))));
+    c.onRequest(P.GetListenerCertificate, wrap(({ id }: { id: string }) => {
+      const l = this.listeners.get(id);
+      if (!l) throw notFound(`no listener ${id}`);
+      const identity = l.tlsIdentity;
+      if (!identity) throw invalid(`listener ${id} serves plain ws:// and has no certificate`);
+      return certificateInfo(identity);
+    }));
+
+    c.onRequest(P.CreateIdentity, wrap(async (p: P.CreateIdentityParams) => {
+      const db = this.database(p.db);
+      const label = typeof p.label === 'string' ? p.label.trim() : '';
+      if (label.length === 0) throw invalid('an identity label must not be empty');
+      if (label.startsWith(ANONYMOUS_LABEL_PREFIX)) throw invalid(`labels starting with "${ANONYMOUS_LABEL_PREFIX}" are reserved for listeners' anonymous identities`);
+      const days = p.validityDays ?? 365;
+      if (typeof days !== 'number' || !Number.isFinite(days) || days <= 0 || days > 36_500) throw invalid('validityDays must be a number of days from 1 to 36500');
+      const keystore = this.keystore(db);
+      const fileName = tlsCall(() => safeLabelFileName(label));
+      if (p.replace !== true && existsSync(join(keystore.dir, fileName))) {
+        throw new ResponseError(P.RpcErrorCode.conflict, `the keystore of ${db.name} already has an identity labelled ${JSON.stringify(label)}`);
+      }
+      const identity = await tlsCallAsync(() =>
+        createIdentity({
+          isServer: p.isServer !== false,
+          label,
+          attributes: { commonName: typeof p.commonName === 'string' && p.commonName.trim() ? p.commonName.trim() : label, ...(p.organization ? { organization: p.organization } : {}) },
+          expiration: new Date(Date.now() + days * 86_400_000),
+        }),
+      );
+      await tlsCallAsync(() => keystore.save(identity));
+      return { ...certificateInfo(identity), label };
+    }));
+    c.onRequest(P.ListIdentities, wrap(async ({ db: name }: { db: string }) => {
+      const entries = await tlsCallAsync(() => this.keystore(this.database(name)).list());
+      return entries.map((e): P.IdentityInfo => ({
+        label: e.label,
+        commonName: e.commonName,
+        notAfter: e.notAfter.toISOString(),
+        fingerprintSha256: e.fingerprintSha256,
+        encrypted: e.encrypted,
+        anonymous: e.label.startsWith(ANONYMOUS_LABEL_PREFIX),
+      }));
+    }));
 
     c.onRequest(P.StartReplication, wrap((p: P.StartReplicationParams) => {
+      const params = withPinnedCertificateRead(p);
       const id = `replicator-${this.nextId++}`;
-      this.startReplicator(id, p);
+      this.startReplicator(id, params);
       return this.replicatorInfo(id);
     }));
     c.onRequest(P.StopReplication, wrap(async ({ id }: { id: string }) => {
@@ -242,7 +310,20 @@ export class ServerApi {
       connectionCount: status.connectionCount,
       activeConnectionCount: status.activeConnectionCount,
       clients: l.connectedClients(),
+      authentication: authenticationKind(l.config.authenticator),
+      ...(l.tlsIdentity ? { certificateLabel: l.tlsIdentity.label } : {}),
     };
+  }
+
+  /** The keystore of a database: `<db>/keystore` (where its listener's anonymous identity lives too). */
+  private keystore(db: Database): FileKeystore {
+    return new FileKeystore(join(db.path, 'keystore'));
+  }
+
+  private async requireIdentity(db: Database, label: string): Promise<TLSIdentity> {
+    const identity = await tlsCallAsync(() => this.keystore(db).get(label));
+    if (!identity) throw notFound(`no identity labelled ${JSON.stringify(label)} in the keystore of ${db.name}`);
+    return identity;
   }
 
   private log(entry: P.ReplicationLogEntry): void {
@@ -281,6 +362,96 @@ export class ServerApi {
   private collection(dbName: string, name: string): Collection {
     return this.database(dbName).requireCollection(name);
   }
+}
+
+function invalid(message: string): ResponseError<unknown> {
+  return new ResponseError(P.RpcErrorCode.invalid, message);
+}
+
+/** Unusable key or certificate material and keystore problems are the caller's to fix: `invalid`. */
+function tlsError(e: unknown): unknown {
+  if (e instanceof KeystoreError || e instanceof TLSIdentityError) return invalid(e.message);
+  return e;
+}
+
+function tlsCall<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw tlsError(e);
+  }
+}
+
+async function tlsCallAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw tlsError(e);
+  }
+}
+
+function requireAbsoluteFile(path: unknown, what: string): string {
+  if (typeof path !== 'string' || path.length === 0) throw invalid(`${what}: a file path is required`);
+  if (!isAbsolute(path)) throw invalid(`${what} must be an absolute path (got ${JSON.stringify(path)})`);
+  if (!existsSync(path)) throw invalid(`${what} ${path} does not exist`);
+  return path;
+}
+
+function usersFileAuthenticator(path: string, realm: string): ListenerAuthenticator {
+  const file = requireAbsoluteFile(path, 'the users file');
+  try {
+    return new UsersFile(file).authenticator(realm);
+  } catch (e) {
+    throw invalid(e instanceof Error ? e.message : String(e));
+  }
+}
+
+function clientCaAuthenticator(path: string): ListenerAuthenticator {
+  const file = requireAbsoluteFile(path, 'the client CA file');
+  const roots = splitPemCertificates(readFileSync(file, 'utf8'));
+  if (roots.length === 0) throw invalid(`${file} holds no PEM certificate ("-----BEGIN CERTIFICATE-----")`);
+  try {
+    return new ListenerCertificateAuthenticator(roots);
+  } catch (e) {
+    throw invalid(`${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function authenticationKind(a: ListenerAuthenticator | undefined): 'none' | 'password' | 'clientCertificate' {
+  if (a instanceof ListenerCertificateAuthenticator) return 'clientCertificate';
+  if (a instanceof ListenerPasswordAuthenticator) return 'password';
+  return a ? (a.requiresTls ? 'clientCertificate' : 'password') : 'none';
+}
+
+/** Reads `pinnedServerCertificateFile` (PEM or DER) into `pinnedServerCertificate` (PEM), so restarts do not depend on the file. */
+function withPinnedCertificateRead(p: P.StartReplicationParams): P.StartReplicationParams {
+  const { pinnedServerCertificateFile: file, ...rest } = p;
+  if (file === undefined || p.pinnedServerCertificate) return rest;
+  const path = requireAbsoluteFile(file, 'the pinned certificate file');
+  let pem: string;
+  try {
+    const der = certificateDer(readFileSync(path));
+    new X509Certificate(der);
+    pem = derToPem(der);
+  } catch (e) {
+    throw invalid(`${path} is not a certificate (PEM or DER): ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return { ...rest, pinnedServerCertificate: pem };
+}
+
+function certificateInfo(identity: TLSIdentity): P.CertificateInfo {
+  return {
+    pem: exportCertificatePem(identity),
+    fingerprintSha256: identity.fingerprintSha256,
+    subject: { ...identity.subject },
+    notBefore: identity.notBefore.toISOString(),
+    notAfter: identity.notAfter.toISOString(),
+    selfSigned: identity.isSelfSigned,
+    issuer: { ...identity.issuer },
+    serialNumber: identity.serialNumber,
+    subjectAltNames: [...identity.subjectAltNames],
+    label: identity.label,
+  };
 }
 
 function summary(db: Database): P.DatabaseSummary {

@@ -72,7 +72,7 @@ suite('PeerSync: listeners, peers and replication', () => {
     await vscode.workspace.fs.writeFile(vscode.Uri.from({ scheme: 'peersync', path: `/${db}/${COLL}/greeting.json` }), encode('{"text":"hello from VS Code"}'));
 
     const answers = {
-      quickPick: { 'Start Listener: database': db, 'Start Listener: network interface': '127.0.0.1', 'Start Listener: access': 'Read-write', 'Start Listener: TLS': 'No TLS (ws://)' },
+      quickPick: { 'Start Listener: database': db, 'Start Listener: network interface': '127.0.0.1', 'Start Listener: access': 'Read-write', 'Start Listener: TLS': 'No TLS (ws://)', 'Start Listener: authentication': 'None' },
       input: { 'Start Listener: port': '0' },
     };
     const info = await withAnswers(api, answers, () => vscode.commands.executeCommand<P.ListenerInfo>('peersync.startListener'));

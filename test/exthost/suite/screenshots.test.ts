@@ -41,7 +41,7 @@ async function listener(name: string): Promise<P.ListenerInfo> {
   const api = await peersync();
   return withAnswers(
     api,
-    { quickPick: { 'Start Listener: database': name, 'Start Listener: network interface': '127.0.0.1', 'Start Listener: access': 'Read-write', 'Start Listener: TLS': 'No TLS (ws://)' }, input: { 'Start Listener: port': '0' } },
+    { quickPick: { 'Start Listener: database': name, 'Start Listener: network interface': '127.0.0.1', 'Start Listener: access': 'Read-write', 'Start Listener: TLS': 'No TLS (ws://)', 'Start Listener: authentication': 'None' }, input: { 'Start Listener: port': '0' } },
     () => vscode.commands.executeCommand<P.ListenerInfo>('peersync.startListener'),
   );
 }
