@@ -30,10 +30,30 @@ export interface Measurement {
 export interface Goal {
   /** Which figure is checked: a derived one, or the name of a numeric field of the case's `extra` (e.g. `p50Ms`). */
   readonly metric: 'ratio' | 'seconds' | 'opsPerSec' | (string & {});
-  readonly op: '>=' | '<';
+  readonly op: '>=' | '<' | '<=';
   readonly target: number;
   /** Printed beside the verdict (e.g. a longer-term target). */
   readonly note?: string;
+  /**
+   * The figure may be unavailable (an `extra` field that is not a number, e.g. "not measured"): the
+   * verdict is then n/a instead of the case failing. Goals on a comparison's key are always optional.
+   */
+  readonly optional?: boolean;
+}
+
+/**
+ * A second comparison with another case of the same run (besides `comparator`): the harness writes
+ * the ratio into the result's `extra[key]`, or a "not measured" note when `against` has not run
+ * (earlier) in this process.
+ */
+export interface Comparison {
+  readonly key: string;
+  /** Name of the case compared with; it must run before this one. */
+  readonly against: string;
+  /** Figure compared: 'opsPerSec' (default) or a numeric field of both cases' `extra` (e.g. 'p50Ms'). */
+  readonly metric?: string;
+  /** 'higher' (default, throughput): ratio = this / other; 'lower' (latency): ratio = other / this, i.e. how many times lower. */
+  readonly better?: 'higher' | 'lower';
 }
 
 export interface BenchCase {
@@ -41,6 +61,15 @@ export interface BenchCase {
   readonly description: string;
   /** Name of the case whose docs/s this one is divided by (`ratio`). */
   readonly comparator?: string;
+  /** Further comparisons with earlier cases of the run, reported in `extra` (see Comparison). */
+  readonly comparisons?: readonly Comparison[];
+  /**
+   * A row computed from earlier results (ctx.results) rather than timed: its Measurement may have
+   * seconds 0, and docs/s is not reported (0 in the JSON, '-' in the table).
+   */
+  readonly derived?: boolean;
+  /** The figure the README summary shows for this case (default: p50/p99 when reported, else docs/s). */
+  figure?(r: CaseResult): string;
   /** One goal, or several (the case passes when all do). */
   readonly goal?: Goal | readonly Goal[];
   /** Run only in this mode (default: both); `--only NAME` runs a case whatever its mode. */
@@ -81,6 +110,8 @@ export interface CaseResult {
   /** Every goal separately (empty without goals). */
   readonly goals: GoalResult[];
   readonly extra: Record<string, number | string | boolean>;
+  /** Present (true) on rows computed from other results instead of timed (BenchCase.derived). */
+  readonly derived?: true;
 }
 
 export interface CaseFailure {
@@ -99,6 +130,8 @@ export class BenchContext {
   private peakRss = 0;
   private dirCount = 0;
   readonly tmpRoot: string;
+  /** The results of the cases run so far in this process, in order (filled by runCases). */
+  readonly results: CaseResult[] = [];
 
   constructor(readonly config: BenchConfig) {
     this.tmpRoot = mkdtempSync(join(tmpdir(), 'peersync-bench-'));
@@ -125,6 +158,11 @@ export class BenchContext {
 
   get peakRssMB(): number {
     return this.peakRss / (1024 * 1024);
+  }
+
+  /** The result of an earlier case of this run, if it ran (and did not fail). */
+  result(name: string): CaseResult | undefined {
+    return this.results.find((r) => r.name === name);
   }
 
   /** A shared value built on first use (untimed by whoever asks for it) and reused by later cases. */
@@ -203,7 +241,31 @@ function goalText(g: Goal): string {
 function checkGoal(g: Goal, actual: number | null): GoalResult {
   const note = g.note === undefined ? {} : { note: g.note };
   if (actual === null) return { description: goalText(g), actual, pass: null, ...note };
-  return { description: goalText(g), actual: round(actual, 4), pass: g.op === '>=' ? actual >= g.target : actual < g.target, ...note };
+  const pass = g.op === '>=' ? actual >= g.target : g.op === '<=' ? actual <= g.target : actual < g.target;
+  return { description: goalText(g), actual: round(actual, 4), pass, ...note };
+}
+
+/** A figure of a result: docs/s, seconds, or a numeric `extra` field (undefined if absent). */
+function figureOf(r: CaseResult, metric: string): number | undefined {
+  if (metric === 'opsPerSec') return r.opsPerSec;
+  if (metric === 'seconds') return r.seconds;
+  const v = r.extra[metric];
+  return typeof v === 'number' ? v : undefined;
+}
+
+/** The comparisons of a case, as `extra` fields: the ratio, or why it is missing. */
+function compare(c: BenchCase, mine: CaseResult, earlier: readonly CaseResult[]): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const cmp of c.comparisons ?? []) {
+    const metric = cmp.metric ?? 'opsPerSec';
+    const other = earlier.find((r) => r.name === cmp.against);
+    const a = figureOf(mine, metric);
+    const b = other ? figureOf(other, metric) : undefined;
+    if (!other) out[cmp.key] = `not measured (${cmp.against} did not run before this case)`;
+    else if (a === undefined || b === undefined || !(a > 0) || !(b > 0)) out[cmp.key] = `not measured (no ${metric} to compare)`;
+    else out[cmp.key] = round(cmp.better === 'lower' ? b / a : a / b, 3);
+  }
+  return out;
 }
 
 /** All goals as one: pass only if each passes (null if any is unknown). */
@@ -238,25 +300,12 @@ export async function runCases(ctx: BenchContext, cases: readonly BenchCase[], h
       ctx.resetPeak();
       const m = await c.run(ctx);
       ctx.sample();
-      if (!(m.seconds > 0) || !Number.isFinite(m.seconds)) throw new Error(`case measured a non-positive time (${m.seconds} s)`);
-      const opsPerSec = m.n / m.seconds;
+      const derived = c.derived === true;
+      if (!derived && (!(m.seconds > 0) || !Number.isFinite(m.seconds))) throw new Error(`case measured a non-positive time (${m.seconds} s)`);
+      const opsPerSec = derived || !(m.seconds > 0) ? 0 : m.n / m.seconds;
       const comp = c.comparator === undefined ? undefined : results.find((r) => r.name === c.comparator);
-      const ratio = comp ? opsPerSec / comp.opsPerSec : null;
-      const goals: GoalResult[] = [];
-      for (const g of c.goal === undefined ? [] : Array.isArray(c.goal) ? (c.goal as readonly Goal[]) : [c.goal as Goal]) {
-        let actual: number | null;
-        if (g.metric === 'ratio') actual = ratio;
-        else if (g.metric === 'seconds') actual = m.seconds;
-        else if (g.metric === 'opsPerSec') actual = opsPerSec;
-        else {
-          const v = m.extra?.[g.metric];
-          if (typeof v !== 'number') throw new Error(`goal metric ${g.metric} is not a number in the case's extra (${JSON.stringify(v)})`);
-          actual = v;
-        }
-        goals.push(checkGoal(g, actual));
-      }
-      const goal = combineGoals(goals);
-      const r: CaseResult = {
+      const ratio = comp && !derived && comp.opsPerSec > 0 ? opsPerSec / comp.opsPerSec : null;
+      const base: CaseResult = {
         name: c.name,
         n: m.n,
         docBytes: m.docBytes,
@@ -266,11 +315,30 @@ export async function runCases(ctx: BenchContext, cases: readonly BenchCase[], h
         processMaxRssMB: round(maxRssMB(), 1),
         comparator: c.comparator ?? null,
         ratio: ratio === null ? null : round(ratio, 3),
-        goal,
-        goals,
+        goal: null,
+        goals: [],
         extra: m.extra ?? {},
+        ...(derived ? { derived: true as const } : {}),
       };
+      const extra = { ...base.extra, ...compare(c, base, results) };
+      const comparisonKeys = new Set((c.comparisons ?? []).map((x) => x.key));
+      const goals: GoalResult[] = [];
+      for (const g of c.goal === undefined ? [] : Array.isArray(c.goal) ? (c.goal as readonly Goal[]) : [c.goal as Goal]) {
+        let actual: number | null;
+        if (g.metric === 'ratio') actual = ratio;
+        else if (g.metric === 'seconds') actual = m.seconds;
+        else if (g.metric === 'opsPerSec') actual = opsPerSec;
+        else {
+          const v = extra[g.metric];
+          if (typeof v === 'number') actual = v;
+          else if (g.optional || comparisonKeys.has(g.metric)) actual = null;
+          else throw new Error(`goal metric ${g.metric} is not a number in the case's extra (${JSON.stringify(v)})`);
+        }
+        goals.push(checkGoal(g, actual));
+      }
+      const r: CaseResult = { ...base, goal: combineGoals(goals), goals, extra };
       results.push(r);
+      ctx.results.push(r);
       hooks.onResult?.(r);
     } catch (e) {
       const f: CaseFailure = { name: c.name, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
@@ -294,8 +362,8 @@ const COLUMNS: { title: string; right: boolean; cell: (r: CaseResult) => string 
   { title: 'case', right: false, cell: (r) => r.name },
   { title: 'n', right: true, cell: (r) => r.n.toLocaleString('en-US') },
   { title: 'doc B', right: true, cell: (r) => String(r.docBytes) },
-  { title: 'seconds', right: true, cell: (r) => r.seconds.toFixed(3) },
-  { title: 'docs/s', right: true, cell: (r) => r.opsPerSec.toLocaleString('en-US') },
+  { title: 'seconds', right: true, cell: (r) => (r.derived ? '-' : r.seconds.toFixed(3)) },
+  { title: 'docs/s', right: true, cell: (r) => (r.derived ? '-' : r.opsPerSec.toLocaleString('en-US')) },
   { title: 'peak RSS MB', right: true, cell: (r) => r.peakRssMB.toFixed(1) },
   { title: 'ratio', right: true, cell: (r) => (r.ratio === null ? '-' : r.ratio.toFixed(3)) },
   { title: 'goal', right: false, cell: (r) => r.goal?.description ?? '-' },
@@ -321,3 +389,62 @@ export function tableRow(r: CaseResult): string {
 export const JSON_PREFIX = 'BENCH ';
 /** Machine description line: `BENCH-MACHINE {json}`. */
 export const MACHINE_PREFIX = 'BENCH-MACHINE ';
+
+// ---- the compact summary (a Markdown table the README can quote) ----
+
+function num(x: number, digits = 1): string {
+  return x.toLocaleString('en-US', { maximumFractionDigits: digits });
+}
+
+/** The default figure of a row: p50/p99 for latency cases, docs/s for the others. */
+function defaultFigure(r: CaseResult): string {
+  const p50 = r.extra['p50Ms'];
+  const p99 = r.extra['p99Ms'];
+  if (typeof p50 === 'number' && typeof p99 === 'number') return `p50 ${num(p50, 2)} ms, p99 ${num(p99, 2)} ms`;
+  if (r.derived) return '-';
+  return `${num(r.opsPerSec, 0)} docs/s`;
+}
+
+function comparisonsText(c: BenchCase | undefined, r: CaseResult): string {
+  const parts: string[] = [];
+  if (r.comparator !== null) parts.push(r.ratio === null ? `vs ${r.comparator}: n/a` : `${num(r.ratio, 2)}× ${r.comparator}`);
+  for (const cmp of c?.comparisons ?? []) {
+    const v = r.extra[cmp.key];
+    parts.push(typeof v === 'number' ? `${cmp.key} ${num(v, 2)}×` : `${cmp.key} n/a`);
+  }
+  return parts.length > 0 ? parts.join('; ') : '-';
+}
+
+function verdictText(r: CaseResult): string {
+  if (r.goals.length === 0) return '-';
+  const failed = r.goals.filter((g) => g.pass === false).length;
+  const unknown = r.goals.filter((g) => g.pass === null).length;
+  const na = unknown > 0 ? `, ${unknown} n/a` : '';
+  if (failed > 0) return `FAIL (${failed} of ${r.goals.length} failed${na})`;
+  if (unknown === r.goals.length) return 'n/a';
+  return unknown > 0 ? `PASS (${na.slice(2)})` : 'PASS';
+}
+
+function goalsText(r: CaseResult): string {
+  if (r.goals.length === 0) return '-';
+  return r.goals
+    .map((g) => `${g.description.replace('>=', '≥').replace('<=', '≤')} (${g.actual === null || g.pass === null ? 'n/a' : `${num(g.actual, 2)} ${g.pass ? '✓' : '✗'}`})`)
+    .join('; ');
+}
+
+/**
+ * One Markdown row per result: case, its figure (docs/s, or p50/p99), its comparisons (ratio to
+ * the comparator, vsPouchDB...), each goal with its actual figure, and the verdict.
+ */
+export function readmeSummary(all: readonly BenchCase[], results: readonly CaseResult[]): string {
+  const rows = [
+    '| case | result | comparison | goals (actual) | verdict |',
+    '| --- | --- | --- | --- | --- |',
+    ...results.map((r) => {
+      const c = all.find((x) => x.name === r.name);
+      const figure = c?.figure ? c.figure(r) : defaultFigure(r);
+      return `| ${r.name} | ${figure} | ${comparisonsText(c, r)} | ${goalsText(r)} | ${verdictText(r)} |`;
+    }),
+  ];
+  return rows.join('\n');
+}

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { trackChild } from './child';
 import type { BenchContext } from './harness';
 
@@ -59,6 +59,8 @@ export class CliProcess {
   private partial = '';
   private readonly lineListeners = new Set<(line: string, receivedAt: number) => void>();
   private readonly rssFile: string;
+  /** The script run (dist/cli.js, or another Node program such as pouchdb-server's bin). */
+  readonly script: string;
 
   /**
    * Starts `node [--require rss-preload] cli args…`. `nodeArgs` go before the script (e.g. --cpu-prof).
@@ -71,6 +73,7 @@ export class CliProcess {
     rssDir: string,
     options: { cwd: string; nodeArgs?: readonly string[] },
   ) {
+    this.script = cli;
     this.rssFile = join(rssDir, `rss-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
     this.startedAt = performance.now();
     this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--require', PRELOAD, cli, ...args], {
@@ -141,7 +144,7 @@ export class CliProcess {
   /** What to show when something about this process went wrong. */
   describe(): string {
     const status = this.exit ? `exited (code ${this.exit.code}, signal ${this.exit.signal})` : `running (pid ${this.pid})`;
-    return [`${this.label}: ${status}`, `  command: node ${['dist/cli.js', ...this.args].join(' ')}`, `  stdout (last lines):`, ...this.tail.slice(-10).map((l) => `    ${l.slice(0, 300)}`), `  stderr (end):`, ...this.stderrTail.trimEnd().split('\n').slice(-15).map((l) => `    ${l}`)].join('\n');
+    return [`${this.label}: ${status}`, `  command: node ${[relative(process.cwd(), this.script) || this.script, ...this.args].join(' ')}`, `  stdout (last lines):`, ...this.tail.slice(-10).map((l) => `    ${l.slice(0, 300)}`), `  stderr (end):`, ...this.stderrTail.trimEnd().split('\n').slice(-15).map((l) => `    ${l}`)].join('\n');
   }
 
   /** Resolves with the first stdout line `match` maps to a value; rejects if the process exits first or on timeout. */
@@ -205,17 +208,17 @@ export class CliProcess {
   }
 }
 
-/** The run's directory for RSS reports. */
-function rssDir(ctx: BenchContext): string {
-  return ctx.tempDir('proc');
-}
-
 let sharedRssDir: { ctx: BenchContext; dir: string } | undefined;
+
+/** The run's directory for RSS reports (one per context, created on first use). */
+export function rssDirFor(ctx: BenchContext): string {
+  if (sharedRssDir?.ctx !== ctx) sharedRssDir = { ctx, dir: ctx.tempDir('proc') };
+  return sharedRssDir.dir;
+}
 
 /** Starts a CLI process; the caller must stop or kill it (and should in `finally`). */
 export function startCli(ctx: BenchContext, label: string, args: readonly string[], nodeArgs?: readonly string[]): CliProcess {
-  if (sharedRssDir?.ctx !== ctx) sharedRssDir = { ctx, dir: rssDir(ctx) };
-  return new CliProcess(label, cliPath(ctx.config.repoRoot), args, sharedRssDir.dir, { cwd: ctx.config.repoRoot, ...(nodeArgs ? { nodeArgs } : {}) });
+  return new CliProcess(label, cliPath(ctx.config.repoRoot), args, rssDirFor(ctx), { cwd: ctx.config.repoRoot, ...(nodeArgs ? { nodeArgs } : {}) });
 }
 
 /** Runs a short CLI command to completion (exit 0 required) and returns its stdout lines. */

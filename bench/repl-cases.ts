@@ -1,17 +1,28 @@
 /**
  * Replication benchmarks over loopback WebSockets.
  *
- *   repl-push-ws-*, repl-pull-ws-*  throughput between two CLI processes (`serve` and `replicate`)
- *   repl-latency-direct             continuous push, one change at a time: save here → listener process
- *   repl-latency-hub                save here → hub (listener process) → a second replicator here
+ *   repl-{push,pull}-{ws,wss}-*  throughput between two CLI processes (`serve` and `replicate`); the
+ *                                wss-100k ones also compare with PouchDB (vsPouchDB) and report each
+ *                                process's peak RSS against its database's size on disk
+ *   repl-scaling                 derived: time(100k) ÷ time(10k) of the wss rows of this run
+ *   repl-latency-direct          continuous push, one change at a time: save here → listener process
+ *   repl-latency-hub             save here → hub (listener process) → a second replicator here
+ *                                (compared with pouchdb-latency-hub)
+ *   repl-fanout-20               one listener process, 20 continuous pullers in this process
+ *   server-cold-start            spawn `serve` on a new database until its "ready" line
+ *
+ * The PouchDB comparators (bench/pouch-cases.ts) are placed in the list below, each just before
+ * the PeerSync case that compares with it.
  *
  * Processes bind 127.0.0.1 only; every child is stopped in `finally` (and killed by bench/run.ts on
  * Ctrl-C or a crash); every wait has a timeout that fails with the process's recent output.
  */
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { docId, makeBody } from './docs';
 import { round, type BenchCase, type BenchConfig, type BenchContext, type Goal, type Measurement } from './harness';
+import { Arrivals, CHANGE_TIMEOUT_MS, LATENCY_WARMUP, latencyBody, latencyDocId, latencyLoop, latencyN, latencyStats, percentile, withTimeout } from './latency';
+import { pouchLatencyHubCase, pouchThroughputCases } from './pouch-cases';
 import { CliProcess, lastJson, runCli, startCli } from './procs';
 import { createIdentity } from '../server/tls';
 import { Database, type Collection, type JsonObject } from '../server/store';
@@ -28,17 +39,12 @@ const THROUGHPUT_GOAL: Goal = {
 };
 
 const QUICK_THROUGHPUT_N = 1_000;
-const QUICK_LATENCY_N = 100;
-const FULL_LATENCY_N = 1_000;
-/** Untimed changes before the measured ones (JIT warm-up of both peers), reported in `extra`. */
-const LATENCY_WARMUP = 20;
 
 const READY_TIMEOUT_MS = 30_000;
 const SHORT_COMMAND_TIMEOUT_MS = 60_000;
 /** Stopping a listener snapshots its database (a 100k-doc one takes a few seconds). */
 const STOP_TIMEOUT_MS = 120_000;
 const IDLE_TIMEOUT_MS = 30_000;
-const CHANGE_TIMEOUT_MS = 10_000;
 
 /** Loopback only, any free port, plain ws:// (`serve` defaults to wss:// with an anonymous certificate). */
 const LISTEN = ['--port', '0', '--interface', '127.0.0.1', '--no-tls'] as const;
@@ -123,39 +129,36 @@ function mb(x: number | undefined): number | string {
   return x === undefined ? 'n/a' : round(x, 1);
 }
 
-/** Rejects after `ms` with `what` in the message. */
-async function withTimeout<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what()}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Nearest-rank percentile of ascending `sorted`. */
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-function latencyStats(ms: readonly number[]): Record<string, number> {
-  const s = [...ms].sort((a, b) => a - b);
-  return {
-    p50Ms: round(percentile(s, 50), 3),
-    p90Ms: round(percentile(s, 90), 3),
-    p99Ms: round(percentile(s, 99), 3),
-    maxMs: round(s[s.length - 1]!, 3),
-    minMs: round(s[0]!, 3),
-    meanMs: round(s.reduce((a, b) => a + b, 0) / s.length, 3),
-  };
-}
-
 // ---- throughput: two processes ----
+
+/** Size in MB of a closed database's newest snapshot (`<dir>/snapshot-<lsn>-<crc>.sqlite`); undefined if it has none. */
+function snapshotMB(dir: string): number | undefined {
+  const snaps = readdirSync(dir).filter((f) => /^snapshot-.*\.sqlite$/.test(f)).sort();
+  const newest = snaps[snaps.length - 1];
+  return newest === undefined ? undefined : statSync(join(dir, newest)).size / (1024 * 1024);
+}
+
+/**
+ * Each process's peak RSS next to the size of the database it held (its snapshot file after close),
+ * the ratio RSS / database size per process, and the larger of the two (`rssToDbMax`, the goal's figure).
+ */
+function rssVersusDbSize(procs: Record<'listener' | 'replicate', [number | undefined, string]>): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  const ratios: number[] = [];
+  for (const [label, [rss, dir]] of Object.entries(procs)) {
+    const db = snapshotMB(dir);
+    out[`${label}DbMB`] = mb(db);
+    if (rss !== undefined && db !== undefined && db > 0) {
+      const ratio = round(rss / db, 2);
+      out[`${label}RssToDb`] = ratio;
+      ratios.push(ratio);
+    } else {
+      out[`${label}RssToDb`] = 'n/a';
+    }
+  }
+  out['rssToDbMax'] = ratios.length === 2 ? Math.max(...ratios) : 'n/a';
+  return out;
+}
 
 async function throughput(ctx: BenchContext, direction: 'push' | 'pull', n: number, tls = false): Promise<Measurement> {
   const docs = await jsonLines(ctx, n);
@@ -191,6 +194,8 @@ async function throughput(ctx: BenchContext, direction: 'push' | 'pull', n: numb
     ctx.sample();
     await stopCleanly(listener);
     ctx.sample();
+    // Both databases are closed now (close() snapshots): their size on disk, beside each process's peak RSS.
+    const memory = rssVersusDbSize({ listener: [listener.maxRssMB(), listenerDir], replicate: [active.maxRssMB(), activeDir] });
 
     // Verified once both processes are gone (the store holds an exclusive lock while open).
     const destCount = await countDocs(ctx, destDir);
@@ -210,6 +215,7 @@ async function throughput(ctx: BenchContext, direction: 'push' | 'pull', n: numb
         listenerMaxRssMB: mb(listener.maxRssMB()),
         importSeconds: round(importSeconds, 3),
         productGoalDocsPerSec: PRODUCT_GOAL_DOCS_PER_SEC,
+        ...memory,
       },
     };
   } finally {
@@ -218,16 +224,26 @@ async function throughput(ctx: BenchContext, direction: 'push' | 'pull', n: numb
   }
 }
 
-function throughputCase(direction: 'push' | 'pull', label: string, n: number, mode: 'quick' | 'full', tls = false): BenchCase {
+/** PeerSync replication at least this many times PouchDB's docs/s (same docs, same N, same direction, same run). */
+const VS_POUCHDB_GOAL: Goal = { metric: 'vsPouchDB', op: '>=', target: 5, note: 'PeerSync docs/s ÷ PouchDB docs/s, measured in this run' };
+/** Peak RSS of each process at most this multiple of the database it holds (snapshot size on disk). */
+const RSS_TO_DB_GOAL: Goal = { metric: 'rssToDbMax', op: '<=', target: 2.5, optional: true, note: 'max over listener and replicate of peak RSS ÷ snapshot size' };
+
+function throughputCase(direction: 'push' | 'pull', label: string, n: number, mode: 'quick' | 'full', tls = false, pouchdb?: string): BenchCase {
   const from = direction === 'push' ? 'the replicate process' : 'the listener process';
   const to = direction === 'push' ? 'the listener (serve)' : 'the replicate process';
   const scheme = tls ? 'wss' : 'ws';
+  const goals: Goal[] = tls ? [THROUGHPUT_GOAL, { metric: 'ratio', op: '>=', target: 0.85 }] : [THROUGHPUT_GOAL];
+  // Against PouchDB (the case `pouchdb`, run just before in the same process): the speed-up and the memory budget.
+  if (pouchdb) goals.push(VS_POUCHDB_GOAL, RSS_TO_DB_GOAL);
   return {
     name: `repl-${direction}-${scheme}-${label}`,
-    description: `one-shot ${direction} of ${n.toLocaleString('en-US')} x 1 KB docs from ${from} to ${to} over loopback ${scheme}; timed by the replicate process's elapsedMs`,
+    description: `one-shot ${direction} of ${n.toLocaleString('en-US')} x 1 KB docs from ${from} to ${to} over loopback ${scheme}; timed by the replicate process's elapsedMs${pouchdb ? `; compared with ${pouchdb}` : ''}`,
     mode,
     // wss is compared with ws in the same run: within 15% is the goal.
-    ...(tls ? { comparator: `repl-${direction}-ws-${label}`, goal: [THROUGHPUT_GOAL, { metric: 'ratio', op: '>=', target: 0.85 }] } : { goal: THROUGHPUT_GOAL }),
+    ...(tls ? { comparator: `repl-${direction}-ws-${label}` } : {}),
+    goal: goals.length === 1 ? goals[0]! : goals,
+    ...(pouchdb ? { comparisons: [{ key: 'vsPouchDB', against: pouchdb }] } : {}),
     uses: [`repl-jsonl-${n}`],
     n: () => n,
     run: (ctx) => throughput(ctx, direction, n, tls),
@@ -236,16 +252,11 @@ function throughputCase(direction: 'push' | 'pull', label: string, n: number, mo
 
 // ---- latency: one change at a time ----
 
-function latencyN(config: BenchConfig): number {
-  return config.quick ? QUICK_LATENCY_N : FULL_LATENCY_N;
-}
-
-function latencyBody(i: number): JsonObject {
-  return { type: 'latency', seq: i, note: 'one small change' };
-}
-
-function latencyDocId(i: number): string {
-  return i < 0 ? `warmup-${String(-i).padStart(3, '0')}` : `lat-${String(i).padStart(6, '0')}`;
+/** The latency loop's save function for a PeerSync collection (synchronous). */
+function saver(coll: Collection): (id: string, body: JsonObject) => void {
+  return (id, body) => {
+    coll.save({ id, body });
+  };
 }
 
 async function openDb(dir: string): Promise<Database> {
@@ -269,82 +280,6 @@ async function startContinuous(database: Database, target: string, type: 'push' 
 async function stopReplicator(r: Replicator | undefined): Promise<void> {
   if (!r) return;
   await withTimeout(r.stop(), IDLE_TIMEOUT_MS, () => `stopping the ${r.type} replicator with ${r.target} (status ${r.status.activity})`);
-}
-
-/**
- * Runs the timed loop: for each change, `arrival(id)` is armed, then the document saved on `source`,
- * then the arrival awaited. Returns the latencies (ms) of the non-warm-up changes and the loop time.
- */
-async function latencyLoop(
-  ctx: BenchContext,
-  source: Collection,
-  n: number,
-  arrival: (id: string) => Promise<number>,
-  onSaved?: (i: number, wallMs: number) => void,
-): Promise<{ latencies: number[]; seconds: number; docBytes: number }> {
-  const latencies: number[] = [];
-  let bodyBytes = 0;
-  let loopStart = 0;
-  for (let i = -LATENCY_WARMUP; i < n; i++) {
-    if (i === 0) loopStart = performance.now();
-    const id = latencyDocId(i);
-    const body = latencyBody(i);
-    const arrived = arrival(id);
-    const wall0 = Date.now();
-    const t0 = performance.now();
-    source.save({ id, body });
-    let at: number;
-    try {
-      at = await arrived;
-    } catch (e) {
-      throw new Error(`change ${i} (${id}): ${(e as Error).message}`);
-    }
-    if (i >= 0) {
-      latencies.push(at - t0);
-      bodyBytes += JSON.stringify(body).length;
-      onSaved?.(i, wall0);
-    }
-    if (i % 50 === 0) ctx.sample();
-  }
-  return { latencies, seconds: (performance.now() - loopStart) / 1000, docBytes: Math.round(bodyBytes / Math.max(1, n)) };
-}
-
-/** Per-document arrival promises, armed before the save, resolved by whoever observes the document. */
-class Arrivals {
-  private readonly waiting = new Map<string, { resolve: (at: number) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
-  private failure: Error | undefined;
-
-  constructor(private readonly describe: () => string) {}
-
-  arm(id: string): Promise<number> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        reject(new Error(`not observed at the destination within ${CHANGE_TIMEOUT_MS} ms\n${this.describe()}`));
-      }, CHANGE_TIMEOUT_MS);
-      this.waiting.set(id, { resolve, reject, timer });
-    });
-  }
-
-  /** Documents nobody waits for (e.g. seen twice) are ignored. */
-  arrived(id: string, at: number): void {
-    const w = this.waiting.get(id);
-    if (!w) return;
-    this.waiting.delete(id);
-    clearTimeout(w.timer);
-    w.resolve(at);
-  }
-
-  /** Fails every pending and future wait (e.g. the destination process exited). */
-  fail(e: Error): void {
-    this.failure ??= e;
-    for (const [id, w] of this.waiting) {
-      clearTimeout(w.timer);
-      this.waiting.delete(id);
-      w.reject(e);
-    }
-  }
 }
 
 async function latencyDirect(ctx: BenchContext): Promise<Measurement> {
@@ -378,7 +313,7 @@ async function latencyDirect(ctx: BenchContext): Promise<Measurement> {
     db = await openDb(join(caseDir, 'a'));
     replicator = await startContinuous(db, started.url, 'push');
     const saveWall = new Map<string, number>();
-    const { latencies, seconds, docBytes } = await latencyLoop(ctx, db.defaultCollection, n, (id) => arrivals.arm(id), (i, wall0) => saveWall.set(latencyDocId(i), wall0));
+    const { latencies, seconds, docBytes } = await latencyLoop(ctx, saver(db.defaultCollection), n, (id) => arrivals.arm(id), (i, wall0) => saveWall.set(latencyDocId(i), wall0));
     const listenerClock: number[] = [];
     for (const [id, wall0] of saveWall) {
       const t = listenerTimes.get(id);
@@ -439,7 +374,7 @@ async function latencyHub(ctx: BenchContext): Promise<Measurement> {
       const at = performance.now();
       for (const c of batch) arrivals.arrived(c.docId, at);
     });
-    const { latencies, seconds, docBytes } = await latencyLoop(ctx, dbA.defaultCollection, n, (id) => arrivals.arm(id));
+    const { latencies, seconds, docBytes } = await latencyLoop(ctx, saver(dbA.defaultCollection), n, (id) => arrivals.arm(id));
     const countB = dbB.defaultCollection.count();
     if (countB !== n + LATENCY_WARMUP) throw new Error(`database B has ${countB} documents, expected ${n + LATENCY_WARMUP}`);
 
@@ -473,6 +408,235 @@ async function latencyHub(ctx: BenchContext): Promise<Measurement> {
   }
 }
 
+// ---- fan-out: one listener, many continuous pullers ----
+
+const FANOUT = { full: { pullers: 20, changes: 100 }, quick: { pullers: 5, changes: 20 } } as const;
+/** Untimed changes before the measured ones (every puller's first deliveries warm up its code paths). */
+const FANOUT_WARMUP = 5;
+
+function fanoutSize(config: BenchConfig): { pullers: number; changes: number } {
+  return config.quick ? FANOUT.quick : FANOUT.full;
+}
+
+/**
+ * Per change, a promise that resolves once every puller has emitted it, with the time of the first
+ * and of the last emission.
+ */
+class FanoutArrivals {
+  private readonly waiting = new Map<string, { seen: Set<number>; first: number; resolve: (t: { first: number; last: number }) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly pullers: number,
+    private readonly describe: () => string,
+  ) {}
+
+  arm(id: string): Promise<{ first: number; last: number }> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const w = this.waiting.get(id);
+        this.waiting.delete(id);
+        reject(new Error(`${w?.seen.size ?? 0}/${this.pullers} pullers emitted ${id} within ${CHANGE_TIMEOUT_MS} ms\n${this.describe()}`));
+      }, CHANGE_TIMEOUT_MS);
+      this.waiting.set(id, { seen: new Set(), first: 0, resolve, reject, timer });
+    });
+  }
+
+  arrived(id: string, puller: number, at: number): void {
+    const w = this.waiting.get(id);
+    if (!w || w.seen.has(puller)) return;
+    if (w.seen.size === 0) w.first = at;
+    w.seen.add(puller);
+    if (w.seen.size < this.pullers) return;
+    this.waiting.delete(id);
+    clearTimeout(w.timer);
+    w.resolve({ first: w.first, last: at });
+  }
+
+  fail(e: Error): void {
+    this.failure ??= e;
+    for (const [id, w] of this.waiting) {
+      clearTimeout(w.timer);
+      this.waiting.delete(id);
+      w.reject(e);
+    }
+  }
+}
+
+async function fanout(ctx: BenchContext): Promise<Measurement> {
+  const { pullers: count, changes: n } = fanoutSize(ctx.config);
+  const caseDir = ctx.tempDir('repl-fanout');
+  const listenerDir = join(caseDir, 'listener');
+  let listener: CliProcess | undefined;
+  let writerDb: Database | undefined;
+  let writer: Replicator | undefined;
+  const dbs: Database[] = [];
+  const pullers: Replicator[] = [];
+  const offs: (() => void)[] = [];
+  try {
+    const started = await startListener(ctx, 'listener', listenerDir, false);
+    listener = started.proc;
+    const proc = listener;
+    const arrivals = new FanoutArrivals(count, () => `${proc.describe()}\n  writer (push): ${writer?.status.activity ?? '-'}\n  pullers: ${pullers.map((p) => p.status.activity).join(', ')}`);
+    void proc.exited.then(() => arrivals.fail(new Error(`listener exited\n${proc.describe()}`)));
+
+    // The pullers: continuous pull replicators in this process, each into its own database.
+    for (let k = 0; k < count; k++) {
+      const db = await openDb(join(caseDir, `puller-${String(k).padStart(2, '0')}`));
+      dbs.push(db);
+      pullers.push(await startContinuous(db, started.url, 'pull'));
+      offs.push(
+        db.defaultCollection.on('change', (batch) => {
+          const at = performance.now();
+          for (const c of batch) arrivals.arrived(c.docId, k, at);
+        }),
+      );
+    }
+    ctx.sample();
+    // The writer: the listener process holds its database, so changes reach it through one more
+    // replicator here, pushing continuously from database A.
+    writerDb = await openDb(join(caseDir, 'writer'));
+    writer = await startContinuous(writerDb, started.url, 'push');
+
+    const coll = writerDb.defaultCollection;
+    const toAll: number[] = [];
+    const toFirst: number[] = [];
+    let bodyBytes = 0;
+    let loopStart = 0;
+    for (let i = -FANOUT_WARMUP; i < n; i++) {
+      if (i === 0) loopStart = performance.now();
+      const id = latencyDocId(i);
+      const body = latencyBody(i);
+      const arrived = arrivals.arm(id);
+      const t0 = performance.now();
+      coll.save({ id, body });
+      let t: { first: number; last: number };
+      try {
+        t = await arrived;
+      } catch (e) {
+        throw new Error(`change ${i} (${id}): ${(e as Error).message}`);
+      }
+      if (i >= 0) {
+        toAll.push(t.last - t0);
+        toFirst.push(t.first - t0);
+        bodyBytes += JSON.stringify(body).length;
+      }
+      if (i % 10 === 0) ctx.sample();
+    }
+    const seconds = (performance.now() - loopStart) / 1000;
+    for (let k = 0; k < count; k++) {
+      const c = dbs[k]!.defaultCollection.count();
+      if (c !== n + FANOUT_WARMUP) throw new Error(`puller ${k} has ${c} documents, expected ${n + FANOUT_WARMUP}`);
+    }
+
+    for (const off of offs.splice(0)) off();
+    await stopReplicator(writer);
+    writer = undefined;
+    for (const p of pullers.splice(0)) await stopReplicator(p);
+    await stopCleanly(listener);
+    const all = latencyStats(toAll);
+    const first = latencyStats(toFirst);
+    return {
+      n,
+      docBytes: Math.round(bodyBytes / Math.max(1, n)),
+      seconds,
+      extra: {
+        ...all,
+        measuredTo: `all ${count} pullers' collections emitted the change (pullers and writer in this process; listener a child process)`,
+        pullers: count,
+        firstPullerP50Ms: first['p50Ms']!,
+        firstPullerP99Ms: first['p99Ms']!,
+        warmupChanges: FANOUT_WARMUP,
+        listenerMaxRssMB: mb(listener.maxRssMB()),
+      },
+    };
+  } finally {
+    for (const off of offs) off();
+    await stopReplicator(writer).catch(() => undefined);
+    for (const p of pullers) await stopReplicator(p).catch(() => undefined);
+    writerDb?.close();
+    for (const db of dbs) db.close();
+    listener?.kill();
+  }
+}
+
+// ---- cold start ----
+
+const COLD_START_RUNS = { full: 5, quick: 2 } as const;
+/** Written by the extension-host suite when it measures activation (optional). */
+const EXTHOST_ACTIVATION_FILE = join('bench', 'results', 'exthost-activation.json');
+
+/** The extension host's activation time, if a run of the extension-host suite left it behind. */
+function extensionActivation(repoRoot: string): Record<string, number | string> {
+  const file = join(repoRoot, EXTHOST_ACTIVATION_FILE);
+  if (!existsSync(file)) return { extensionActivationMs: `not measured (${EXTHOST_ACTIVATION_FILE} absent)` };
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const ms = [v['activationMs'], v['p50Ms'], v['ms']].find((x): x is number => typeof x === 'number' && Number.isFinite(x));
+    if (ms === undefined) return { extensionActivationMs: `not measured (${EXTHOST_ACTIVATION_FILE} has no activationMs)` };
+    const at = v['measuredAt'] ?? v['date'];
+    return { extensionActivationMs: round(ms, 1), ...(typeof at === 'string' ? { extensionActivationMeasuredAt: at } : {}) };
+  } catch (e) {
+    return { extensionActivationMs: `not measured (${EXTHOST_ACTIVATION_FILE} unreadable: ${(e as Error).message})` };
+  }
+}
+
+async function coldStart(ctx: BenchContext): Promise<Measurement> {
+  const runs = ctx.config.quick ? COLD_START_RUNS.quick : COLD_START_RUNS.full;
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const dir = join(ctx.tempDir('cold-start'), 'db'); // does not exist yet: serve creates it
+    const proc = startCli(ctx, 'serve (cold start)', ['serve', '--db', dir, '--port', '0', '--interface', '127.0.0.1', '--no-tls', '--json']);
+    try {
+      let readyAt: number | undefined;
+      proc.onLine((line, at) => {
+        if (readyAt === undefined && parseEvent(line, 'ready')) readyAt = at;
+      });
+      await proc.waitForLine('serve to print its "ready" line', READY_TIMEOUT_MS, (l) => parseEvent(l, 'ready'));
+      if (readyAt === undefined) throw new Error('ready line seen without its receipt time');
+      times.push(readyAt - proc.startedAt);
+      // Untimed pause before SIGTERM: `serve` prints "ready" just before it installs its SIGINT/SIGTERM
+      // handlers, and a signal sent the instant the line arrives can still find the default handler
+      // (seen on this 2-core machine: exit by signal instead of a clean shutdown).
+      await new Promise((r) => setTimeout(r, 100));
+      await stopCleanly(proc);
+    } finally {
+      proc.kill();
+    }
+  }
+  const s = [...times].sort((a, b) => a - b);
+  return {
+    n: runs,
+    docBytes: 0,
+    seconds: times.reduce((a, b) => a + b, 0) / 1000,
+    extra: {
+      p50Ms: round(percentile(s, 50), 1),
+      minMs: round(s[0]!, 1),
+      maxMs: round(s[s.length - 1]!, 1),
+      runs,
+      measuredFrom: 'spawn of `node dist/cli.js serve --db <new dir> --port 0 --interface 127.0.0.1 --no-tls --json` to the bench reading its "ready" line',
+      ...extensionActivation(ctx.config.repoRoot),
+    },
+  };
+}
+
+// ---- scaling (derived from the throughput rows of this run) ----
+
+const SCALING_GOAL_MAX = 11;
+
+function scaling(ctx: BenchContext): Measurement {
+  const extra: Record<string, number | string> = {};
+  for (const direction of ['push', 'pull'] as const) {
+    const small = ctx.result(`repl-${direction}-wss-10k`);
+    const large = ctx.result(`repl-${direction}-wss-100k`);
+    extra[`${direction}Scaling`] = small && large ? round(large.seconds / small.seconds, 3) : `not measured (repl-${direction}-wss-10k and -100k must run first)`;
+    if (small && large) extra[`${direction}Seconds10k100k`] = `${small.seconds} / ${large.seconds}`;
+  }
+  extra['derivedFrom'] = 'seconds of repl-{push,pull}-wss-100k ÷ repl-{push,pull}-wss-10k (10× the documents; 10 = linear)';
+  return { n: 0, docBytes: 0, seconds: 0, extra };
+}
+
 export const replicationCases: BenchCase[] = [
   throughputCase('push', '1k', QUICK_THROUGHPUT_N, 'quick'),
   throughputCase('pull', '1k', QUICK_THROUGHPUT_N, 'quick'),
@@ -483,8 +647,27 @@ export const replicationCases: BenchCase[] = [
   throughputCase('push', '1k', QUICK_THROUGHPUT_N, 'quick', true),
   throughputCase('push', '10k', 10_000, 'full', true),
   throughputCase('pull', '10k', 10_000, 'full', true),
-  throughputCase('push', '100k', 100_000, 'full', true),
-  throughputCase('pull', '100k', 100_000, 'full', true),
+  // PouchDB side by side: its cases run just before the PeerSync cases that compare with them.
+  pouchThroughputCases.push1k,
+  pouchThroughputCases.push10k,
+  pouchThroughputCases.pull10k,
+  pouchThroughputCases.push100k,
+  throughputCase('push', '100k', 100_000, 'full', true, pouchThroughputCases.push100k.name),
+  pouchThroughputCases.pull100k,
+  throughputCase('pull', '100k', 100_000, 'full', true, pouchThroughputCases.pull100k.name),
+  {
+    name: 'repl-scaling',
+    description: 'derived: time(100k) ÷ time(10k) of repl-push-wss and repl-pull-wss in this run (10 would be linear)',
+    mode: 'full',
+    derived: true,
+    goal: [
+      { metric: 'pushScaling', op: '<=', target: SCALING_GOAL_MAX, optional: true },
+      { metric: 'pullScaling', op: '<=', target: SCALING_GOAL_MAX, optional: true },
+    ],
+    figure: (r) => `push ${String(r.extra['pushScaling'])}×, pull ${String(r.extra['pullScaling'])}× (time 100k ÷ 10k)`,
+    n: () => 0,
+    run: async (ctx) => scaling(ctx),
+  },
   {
     name: 'tls-identity-create',
     description: 'createIdentity: RSA-2048 key (native) + self-signed certificate (node-forge), median of several',
@@ -513,11 +696,34 @@ export const replicationCases: BenchCase[] = [
     n: latencyN,
     run: latencyDirect,
   },
+  pouchLatencyHubCase,
   {
     name: 'repl-latency-hub',
-    description: "one small change at a time through a hub: save on A (push) -> listener process -> B (pull, continuous) emits the change",
-    goal: { metric: 'p50Ms', op: '<', target: 10 },
+    description: "one small change at a time through a hub: save on A (push) -> listener process -> B (pull, continuous) emits the change; compared with pouchdb-latency-hub (full runs)",
+    // vsPouchDBP50: PouchDB's p50 ÷ PeerSync's (how many times lower PeerSync's is); n/a when the comparator did not run (--quick).
+    goal: [
+      { metric: 'p50Ms', op: '<', target: 10 },
+      { metric: 'vsPouchDBP50', op: '>=', target: 2, note: "PouchDB's p50 ÷ PeerSync's p50, this run" },
+    ],
+    comparisons: [
+      { key: 'vsPouchDBP50', against: pouchLatencyHubCase.name, metric: 'p50Ms', better: 'lower' },
+      { key: 'vsPouchDBP99', against: pouchLatencyHubCase.name, metric: 'p99Ms', better: 'lower' },
+    ],
     n: latencyN,
     run: latencyHub,
+  },
+  {
+    name: 'repl-fanout-20',
+    description: `fan-out: one listener process; ${FANOUT.full.pullers} continuous pull replicators IN THE BENCH PROCESS, each into its own database; ${FANOUT.full.changes} changes one at a time pushed to the listener by a further continuous replicator here; per change, time until every puller's collection emitted it (--quick: ${FANOUT.quick.pullers} pullers, ${FANOUT.quick.changes} changes)`,
+    goal: { metric: 'p99Ms', op: '<', target: 250 },
+    n: (config) => fanoutSize(config).changes,
+    run: fanout,
+  },
+  {
+    name: 'server-cold-start',
+    description: `cold start: spawn \`node dist/cli.js serve\` on a new database until its "ready" line, median of ${COLD_START_RUNS.full} (--quick: ${COLD_START_RUNS.quick}); also the extension's activation time if ${EXTHOST_ACTIVATION_FILE} exists`,
+    figure: (r) => `median ${String(r.extra['p50Ms'])} ms (${String(r.extra['runs'])} runs); extension activation ${typeof r.extra['extensionActivationMs'] === 'number' ? `${r.extra['extensionActivationMs']} ms` : 'not measured'}`,
+    n: (config) => (config.quick ? COLD_START_RUNS.quick : COLD_START_RUNS.full),
+    run: coldStart,
   },
 ];

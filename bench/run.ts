@@ -8,11 +8,19 @@
  *   npm run bench -- --save            also write bench/results/<YYYY-MM-DD>.json (git-ignored)
  *
  * The replication cases (bench/repl-cases.ts) have their own sizes, which --n does not change:
- * throughput repl-{push,pull}-ws-{10k,100k} in full runs and -1k with --quick; latency 1,000
- * changes (100 with --quick). They run `node dist/cli.js` processes: build first (`npm run bench` does).
+ * throughput repl-{push,pull}-{ws,wss}-{10k,100k} in full runs and -1k with --quick; latency 1,000
+ * changes (100 with --quick); fan-out repl-fanout-20 (20 pullers x 100 changes; --quick 5 x 20);
+ * server-cold-start (median of 5; --quick 2); repl-scaling, a row derived from the wss rows. They
+ * run `node dist/cli.js` processes: build first (`npm run bench` does).
  *
- * Output: machine info, then per case a table row and a `BENCH {json}` line, then the summary table.
+ * PouchDB comparators (bench/pouch-cases.ts), in the same run: pouchdb-{push,pull}-{10k,100k} and
+ * pouchdb-latency-hub in full runs, pouchdb-push-1k with --quick. They need the devDependencies
+ * pouchdb-node and pouchdb-server (`npm ci`); see that file for the LevelDB binding setup.
+ *
+ * Output: machine info, then per case a table row and a `BENCH {json}` line, then the summary
+ * table, every case's extra figures, the goals, and a Markdown summary for the README.
  * Goals are reported (PASS/FAIL), never enforced: the exit code is non-zero only if a case crashed.
+ * The figures depend on the machine and on its load at the time: quote them with both.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,7 +28,7 @@ import { arch, availableParallelism, cpus, platform, release, totalmem } from 'n
 import { dirname, join, resolve } from 'node:path';
 import { cases } from './cases';
 import { killChildren } from './child';
-import { BenchContext, JSON_PREFIX, MACHINE_PREFIX, runCases, selectCases, tableHeader, tableRow, type BenchCase, type CaseResult } from './harness';
+import { BenchContext, JSON_PREFIX, MACHINE_PREFIX, readmeSummary, runCases, selectCases, tableHeader, tableRow, type BenchCase, type CaseResult } from './harness';
 
 const FULL_N = 100_000;
 const QUICK_N = 2_000;
@@ -185,6 +193,9 @@ async function main(): Promise<number> {
         }
       }
     }
+    console.log('');
+    console.log(`Summary for the README (${args.only.length > 0 ? 'selected cases' : args.quick ? '--quick run: small sizes, not representative' : 'full run'}; ${machine['cpuModel']}, ${machine['cores']} cores, node ${machine['node']}; the machine's load at the time affects every figure)`);
+    console.log(readmeSummary(cases, results));
     if (failures.length > 0) console.log(`${failures.length} case(s) failed: ${failures.map((f) => f.name).join(', ')}`);
 
     if (args.save) {
