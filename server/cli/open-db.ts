@@ -17,8 +17,8 @@ export async function openExisting(values: Record<string, unknown>): Promise<Dat
 }
 
 /** Runs fn with an open database and always closes it, even when fn fails. */
-export async function withDb<T>(values: Record<string, unknown>, fn: (db: Database) => Promise<T> | T): Promise<T> {
-  const db = await openExisting(values);
+export async function withDb<T>(values: Record<string, unknown>, fn: (db: Database) => Promise<T> | T, options: { create?: boolean } = {}): Promise<T> {
+  const db = options.create ? await Database.open(dbPathFrom(values)) : await openExisting(values);
   try {
     return await fn(db);
   } finally {

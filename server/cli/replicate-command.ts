@@ -96,7 +96,7 @@ export const replicateCommand: CommandSpec = {
       if (!ctx.out.json) ctx.out.line(`replicated ${final.progress.completed}/${final.progress.total} documents with ${replicator.target} in ${(elapsedMs / 1000).toFixed(2)} s`);
       else ctx.out.result({ ...statusJson(final), event: 'done', elapsedMs });
       return 0;
-    });
+    }, { create: true }); // like a new app's first sync: the local database is created if missing
   },
 };
 
