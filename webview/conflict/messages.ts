@@ -1,7 +1,9 @@
 /**
  * Messages between the conflict editor panel (extension/panels/conflict-panel.ts) and its webview
- * (webview/conflict/main.ts). Both sides import this file; it holds types only (no server imports).
+ * (webview/conflict/main.ts). Both sides import this file; it holds types only (the protocol's
+ * are imported type-only, erased by the bundler: no server code reaches the webview).
  */
+import type { DocumentRef, RevisionNode } from '../../server/rpc/protocol';
 
 export const ConflictMessageType = {
   // webview → extension
@@ -15,21 +17,8 @@ export const ConflictMessageType = {
   error: 'error',
 } as const;
 
-export interface DocumentRefView {
-  readonly db: string;
-  readonly collection: string;
-  readonly docId: string;
-}
-
-export interface RevisionView {
-  readonly revId: string;
-  readonly parentRevId: string | null;
-  readonly deleted: boolean;
-  readonly leaf: boolean;
-  readonly conflict: boolean;
-  readonly winner: boolean;
-  readonly hasBody: boolean;
-}
+export type DocumentRefView = DocumentRef;
+export type RevisionView = Omit<RevisionNode, 'sequence'>;
 
 /** A leaf revision shown side by side. `role` says which side GetConflict called it. */
 export interface LeafView {

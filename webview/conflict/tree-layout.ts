@@ -3,16 +3,9 @@
  * branches as columns (the winning branch in column 0, then the other leaves newest first).
  * Pure functions: no DOM.
  */
+import type { RevisionView } from './messages';
 
-export interface RevisionInput {
-  readonly revId: string;
-  readonly parentRevId: string | null;
-  readonly deleted: boolean;
-  readonly leaf: boolean;
-  readonly conflict: boolean;
-  readonly winner: boolean;
-  readonly hasBody: boolean;
-}
+export type RevisionInput = RevisionView;
 
 export interface PlacedRevision extends RevisionInput {
   readonly generation: number;

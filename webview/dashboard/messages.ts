@@ -1,8 +1,10 @@
 /**
  * Messages between the replication dashboard panel (extension/panels/dashboard-panel.ts) and its
- * webview (webview/dashboard/main.ts). Both sides import this file; types only, no server imports
- * (the view types mirror the protocol's and the panel passes protocol values straight through).
+ * webview (webview/dashboard/main.ts). Both sides import this file. The view types are the
+ * protocol's own (type-only imports, erased by the bundler: the webview bundle holds no server code);
+ * the panel passes protocol values straight through.
  */
+import type { ListenerInfo, ReplicationLogEntry, ReplicatorInfo } from '../../server/rpc/protocol';
 
 export const DashboardMessageType = {
   // webview → extension
@@ -16,43 +18,9 @@ export const DashboardMessageType = {
   probe: 'probe',
 } as const;
 
-export interface ReplicatorView {
-  readonly id: string;
-  readonly db: string;
-  readonly target: string;
-  readonly type: 'push' | 'pull' | 'pushAndPull';
-  readonly continuous: boolean;
-  readonly activity: 'stopped' | 'offline' | 'connecting' | 'idle' | 'busy';
-  readonly completed: number;
-  readonly total: number;
-  readonly error?: { readonly message: string; readonly transient: boolean } | undefined;
-  readonly nextAttemptAt?: number | undefined;
-  readonly pendingDocuments?: number | undefined;
-}
-
-export interface ListenerView {
-  readonly id: string;
-  readonly db: string;
-  readonly state: 'listening' | 'stopped';
-  readonly port: number;
-  readonly urls: readonly string[];
-  readonly tls: boolean;
-  readonly readOnly: boolean;
-  readonly connectionCount: number;
-  readonly activeConnectionCount: number;
-  readonly clients: readonly { readonly remoteAddress: string; readonly connectedAt: number; readonly busy: boolean }[];
-}
-
-export interface LogEntryView {
-  readonly time: number;
-  readonly source: string;
-  readonly direction: 'push' | 'pull';
-  readonly collection: string;
-  readonly docId: string;
-  readonly revId: string;
-  readonly error?: string | undefined;
-  readonly skipped?: boolean | undefined;
-}
+export type ReplicatorView = ReplicatorInfo;
+export type ListenerView = ListenerInfo;
+export type LogEntryView = ReplicationLogEntry;
 
 // ---- webview → extension ----
 export interface ReadyMessage {
