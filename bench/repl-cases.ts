@@ -573,10 +573,16 @@ function extensionActivation(repoRoot: string): Record<string, number | string> 
   if (!existsSync(file)) return { extensionActivationMs: `not measured (${EXTHOST_ACTIVATION_FILE} absent)` };
   try {
     const v = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    const ms = [v['activationMs'], v['p50Ms'], v['ms']].find((x): x is number => typeof x === 'number' && Number.isFinite(x));
-    if (ms === undefined) return { extensionActivationMs: `not measured (${EXTHOST_ACTIVATION_FILE} has no activationMs)` };
-    const at = v['measuredAt'] ?? v['date'];
-    return { extensionActivationMs: round(ms, 1), ...(typeof at === 'string' ? { extensionActivationMeasuredAt: at } : {}) };
+    // Written by test/exthost/suite/server-and-conflicts.test.ts: activate() itself, and until the server answers.
+    const ms = v['activateMs'];
+    if (typeof ms !== 'number' || !Number.isFinite(ms)) return { extensionActivationMs: `not measured (${EXTHOST_ACTIVATION_FILE} has no activateMs)` };
+    const ready = v['serverReadyMs'];
+    const at = v['measuredAt'];
+    return {
+      extensionActivationMs: round(ms, 1),
+      ...(typeof ready === 'number' ? { extensionServerReadyMs: round(ready, 1) } : {}),
+      ...(typeof at === 'string' ? { extensionActivationMeasuredAt: at } : {}),
+    };
   } catch (e) {
     return { extensionActivationMs: `not measured (${EXTHOST_ACTIVATION_FILE} unreadable: ${(e as Error).message})` };
   }

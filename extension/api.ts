@@ -17,6 +17,8 @@ export interface PeerSyncApi {
   request<Params, R>(type: RequestType<Params, R, void>, params: Params): Promise<R>;
   /** Resolves when the server answers requests (rejects if it failed to start or is stopped). */
   whenReady(): Promise<void>;
+  /** Time spent in activate(), and from activation until the server first answered (ms). */
+  activationTimings(): { readonly activateMs: number; readonly serverReadyMs?: number };
   serverState(): ServerState;
   /** The data folder the server was started with. */
   dataFolder(): string;

@@ -3,11 +3,13 @@
 // crash → automatic restart at most 3 times in 3 minutes.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ConflictPanel } from '../../../extension/panels/conflict-panel';
 import * as P from '../../../server/rpc/protocol';
-import { fixture, nextEvent, peersync, uniqueName, until, withAnswers } from '../../helpers/exthost';
+import { extensionPath, fixture, nextEvent, peersync, uniqueName, until, withAnswers } from '../../helpers/exthost';
 
 const COLL = '_default._default';
 
@@ -139,5 +141,18 @@ suite('PeerSync: the server process', () => {
     assert.deepEqual(gaveUp.items, ['Restart Server', 'Show Logs']);
     await api.whenReady();
     assert.ok((await api.request(P.ListDatabases)).some((d) => d.name === name));
+  });
+});
+
+suite('PeerSync: activation', () => {
+  test('activation and first server start are timed (written for the benchmark, not asserted)', async () => {
+    const api = await peersync();
+    const t = api.activationTimings();
+    assert.ok(Number.isFinite(t.activateMs) && t.activateMs >= 0, `activateMs ${t.activateMs}`);
+    assert.ok(t.serverReadyMs !== undefined && Number.isFinite(t.serverReadyMs), `serverReadyMs ${String(t.serverReadyMs)}`);
+    // bench/results is git-ignored; `npm run bench` reports this file when it exists.
+    const dir = path.join(extensionPath(), 'bench', 'results');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'exthost-activation.json'), JSON.stringify({ ...t, vscode: vscode.version, measuredAt: new Date().toISOString() }, null, 2) + '\n');
   });
 });
