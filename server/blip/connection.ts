@@ -76,8 +76,12 @@ export interface BlipConnectionStats {
   readonly messagesReceived: number;
 }
 
-/** Let the event loop breathe (socket I/O, timers) after this many frames in a row. */
-const FRAMES_PER_TURN = 32;
+/**
+ * Let the event loop breathe (socket I/O, timers) after this many bytes, or this many frames, in
+ * a row. Counting bytes lets a burst of tiny frames (replies to `rev`) go out in one turn.
+ */
+const BYTES_PER_TURN = 128 * 1024;
+const FRAMES_PER_TURN = 512;
 
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */
 const MAX_CLOSE_REASON_BYTES = 123;
@@ -328,18 +332,22 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
     this.pumping = true;
     try {
       let framesThisTurn = 0;
+      let bytesThisTurn = 0;
       for (;;) {
         if (this.closed) return;
         const item = this.outbox.shift();
         if (!item) return;
         if (item.kind === 'ack') {
-          this.transmit(this.encoder.encodeAck(item.msgNo, item.type, item.bytesReceived));
+          const ack = this.encoder.encodeAck(item.msgNo, item.type, item.bytesReceived);
+          this.transmit(ack);
+          bytesThisTurn += ack.length;
         } else {
           // Small frames for normal messages while something urgent waits, so it is not held up.
           const maxSize = item.urgent || !this.outbox.hasUrgent() ? BIG_FRAME_SIZE : DEFAULT_FRAME_SIZE;
           const frame = await this.encoder.encodeFrame(item.msgNo, item.flags, item.payload, item.offset, maxSize);
           if (this.closed) return;
           this.transmit(frame.bytes);
+          bytesThisTurn += frame.bytes.length;
           item.offset += frame.consumed;
           item.bytesSent += frame.wireLength;
           item.unacked += frame.wireLength;
@@ -353,8 +361,9 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
             this.outbox.enqueue(item);
           }
         }
-        if (++framesThisTurn >= FRAMES_PER_TURN) {
+        if (++framesThisTurn >= FRAMES_PER_TURN || bytesThisTurn >= BYTES_PER_TURN) {
           framesThisTurn = 0;
+          bytesThisTurn = 0;
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
       }
