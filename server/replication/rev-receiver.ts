@@ -191,7 +191,6 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     this.refuseIfReadOnly();
     const collection = this.options.collectionFor(collectionIndex(req));
     const rev = parseRev(req);
-    if (this.options.role === 'passive') this.checkNoConflict(collection, rev);
     if (this.options.pullFilter) {
       let body;
       try {
