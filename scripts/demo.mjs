@@ -25,6 +25,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { USER_SETTINGS as TEST_USER_SETTINGS } from '../test/exthost/run.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(repoRoot, 'dist', 'cli.js');
@@ -33,21 +34,8 @@ const d = (...p) => join(demoDir, ...p);
 const rel = (p) => relative(process.cwd(), p) || '.';
 const STOP_GRACE_MS = 5000;
 
-const USER_SETTINGS = {
-  'telemetry.telemetryLevel': 'off',
-  'update.mode': 'none',
-  'update.showReleaseNotes': false,
-  'workbench.enableExperiments': false,
-  'workbench.settings.enableNaturalLanguageSearch': false,
-  'extensions.ignoreRecommendations': true,
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
-  'git.enabled': false,
-  'workbench.startupEditor': 'readme', // opens the demo workspace's README.md (the walkthrough)
-  'workbench.tips.enabled': false,
-  'security.workspace.trust.enabled': false,
-  'chat.disableAIFeatures': true,
-};
+// The tests' quiet profile, opening the demo workspace's README.md (the walkthrough) at start.
+const USER_SETTINGS = { ...TEST_USER_SETTINGS, 'workbench.startupEditor': 'readme' };
 
 // ---------------------------------------------------------------------------------------------------
 // options

@@ -39,7 +39,8 @@ export const CHROMIUM_ARGS = [
   // stops Chromium's own lookups of Google hosts; only loopback resolves
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
 ];
-const USER_SETTINGS = {
+/** A quiet VS Code profile: no telemetry, updates, experiments or recommendations (also used by the npm start demo). */
+export const USER_SETTINGS = {
   'telemetry.telemetryLevel': 'off',
   'update.mode': 'none',
   'update.showReleaseNotes': false,
