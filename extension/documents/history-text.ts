@@ -3,17 +3,9 @@
  * tree from the oldest revision down, with the winner, conflicts and tombstones marked.
  * No vscode import (unit-tested).
  */
+import type { RevisionNode } from '../../server/rpc/protocol';
 
-export interface HistoryNode {
-  readonly revId: string;
-  readonly parentRevId: string | null;
-  readonly deleted: boolean;
-  readonly leaf: boolean;
-  readonly conflict: boolean;
-  readonly winner: boolean;
-  readonly hasBody: boolean;
-  readonly sequence: number;
-}
+export type HistoryNode = RevisionNode;
 
 function generation(revId: string): number {
   return Number.parseInt(revId, 10) || 0;

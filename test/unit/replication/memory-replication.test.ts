@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { mergeResolver } from '../../../server/store';
+import { test, type TestContext } from 'node:test';
+import { mergeResolver, type Database, type JsonObject } from '../../../server/store';
 import { createMemoryConnector } from '../../../server/replication/memory-connector';
 import { Replicator } from '../../../server/replication/replicator';
 import { openTempDb } from '../../helpers/open-db';
@@ -91,7 +91,8 @@ test('concurrent edits on both sides converge to the same winner under the defau
   assert.equal(a.defaultCollection.get('doc')?.revId, b.defaultCollection.get('doc')?.revId);
 });
 
-test('local-wins resolution is pushed back: the listener ends with the local body', async (t) => {
+/** A and B share `doc` (replicated once), then each edits it from the same base without syncing. */
+async function divergedPair(t: TestContext, localBody: JsonObject, remoteBody: JsonObject): Promise<{ a: Database; b: Database; target: ReturnType<typeof createMemoryConnector> }> {
   const { db: a } = await openTempDb(t);
   const { db: b } = await openTempDb(t);
   const target = createMemoryConnector({ database: b });
@@ -99,8 +100,13 @@ test('local-wins resolution is pushed back: the listener ends with the local bod
   const first = new Replicator({ database: a, target });
   first.start();
   await first.whenStopped();
-  a.defaultCollection.save({ id: 'doc', revId: base.revId, body: { v: 'mine' } });
-  b.defaultCollection.save({ id: 'doc', revId: base.revId, body: { v: 'theirs', extra: 1 } });
+  a.defaultCollection.save({ id: 'doc', revId: base.revId, body: localBody });
+  b.defaultCollection.save({ id: 'doc', revId: base.revId, body: remoteBody });
+  return { a, b, target };
+}
+
+test('local-wins resolution is pushed back: the listener ends with the local body', async (t) => {
+  const { a, b, target } = await divergedPair(t, { v: 'mine' }, { v: 'theirs', extra: 1 });
   const r = new Replicator({ database: a, target, conflictResolver: ({ local }) => ({ winner: local.revId }) });
   r.start();
   assert.equal((await r.whenStopped()).error, undefined);
@@ -109,15 +115,7 @@ test('local-wins resolution is pushed back: the listener ends with the local bod
 });
 
 test('merge resolver result reaches both peers', async (t) => {
-  const { db: a } = await openTempDb(t);
-  const { db: b } = await openTempDb(t);
-  const target = createMemoryConnector({ database: b });
-  const base = a.defaultCollection.save({ id: 'doc', body: { v: 0 } });
-  const first = new Replicator({ database: a, target });
-  first.start();
-  await first.whenStopped();
-  a.defaultCollection.save({ id: 'doc', revId: base.revId, body: { v: 0, a: true } });
-  b.defaultCollection.save({ id: 'doc', revId: base.revId, body: { v: 0, b: true } });
+  const { a, b, target } = await divergedPair(t, { v: 0, a: true }, { v: 0, b: true });
   const r = new Replicator({ database: a, target, conflictResolver: mergeResolver() });
   r.start();
   assert.equal((await r.whenStopped()).error, undefined);

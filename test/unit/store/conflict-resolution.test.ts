@@ -134,9 +134,8 @@ test('resolveConflict validates its input and refuses documents that are not in 
   assert.equal(await c.resolveWith('doc', remoteWins), undefined);
 });
 
-test('the same resolution applied on two peers gives the same winner (both build on the remote branch)', async (t) => {
-  // Peer A sees B's branch as remote; after resolving with remoteWins, A's current revision is B's,
-  // so B, on receiving A's history, has nothing new to adopt as a conflict.
+test('remote wins adds no revision on the winning branch: the current revision is the one the peer already has', async (t) => {
+  // So a push afterwards offers the peer its own current revision (answered 304), not a new conflict.
   const { c, remoteRev } = await conflicted(t);
   await c.resolveWith('doc', remoteWins);
   const winner = c.get('doc')!;
