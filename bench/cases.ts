@@ -197,7 +197,7 @@ export const cases: BenchCase[] = [
         const count = db.defaultCollection.count();
         if (count !== n) throw new Error(`open found ${count} documents, expected ${n}`);
       } finally {
-        db.close(); // untimed; snapshots the replayed journal
+        db.close(); // untimed
       }
       let sampleBytes = 0;
       const sampleN = Math.min(n, 1000);

@@ -17,7 +17,7 @@
  * Processes bind 127.0.0.1 only; every child is stopped in `finally` (and killed by bench/run.ts on
  * Ctrl-C or a crash); every wait has a timeout that fails with the process's recent output.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { docId, makeBody } from './docs';
 import { round, type BenchCase, type BenchConfig, type BenchContext, type Goal, type Measurement } from './harness';
@@ -116,13 +116,27 @@ async function stopCleanly(proc: CliProcess): Promise<void> {
   if (exit.code !== 0) throw new Error(`${proc.label} did not stop cleanly\n${proc.describe()}`);
 }
 
-/** Document count of the default collection, read by `db info --json` (the database must not be open elsewhere). */
-async function countDocs(ctx: BenchContext, dir: string): Promise<number> {
+interface DbFigures {
+  /** Documents in the default collection. */
+  readonly documents: number;
+  /** The database image (page count × page size): what a snapshot of it writes. */
+  readonly imageMB: number;
+}
+
+/** Read by `db info --json` (the database must not be open elsewhere). */
+async function dbFigures(ctx: BenchContext, dir: string): Promise<DbFigures> {
   const info = lastJson(await runCli(ctx, 'db info', ['db', 'info', '--db', dir, '--json'], SHORT_COMMAND_TIMEOUT_MS));
   const colls = info?.['collections'];
   const def = Array.isArray(colls) ? (colls as { name?: unknown; documents?: unknown }[]).find((c) => c.name === '_default._default') : undefined;
   if (typeof def?.documents !== 'number') throw new Error(`db info for ${dir} printed no default-collection count: ${JSON.stringify(info)}`);
-  return def.documents;
+  const image = info?.['imageBytes'];
+  if (typeof image !== 'number') throw new Error(`db info for ${dir} printed no imageBytes: ${JSON.stringify(info)}`);
+  return { documents: def.documents, imageMB: image / (1024 * 1024) };
+}
+
+/** Document count of the default collection. */
+async function countDocs(ctx: BenchContext, dir: string): Promise<number> {
+  return (await dbFigures(ctx, dir)).documents;
 }
 
 function mb(x: number | undefined): number | string {
@@ -131,24 +145,18 @@ function mb(x: number | undefined): number | string {
 
 // ---- throughput: two processes ----
 
-/** Size in MB of a closed database's newest snapshot (`<dir>/snapshot-<lsn>-<crc>.sqlite`); undefined if it has none. */
-function snapshotMB(dir: string): number | undefined {
-  const snaps = readdirSync(dir).filter((f) => /^snapshot-.*\.sqlite$/.test(f)).sort();
-  const newest = snaps[snaps.length - 1];
-  return newest === undefined ? undefined : statSync(join(dir, newest)).size / (1024 * 1024);
-}
-
 /**
- * Each process's peak RSS next to the size of the database it held (its snapshot file after close),
- * the ratio RSS / database size per process, and the larger of the two (`rssToDbMax`, the goal's figure).
+ * Each process's peak RSS next to the size of the database it held (its image, as `db info` reports
+ * it after close), the ratio RSS / database size per process, and the larger of the two (`rssToDbMax`,
+ * the goal's figure).
  */
-function rssVersusDbSize(procs: Record<'listener' | 'replicate', [number | undefined, string]>): Record<string, number | string> {
+async function rssVersusDbSize(ctx: BenchContext, procs: Record<'listener' | 'replicate', [number | undefined, string]>): Promise<Record<string, number | string>> {
   const out: Record<string, number | string> = {};
   const ratios: number[] = [];
   for (const [label, [rss, dir]] of Object.entries(procs)) {
-    const db = snapshotMB(dir);
+    const db = (await dbFigures(ctx, dir)).imageMB;
     out[`${label}DbMB`] = mb(db);
-    if (rss !== undefined && db !== undefined && db > 0) {
+    if (rss !== undefined && db > 0) {
       const ratio = round(rss / db, 2);
       out[`${label}RssToDb`] = ratio;
       ratios.push(ratio);
@@ -194,8 +202,8 @@ async function throughput(ctx: BenchContext, direction: 'push' | 'pull', n: numb
     ctx.sample();
     await stopCleanly(listener);
     ctx.sample();
-    // Both databases are closed now (close() snapshots): their size on disk, beside each process's peak RSS.
-    const memory = rssVersusDbSize({ listener: [listener.maxRssMB(), listenerDir], replicate: [active.maxRssMB(), activeDir] });
+    // Both databases are closed now: their image sizes, beside each process's peak RSS.
+    const memory = await rssVersusDbSize(ctx, { listener: [listener.maxRssMB(), listenerDir], replicate: [active.maxRssMB(), activeDir] });
 
     // Verified once both processes are gone (the store holds an exclusive lock while open).
     const destCount = await countDocs(ctx, destDir);
@@ -227,7 +235,7 @@ async function throughput(ctx: BenchContext, direction: 'push' | 'pull', n: numb
 /** PeerSync replication at least this many times PouchDB's docs/s (same docs, same N, same direction, same run). */
 const VS_POUCHDB_GOAL: Goal = { metric: 'vsPouchDB', op: '>=', target: 5, note: 'PeerSync docs/s ÷ PouchDB docs/s, measured in this run' };
 /** Peak RSS of each process at most this multiple of the database it holds (snapshot size on disk). */
-const RSS_TO_DB_GOAL: Goal = { metric: 'rssToDbMax', op: '<=', target: 2.5, optional: true, note: 'max over listener and replicate of peak RSS ÷ snapshot size' };
+const RSS_TO_DB_GOAL: Goal = { metric: 'rssToDbMax', op: '<=', target: 2.5, optional: true, note: 'max over listener and replicate of peak RSS ÷ database image size' };
 
 function throughputCase(direction: 'push' | 'pull', label: string, n: number, mode: 'quick' | 'full', tls = false, pouchdb?: string): BenchCase {
   const from = direction === 'push' ? 'the replicate process' : 'the listener process';

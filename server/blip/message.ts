@@ -65,11 +65,14 @@ export function requestProperties(profile: string | undefined, properties: Reado
 export function encodeMessagePayload(properties: Readonly<Record<string, string>>, body: MessageBody | undefined): Uint8Array {
   const props = encodeProperties(properties);
   const length = encodeVarint(props.length);
-  const data = bodyBytes(body);
-  const out = new Uint8Array(length.length + props.length + data.length);
+  const start = length.length + props.length;
+  // A string body is encoded straight into the payload: one allocation per message, not two.
+  const bodyLength = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
+  const out = new Uint8Array(start + bodyLength);
   out.set(length, 0);
   out.set(props, length.length);
-  out.set(data, length.length + props.length);
+  if (typeof body === 'string') utf8.encodeInto(body, out.subarray(start));
+  else if (body) out.set(body, start);
   return out;
 }
 

@@ -49,7 +49,7 @@ export const dbCommands: CommandSpec[] = [
       await withDb(ctx.values, (db) => {
         const info = db.info();
         ctx.out.result(info, () =>
-          [`database ${info.name}`, `  path  ${info.path}`, `  uuid  ${info.uuid}`, ...info.collections.map((c) => `  ${c.name}: ${c.documents} documents, last sequence ${c.lastSequence}, ${c.conflicts} in conflict`)].join('\n'),
+          [`database ${info.name}`, `  path  ${info.path}`, `  uuid  ${info.uuid}`, `  size  ${mib(info.imageBytes)} (plus ${mib(info.journalBytes)} of journal)`, ...info.collections.map((c) => `  ${c.name}: ${c.documents} documents, last sequence ${c.lastSequence}, ${c.conflicts} in conflict`)].join('\n'),
         );
       });
     },
@@ -233,3 +233,7 @@ export const dbCommands: CommandSpec[] = [
     },
   },
 ];
+
+function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}

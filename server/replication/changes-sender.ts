@@ -245,7 +245,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
     if (current.deleted) props[Prop.deleted] = 'true';
     // As in LiteCore: at most 10 revs being transmitted; once sent, a rev counts against the 2 MiB
     // of bytes awaiting replies (the receiver replies only after a batched, durable insert).
-    const size = current.body.length;
+    const size = current.bytes;
     this.revsInFlight++;
     this.awaitingReplies++;
     let sent = false;
@@ -260,7 +260,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
       if (sent) this.bytesInFlight -= size;
       else this.revsInFlight--;
     };
-    this.conn.request({ profile: Profile.rev, properties: props, body: current.body, onSent, compressed: false }).then(
+    this.conn.request({ profile: Profile.rev, properties: props, body: current.json, onSent, compressed: false }).then(
       () => {
         settle();
         this.noteRemoteRev(change.docId, change.revId);

@@ -159,16 +159,15 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
 
   /**
    * What a pusher needs to send a document's current revision, in one read: its ID, deletion
-   * flag, body as stored UTF-8 bytes (sent as is), and up to `maxHistory` ancestors (newest first).
+   * flag, body as the stored JSON text (sent as is) and its size in UTF-8 bytes, and up to `maxHistory`
+   * ancestors (newest first).
    */
-  readForSending(docId: string, maxHistory: number): { revId: RevId; deleted: boolean; body: Uint8Array; history: RevId[] } | undefined {
-    const r = this.engine.one(this.sql.byId, [asDocId(docId)]);
+  readForSending(docId: string, maxHistory: number): { revId: RevId; deleted: boolean; json: string; bytes: number; history: RevId[] } | undefined {
+    const r = this.engine.one(this.sql.forSending, [asDocId(docId)]);
     if (!r) return undefined;
-    const revId = r[1] as RevId;
-    const flags = r[2] as number;
-    const body = typeof r[3] === 'string' ? Buffer.from(r[3]) : (r[3] as Uint8Array);
-    const tree = r[4] === null ? undefined : RevTree.decode(r[4] as string);
-    return { revId, deleted: (flags & F_DELETED) !== 0, body, history: tree ? tree.history(revId, maxHistory + 1).slice(1) : [] };
+    const revId = r[0] as RevId;
+    const tree = r[3] === null ? undefined : RevTree.decode(r[3] as string);
+    return { revId, deleted: ((r[1] as number) & F_DELETED) !== 0, json: r[2] as string, bytes: r[4] as number, history: tree ? tree.history(revId, maxHistory + 1).slice(1) : [] };
   }
 
   /** The current revision's body as stored JSON text (for sending without re-serialising). */
@@ -577,6 +576,8 @@ function statements(table: string) {
       `CREATE INDEX IF NOT EXISTS ${table}_conflicts ON ${table}(id) WHERE (flags & ${F_CONFLICTED}) != 0`,
     ],
     byId: `SELECT seq, rev, flags, body, tree FROM ${table} WHERE id = ?`,
+    // Text, not blob: sql.js decodes text natively but copies blobs out byte by byte.
+    forSending: `SELECT rev, flags, CAST(body AS TEXT), tree, length(CAST(body AS BLOB)) FROM ${table} WHERE id = ?`,
     revById: `SELECT rev, flags FROM ${table} WHERE id = ?`,
     insert: `INSERT INTO ${table} (seq, id, rev, flags, body, tree) VALUES (?, ?, ?, ?, ?, ?)`,
     update: `UPDATE ${table} SET seq = ?, id = ?, rev = ?, flags = ?, body = ?, tree = ? WHERE seq = ?`,

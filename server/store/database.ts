@@ -30,6 +30,8 @@ export interface DatabaseInfo {
   readonly uuid: string;
   readonly collections: { name: string; documents: number; lastSequence: number; conflicts: number }[];
   readonly journalBytes: number;
+  /** Size of the database image in memory (page count × page size), the size its next snapshot will have. */
+  readonly imageBytes: number;
 }
 
 /**
@@ -204,6 +206,7 @@ export class Database {
         conflicts: c.conflicts().length,
       })),
       journalBytes: this.engine.journalBytes,
+      imageBytes: this.engine.imageBytes,
     };
   }
 
@@ -235,7 +238,7 @@ export class Database {
     this.engine.snapshot();
   }
 
-  /** Closes the database; by default first folds the journal into a snapshot so the next open is fast. */
+  /** Closes the database. The journal is kept for the next open to replay, unless `snapshot: true` folds it into a snapshot first. */
   close(options: { snapshot?: boolean } = {}): void {
     this.engine.close(options);
   }

@@ -9,21 +9,30 @@ import { tempDir } from '../../helpers/temp-dir';
 
 const fill = (i: number) => ({ i, text: 'x'.repeat(200) });
 
-test('data survives close and reopen; the journal is folded into a snapshot on close', async (t) => {
+test('data survives close and reopen: close keeps the journal for replay, close({ snapshot: true }) folds it in', async (t) => {
   const path = join(tempDir(t), 'db');
   const db = await Database.open(path, { snapshotIntervalMs: 0 });
   db.inBatch(() => {
     for (let i = 0; i < 50; i++) db.defaultCollection.save({ id: `d${i}`, body: fill(i) });
   });
   const uuid = db.uuid;
+  const journalBytes = db.info().journalBytes;
+  assert.ok(db.info().imageBytes > 50 * 200, 'the image holds the documents');
   db.close();
-  assert.equal(readFileSync(join(path, 'journal.log')).length, 8, 'journal emptied after the closing snapshot');
+  assert.equal(readFileSync(join(path, 'journal.log')).length, journalBytes, 'a plain close leaves the journal as it was');
+  assert.ok(!readdirSync(path).some((f) => f.startsWith('snapshot-')), 'and writes no snapshot');
   const again = await Database.open(path, { snapshotIntervalMs: 0 });
-  t.after(() => again.close());
   assert.equal(again.uuid, uuid);
-  assert.equal(again.defaultCollection.count(), 50);
+  assert.equal(again.defaultCollection.count(), 50, 'replayed from the journal');
   assert.deepEqual(again.defaultCollection.get('d7')?.body, fill(7));
-  assert.deepEqual(again.check(), []);
+  again.close({ snapshot: true });
+  assert.equal(readFileSync(join(path, 'journal.log')).length, 8, 'journal emptied after the closing snapshot');
+  assert.ok(readdirSync(path).some((f) => f.startsWith('snapshot-')));
+  const third = await Database.open(path, { snapshotIntervalMs: 0 });
+  t.after(() => third.close());
+  assert.equal(third.defaultCollection.count(), 50, 'read from the snapshot');
+  assert.deepEqual(third.defaultCollection.get('d7')?.body, fill(7));
+  assert.deepEqual(third.check(), []);
 });
 
 test('an automatic snapshot happens when the journal passes its threshold', async (t) => {
@@ -55,7 +64,7 @@ test('a corrupt snapshot is reported and no file is changed (never an empty data
   const path = join(tempDir(t), 'db');
   const db = await Database.open(path, { snapshotIntervalMs: 0 });
   db.defaultCollection.save({ id: 'keep', body: { v: 1 } });
-  db.close();
+  db.close({ snapshot: true });
   const snap = readdirSync(path).find((f) => f.startsWith('snapshot-'))!;
   const bytes = readFileSync(join(path, snap));
   bytes[bytes.length >> 1] ^= 0x55;
