@@ -666,7 +666,7 @@ function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
 }
 
 function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
+  const out = Buffer.allocUnsafe(size);
   let pos = 0;
   for (const chunk of chunks) {
     out.set(chunk, pos);

@@ -95,7 +95,9 @@ export function assembleFrame(msgNo: number, flags: number, body: Uint8Array | r
   let bodyLength = 0;
   for (const part of parts) bodyLength += part.length;
   const headerLength = frameHeaderLength(msgNo, flags);
-  const out = new Uint8Array(headerLength + bodyLength + (checksum === undefined ? 0 : CHECKSUM_SIZE));
+  // Pooled: most frames are small, and a fresh ArrayBuffer each would make V8 collect its young
+  // generation far more often (it counts every backing store as external memory pressure).
+  const out = Buffer.allocUnsafe(headerLength + bodyLength + (checksum === undefined ? 0 : CHECKSUM_SIZE));
   let pos = writeVarint(flags, out, writeVarint(msgNo, out, 0));
   for (const part of parts) {
     out.set(part, pos);
@@ -105,12 +107,16 @@ export function assembleFrame(msgNo: number, flags: number, body: Uint8Array | r
   return out;
 }
 
+/** Big-endian, written byte by byte (no DataView to allocate per frame). */
 export function writeChecksum(target: Uint8Array, offset: number, checksum: number): void {
-  new DataView(target.buffer, target.byteOffset, target.byteLength).setUint32(offset, checksum >>> 0, false);
+  target[offset] = checksum >>> 24;
+  target[offset + 1] = (checksum >>> 16) & 0xff;
+  target[offset + 2] = (checksum >>> 8) & 0xff;
+  target[offset + 3] = checksum & 0xff;
 }
 
 export function readChecksum(source: Uint8Array, offset: number): number {
-  return new DataView(source.buffer, source.byteOffset, source.byteLength).getUint32(offset, false);
+  return ((source[offset]! << 24) | (source[offset + 1]! << 16) | (source[offset + 2]! << 8) | source[offset + 3]!) >>> 0;
 }
 
 /** Human-readable flags, for logs and error messages: e.g. "MSG #3 MUZ". */

@@ -39,7 +39,7 @@ export class MemoryTransport implements FrameTransport {
     if (this.closing) return;
     this.framesSent++;
     this.bytesSent += frame.length;
-    this.post(frame.slice());
+    this.post(new Uint8Array(frame)); // a copy, as a socket gives (frames may be pooled Buffers, whose slice() is a view)
   }
 
   /** Sends a text message, which a real WebSocket could carry but BLIP forbids. For tests. */

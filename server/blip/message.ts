@@ -68,7 +68,7 @@ export function encodeMessagePayload(properties: Readonly<Record<string, string>
   const start = length.length + props.length;
   // A string body is encoded straight into the payload: one allocation per message, not two.
   const bodyLength = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
-  const out = new Uint8Array(start + bodyLength);
+  const out = Buffer.allocUnsafe(start + bodyLength); // pooled, see assembleFrame
   out.set(length, 0);
   out.set(props, length.length);
   if (typeof body === 'string') utf8.encodeInto(body, out.subarray(start));
