@@ -206,6 +206,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
   private lastRequestSent = 0;
   private lastRequestReceived = 0;
   private pumping = false;
+  private pumpScheduled = false;
   private receiving = false;
   private idleWaiters: (() => void)[] = [];
   private closed: BlipCloseInfo | undefined;
@@ -324,7 +325,20 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
     if (this.closed) return;
     if (item.kind === 'message') this.sending.set(outgoingKey(item.isReply, item.msgNo), item);
     this.outbox.enqueue(item);
-    if (!this.pumping) void this.pump();
+    this.schedulePump();
+  }
+
+  /**
+   * Starts the pump after the current synchronous code: whatever else it enqueues (an urgent
+   * message, say) is ordered before the first frame goes out.
+   */
+  private schedulePump(): void {
+    if (this.pumping || this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      if (!this.pumping) void this.pump();
+    });
   }
 
   /** Sends frames until nothing is sendable. Only one pump runs at a time, which keeps frame order. */
@@ -344,7 +358,9 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
         } else {
           // Small frames for normal messages while something urgent waits, so it is not held up.
           const maxSize = item.urgent || !this.outbox.hasUrgent() ? BIG_FRAME_SIZE : DEFAULT_FRAME_SIZE;
-          const frame = await this.encoder.encodeFrame(item.msgNo, item.flags, item.payload, item.offset, maxSize);
+          const frame =
+            this.encoder.encodeSync(item.msgNo, item.flags, item.payload, item.offset, maxSize) ??
+            (await this.encoder.encodeFrame(item.msgNo, item.flags, item.payload, item.offset, maxSize));
           if (this.closed) return;
           this.transmit(frame.bytes);
           bytesThisTurn += frame.bytes.length;
@@ -415,7 +431,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
         }
         this.counters.framesReceived++;
         this.counters.bytesReceived += raw.length;
-        const frame = await this.decoder.decode(raw);
+        const frame = this.decoder.decodeSync(raw) ?? (await this.decoder.decode(raw));
         if (this.closed) return;
         this.handleFrame(frame);
       }
@@ -442,7 +458,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
     if (this.frozen.has(message) && !message.needsAck) {
       this.frozen.delete(message);
       this.outbox.enqueue(message);
-      if (!this.pumping) void this.pump();
+      this.schedulePump();
     }
   }
 

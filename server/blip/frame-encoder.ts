@@ -42,6 +42,8 @@ export class FrameEncoder {
   private deflater: Deflater | undefined;
   private readonly level: number;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Asynchronous encodes not yet finished: a synchronous one must not overtake them. */
+  private inProgress = 0;
   private closed = false;
 
   constructor(options: FrameEncoderOptions = {}) {
@@ -63,9 +65,21 @@ export class FrameEncoder {
    * added when payload remains.
    */
   encodeFrame(msgNo: number, flags: number, payload: Uint8Array, offset: number, maxFrameSize = BIG_FRAME_SIZE): Promise<EncodedFrame> {
+    this.inProgress++;
     const result = this.tail.then(() => this.encodeNow(msgNo, flags & ~FrameFlag.MoreComing, payload, offset, maxFrameSize));
-    this.tail = result.catch(() => undefined);
+    this.tail = result.catch(() => undefined).finally(() => this.inProgress--);
     return result;
+  }
+
+  /**
+   * encodeFrame() without the promise, for a frame that will not be compressed when no compressed
+   * frame is still being encoded ahead of it; undefined otherwise (then use encodeFrame()).
+   */
+  encodeSync(msgNo: number, flags: number, payload: Uint8Array, offset: number, maxFrameSize = BIG_FRAME_SIZE): EncodedFrame | undefined {
+    if (this.inProgress > 0 || ((flags & FrameFlag.Compressed) !== 0 && this.canCompress)) return undefined;
+    if (this.closed) throw new Error('frame encoder is closed');
+    const { headerLength, capacity } = this.frameRoom(msgNo, flags & ~FrameFlag.MoreComing, payload, offset, maxFrameSize);
+    return this.plainFrame(msgNo, flags & ~(FrameFlag.MoreComing | FrameFlag.Compressed), payload, offset, headerLength, capacity);
   }
 
   /** ACK frames carry a byte count, no checksum, and bypass compression and the CRC. */
@@ -81,6 +95,37 @@ export class FrameEncoder {
 
   private async encodeNow(msgNo: number, flags: number, payload: Uint8Array, offset: number, maxFrameSize: number): Promise<EncodedFrame> {
     if (this.closed) throw new Error('frame encoder is closed');
+    const { headerLength, capacity } = this.frameRoom(msgNo, flags, payload, offset, maxFrameSize);
+    if ((flags & FrameFlag.Compressed) === 0 || !this.canCompress) {
+      return this.plainFrame(msgNo, flags & ~FrameFlag.Compressed, payload, offset, headerLength, capacity);
+    }
+    const parts: Uint8Array[] = [];
+    let consumed = 0;
+    this.deflater ??= new Deflater(this.level);
+    let room = capacity;
+    // Feed chunks that are certain to fit, flushing after each, until the frame is nearly full.
+    // Intermediate flush markers stay in the frame; they are valid (empty) deflate blocks.
+    while (offset + consumed < payload.length) {
+      const budget = maxInputFor(room);
+      if (budget < MIN_COMPRESSED_ROOM && consumed > 0) break;
+      const chunk = payload.subarray(offset + consumed, offset + consumed + budget);
+      const deflated = await this.deflater.deflate(chunk);
+      this.crc = crc32(chunk, this.crc);
+      parts.push(deflated);
+      room -= deflated.length;
+      consumed += chunk.length;
+      if (room < MIN_COMPRESSED_ROOM) break;
+    }
+    const last = parts.length - 1;
+    if (last >= 0) parts[last] = stripSyncFlushTrailer(parts[last] as Uint8Array);
+
+    const moreComing = offset + consumed < payload.length;
+    const frameFlags = moreComing ? flags | FrameFlag.MoreComing : flags;
+    const bytes = assembleFrame(msgNo, frameFlags, parts, this.crc);
+    return { bytes, consumed, moreComing, wireLength: bytes.length - headerLength };
+  }
+
+  private frameRoom(msgNo: number, flags: number, payload: Uint8Array, offset: number, maxFrameSize: number): { headerLength: number; capacity: number } {
     // MoreComing (0x40) keeps flags below 0x80, so the header length is the same with or without it.
     const headerLength = frameHeaderLength(msgNo, flags | FrameFlag.MoreComing);
     const capacity = maxFrameSize - headerLength - CHECKSUM_SIZE;
@@ -88,39 +133,15 @@ export class FrameEncoder {
     if (offset >= payload.length && !(offset === 0 && payload.length === 0)) {
       throw new RangeError('no payload left to encode');
     }
+    return { headerLength, capacity };
+  }
 
-    const compressed = (flags & FrameFlag.Compressed) !== 0;
-    const parts: Uint8Array[] = [];
-    let consumed = 0;
-    if (!compressed || !this.canCompress) {
-      const chunk = payload.subarray(offset, offset + capacity);
-      this.crc = crc32(chunk, this.crc);
-      parts.push(chunk);
-      consumed = chunk.length;
-      if (compressed) flags &= ~FrameFlag.Compressed;
-    } else {
-      this.deflater ??= new Deflater(this.level);
-      let room = capacity;
-      // Feed chunks that are certain to fit, flushing after each, until the frame is nearly full.
-      // Intermediate flush markers stay in the frame; they are valid (empty) deflate blocks.
-      while (offset + consumed < payload.length) {
-        const budget = maxInputFor(room);
-        if (budget < MIN_COMPRESSED_ROOM && consumed > 0) break;
-        const chunk = payload.subarray(offset + consumed, offset + consumed + budget);
-        const deflated = await this.deflater.deflate(chunk);
-        this.crc = crc32(chunk, this.crc);
-        parts.push(deflated);
-        room -= deflated.length;
-        consumed += chunk.length;
-        if (room < MIN_COMPRESSED_ROOM) break;
-      }
-      const last = parts.length - 1;
-      if (last >= 0) parts[last] = stripSyncFlushTrailer(parts[last] as Uint8Array);
-    }
-
-    const moreComing = offset + consumed < payload.length;
-    const frameFlags = moreComing ? flags | FrameFlag.MoreComing : flags;
-    const bytes = assembleFrame(msgNo, frameFlags, parts, this.crc);
-    return { bytes, consumed, moreComing, wireLength: bytes.length - headerLength };
+  /** The next `capacity` bytes of the payload as they are. */
+  private plainFrame(msgNo: number, flags: number, payload: Uint8Array, offset: number, headerLength: number, capacity: number): EncodedFrame {
+    const chunk = payload.subarray(offset, offset + capacity);
+    this.crc = crc32(chunk, this.crc);
+    const moreComing = offset + chunk.length < payload.length;
+    const bytes = assembleFrame(msgNo, moreComing ? flags | FrameFlag.MoreComing : flags, chunk, this.crc);
+    return { bytes, consumed: chunk.length, moreComing, wireLength: bytes.length - headerLength };
   }
 }
