@@ -1,6 +1,6 @@
 import { BLIP_ERROR_DOMAIN, BlipError, BlipProtocolError } from './errors';
-import { type BlipProperties, decodeProperties, emptyProperties, encodeProperties } from './properties';
-import { encodeVarint, tryDecodeVarint } from './varint';
+import { type BlipProperties, checkPropertiesSize, decodeProperties, emptyProperties, propertiesText } from './properties';
+import { tryDecodeVarint, varintLength, writeVarint } from './varint';
 
 /**
  * Messages as the application sees them. On the wire a message's payload is
@@ -63,15 +63,16 @@ export function requestProperties(profile: string | undefined, properties: Reado
 
 /** varint(len(props)) ‖ props ‖ body — the byte stream a message's frames carry. */
 export function encodeMessagePayload(properties: Readonly<Record<string, string>>, body: MessageBody | undefined): Uint8Array {
-  const props = encodeProperties(properties);
-  const length = encodeVarint(props.length);
-  const start = length.length + props.length;
-  // A string body is encoded straight into the payload: one allocation per message, not two.
+  const props = propertiesText(properties);
+  const propsLength = Buffer.byteLength(props, 'utf8');
+  checkPropertiesSize(propsLength);
+  const start = varintLength(propsLength) + propsLength;
   const bodyLength = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
-  const out = Buffer.allocUnsafe(start + bodyLength); // pooled, see assembleFrame
-  out.set(length, 0);
-  out.set(props, length.length);
-  if (typeof body === 'string') utf8.encodeInto(body, out.subarray(start));
+  // One pooled buffer per message, everything written straight into it (see assembleFrame on pooling).
+  const out = Buffer.allocUnsafe(start + bodyLength);
+  const at = writeVarint(propsLength, out, 0);
+  out.write(props, at, 'utf8');
+  if (typeof body === 'string') out.write(body, start, 'utf8');
   else if (body) out.set(body, start);
   return out;
 }

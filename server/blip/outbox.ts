@@ -17,17 +17,21 @@ export interface Schedulable {
 
 export class Outbox<T extends Schedulable> {
   private readonly items: T[] = [];
+  /** Kept as a count: hasUrgent() is asked before every frame. */
+  private urgentItems = 0;
 
   get length(): number {
     return this.items.length;
   }
 
   hasUrgent(): boolean {
-    return this.items.some((item) => item.urgent);
+    return this.urgentItems > 0;
   }
 
   shift(): T | undefined {
-    return this.items.shift();
+    const item = this.items.shift();
+    if (item?.urgent) this.urgentItems--;
+    return item;
   }
 
   includes(item: T): boolean {
@@ -36,6 +40,7 @@ export class Outbox<T extends Schedulable> {
 
   clear(): void {
     this.items.length = 0;
+    this.urgentItems = 0;
   }
 
   toArray(): readonly T[] {
@@ -43,7 +48,10 @@ export class Outbox<T extends Schedulable> {
   }
 
   enqueue(item: T): void {
-    this.items.splice(this.insertionIndex(item), 0, item);
+    const at = this.insertionIndex(item);
+    if (at === this.items.length) this.items.push(item);
+    else this.items.splice(at, 0, item);
+    if (item.urgent) this.urgentItems++;
   }
 
   private insertionIndex(item: T): number {

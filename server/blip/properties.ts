@@ -23,26 +23,33 @@ export function emptyProperties(): BlipProperties {
   return Object.create(null) as BlipProperties;
 }
 
-/** Encodes properties in insertion order. Throws if a string contains NUL or the result is too big. */
-export function encodeProperties(properties: Readonly<Record<string, string>>): Uint8Array {
-  let max = 0;
-  for (const key in properties) max += (key.length + properties[key]!.length) * 3 + 2;
-  // One buffer, written natively (ASCII-heavy property strings are the norm); sized for the worst case.
-  const out = Buffer.allocUnsafe(max);
-  let pos = 0;
+/**
+ * The properties block as text: keys and values in insertion order, each followed by NUL. Throws
+ * if a string contains NUL. Built as one string so it is encoded to UTF-8 in one native call.
+ */
+export function propertiesText(properties: Readonly<Record<string, string>>): string {
+  let text = '';
   for (const key in properties) {
     const value = properties[key];
-    for (const s of [key, value]) {
-      if (typeof s !== 'string') throw new TypeError(`property ${JSON.stringify(key)} must be a string`);
-      if (s.includes('\0')) throw new TypeError(`property ${JSON.stringify(key)} contains a NUL character`);
-      pos += out.write(s, pos, 'utf8');
-      out[pos++] = 0;
-    }
+    if (typeof value !== 'string') throw new TypeError(`property ${JSON.stringify(key)} must be a string`);
+    if (key.includes('\0') || value.includes('\0')) throw new TypeError(`property ${JSON.stringify(key)} contains a NUL character`);
+    text += key + '\0' + value + '\0';
   }
-  if (pos > MAX_PROPERTIES_SIZE) {
-    throw new BlipProtocolError('PROPERTIES_TOO_LARGE', `encoded properties are ${pos} bytes; the limit is ${MAX_PROPERTIES_SIZE}`);
+  return text;
+}
+
+/** Throws unless `bytes` of encoded properties are within the protocol's limit. */
+export function checkPropertiesSize(bytes: number): void {
+  if (bytes > MAX_PROPERTIES_SIZE) {
+    throw new BlipProtocolError('PROPERTIES_TOO_LARGE', `encoded properties are ${bytes} bytes; the limit is ${MAX_PROPERTIES_SIZE}`);
   }
-  return out.subarray(0, pos);
+}
+
+/** Encodes properties in insertion order. Throws if a string contains NUL or the result is too big. */
+export function encodeProperties(properties: Readonly<Record<string, string>>): Uint8Array {
+  const out = Buffer.from(propertiesText(properties), 'utf8');
+  checkPropertiesSize(out.length);
+  return out;
 }
 
 /** Decodes the properties block (without its length prefix). */
@@ -55,17 +62,16 @@ export function decodeProperties(bytes: Uint8Array): BlipProperties {
   if (bytes[bytes.length - 1] !== 0) {
     throw new BlipProtocolError('BAD_PROPERTIES', 'properties are not NUL-terminated');
   }
-  const strings: string[] = [];
-  let start = 0;
-  while (start < bytes.length) {
-    const end = bytes.indexOf(0, start);
-    try {
-      strings.push(decoder.decode(bytes.subarray(start, end)));
-    } catch (err) {
-      throw new BlipProtocolError('BAD_PROPERTIES', 'property string is not valid UTF-8', { cause: err });
-    }
-    start = end + 1;
+  // One decode for the whole block: a 0 byte never occurs inside a multi-byte UTF-8 sequence, so
+  // splitting the text at NUL is the same as splitting the bytes.
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch (err) {
+    throw new BlipProtocolError('BAD_PROPERTIES', 'property string is not valid UTF-8', { cause: err });
   }
+  const strings = text.split('\0');
+  strings.pop(); // after the final NUL
   if (strings.length % 2 !== 0) {
     throw new BlipProtocolError('BAD_PROPERTIES', 'property key without a value');
   }
