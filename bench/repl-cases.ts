@@ -234,6 +234,8 @@ async function throughput(ctx: BenchContext, direction: 'push' | 'pull', n: numb
 
 /** PeerSync replication at least this many times PouchDB's docs/s (same docs, same N, same direction, same run). */
 const VS_POUCHDB_GOAL: Goal = { metric: 'vsPouchDB', op: '>=', target: 5, note: 'PeerSync docs/s ÷ PouchDB docs/s, measured in this run' };
+/** PeerSync replication at least this fraction of the raw sql.js insert rate (the storage ceiling), same run. */
+const VS_RAW_INSERT_GOAL: Goal = { metric: 'vsRawInsert', op: '>=', target: 0.3, note: 'PeerSync docs/s ÷ sqljs-raw-insert docs/s, measured in this run' };
 /** Peak RSS of each process at most this multiple of the database it holds (snapshot size on disk). */
 const RSS_TO_DB_GOAL: Goal = { metric: 'rssToDbMax', op: '<=', target: 2.5, optional: true, note: 'max over listener and replicate of peak RSS ÷ database image size' };
 
@@ -243,7 +245,7 @@ function throughputCase(direction: 'push' | 'pull', label: string, n: number, mo
   const scheme = tls ? 'wss' : 'ws';
   const goals: Goal[] = tls ? [THROUGHPUT_GOAL, { metric: 'ratio', op: '>=', target: 0.85 }] : [THROUGHPUT_GOAL];
   // Against PouchDB (the case `pouchdb`, run just before in the same process): the speed-up and the memory budget.
-  if (pouchdb) goals.push(VS_POUCHDB_GOAL, RSS_TO_DB_GOAL);
+  if (pouchdb) goals.push(VS_POUCHDB_GOAL, VS_RAW_INSERT_GOAL, RSS_TO_DB_GOAL);
   return {
     name: `repl-${direction}-${scheme}-${label}`,
     description: `one-shot ${direction} of ${n.toLocaleString('en-US')} x 1 KB docs from ${from} to ${to} over loopback ${scheme}; timed by the replicate process's elapsedMs${pouchdb ? `; compared with ${pouchdb}` : ''}`,
@@ -251,7 +253,7 @@ function throughputCase(direction: 'push' | 'pull', label: string, n: number, mo
     // wss is compared with ws in the same run: within 15% is the goal.
     ...(tls ? { comparator: `repl-${direction}-ws-${label}` } : {}),
     goal: goals.length === 1 ? goals[0]! : goals,
-    ...(pouchdb ? { comparisons: [{ key: 'vsPouchDB', against: pouchdb }] } : {}),
+    ...(pouchdb ? { comparisons: [{ key: 'vsPouchDB', against: pouchdb }, { key: 'vsRawInsert', against: 'sqljs-raw-insert' }] } : {}),
     uses: [`repl-jsonl-${n}`],
     n: () => n,
     run: (ctx) => throughput(ctx, direction, n, tls),

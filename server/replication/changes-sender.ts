@@ -160,7 +160,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
     this.emit('progress');
     this.listsInFlight++;
     this.reading = true;
-    const sent = this.options.mode === 'changes' ? this.sendChanges(announced) : this.sendProposals(announced);
+    const sent = this.options.mode === 'changes' ? this.sendChanges(announced) : this.sendProposals(announced, onPeer ?? new Map<string, string>());
     this.reading = false;
     sent.then(
       () => {
@@ -193,8 +193,8 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
     });
   }
 
-  private async sendProposals(changes: Change[]): Promise<void> {
-    const serverRevs = this.options.remoteId === undefined ? new Map<string, string>() : this.collection.getRemoteRevs(this.options.remoteId, changes.map((c) => c.docId));
+  /** `serverRevs`: the peer's current revision of each document, as far as we know (read with the batch). */
+  private async sendProposals(changes: Change[], serverRevs: ReadonlyMap<string, string>): Promise<void> {
     const body: ProposedChange[] = changes.map((c) => [c.docId, c.revId, serverRevs.get(c.docId) ?? '', c.bodySize]);
     const reply = await this.request(Profile.proposeChanges, body);
     if (!reply) return;

@@ -293,6 +293,16 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
       this.updateProgress(runs, receiver, caughtUp ? (this.continuous ? 'idle' : 'busy') : 'busy');
       if (caughtUp && !this.continuous) settle();
     };
+    // Progress arrives once per document, often a hundred at a time: one check per burst is enough.
+    let checkQueued = false;
+    const checkSoon = (): void => {
+      if (checkQueued) return;
+      checkQueued = true;
+      queueMicrotask(() => {
+        checkQueued = false;
+        checkDone();
+      });
+    };
 
     try {
       await this.fetchCheckpoints(conn, runs, collectionsMode);
@@ -328,7 +338,7 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
         });
         this.currentRun.receiver = receiver;
         receiver.on('documentEnded', (e) => this.emit('documentEnded', e));
-        receiver.on('progress', () => checkDone());
+        receiver.on('progress', checkSoon);
         receiver.on('peerCaughtUp', () => checkDone());
         receiver.on('checkpoint', () => scheduleSave());
         for (const run of runs) {
@@ -353,7 +363,7 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
           });
           run.sender = sender;
           sender.on('documentEnded', (e) => this.emit('documentEnded', e));
-          sender.on('progress', () => checkDone());
+          sender.on('progress', checkSoon);
           sender.on('caughtUp', () => checkDone());
           sender.on('checkpoint', () => scheduleSave());
           sender.on('failed', (e) => settle(toReplicatorError(e)));

@@ -421,7 +421,7 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
       const placeholders = ids.map(() => '?').join(',');
       const live = options.activeOnly ? ` AND (flags & ${F_DELETED}) = 0` : '';
       rows = this.engine.all(
-        `SELECT seq, id, rev, flags, length(CAST(body AS BLOB)) FROM docs_${this.id} WHERE seq > ? AND id IN (${placeholders})${live} ORDER BY seq LIMIT ?`,
+        `SELECT seq, id, rev, flags, octet_length(body) FROM docs_${this.id} WHERE seq > ? AND id IN (${placeholders})${live} ORDER BY seq LIMIT ?`,
         [since, ...ids, limit],
       );
     } else {
@@ -452,9 +452,16 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
   /** The revision a peer is known to have of each document (only documents with a record are in the map). */
   getRemoteRevs(remote: number, docIds: readonly string[]): Map<string, RevId> {
     const out = new Map<string, RevId>();
-    for (const id of docIds) {
-      const row = this.engine.one('SELECT rev FROM remote_revs WHERE remote = ? AND coll = ? AND doc = ?', [remote, this.id, id]);
-      if (row) out.set(id, row[0] as RevId);
+    // One query per chunk rather than per document. Chunk sizes are padded to a power of two (with
+    // repeats of an ID, harmless in IN) so only a few distinct statements get prepared and cached.
+    for (let i = 0; i < docIds.length; i += REMOTE_REVS_CHUNK) {
+      const chunk = docIds.slice(i, i + REMOTE_REVS_CHUNK);
+      let size = 1;
+      while (size < chunk.length) size *= 2;
+      const params: SqlParam[] = [remote, this.id, ...chunk];
+      while (params.length < size + 2) params.push(chunk[0]!);
+      const rows = this.engine.all(`SELECT doc, rev FROM remote_revs WHERE remote = ? AND coll = ? AND doc IN (${'?,'.repeat(size - 1)}?)`, params);
+      for (const [doc, rev] of rows) out.set(doc as string, rev as RevId);
     }
     return out;
   }
@@ -567,6 +574,9 @@ function newDocId(): DocId {
   return `-${crypto.randomUUID().replace(/-/g, '').slice(0, 22)}` as DocId;
 }
 
+/** Documents per remote_revs lookup (SQLite allows 32,766 parameters; this stays well inside). */
+const REMOTE_REVS_CHUNK = 256;
+
 /** SQL for one collection's table, built once per collection so prepared statements are reused. */
 function statements(table: string) {
   const cols = 'seq, id, rev, flags, body';
@@ -577,15 +587,15 @@ function statements(table: string) {
     ],
     byId: `SELECT seq, rev, flags, body, tree FROM ${table} WHERE id = ?`,
     // Text, not blob: sql.js decodes text natively but copies blobs out byte by byte.
-    forSending: `SELECT rev, flags, CAST(body AS TEXT), tree, length(CAST(body AS BLOB)) FROM ${table} WHERE id = ?`,
+    forSending: `SELECT rev, flags, CAST(body AS TEXT), tree, octet_length(body) FROM ${table} WHERE id = ?`,
     revById: `SELECT rev, flags FROM ${table} WHERE id = ?`,
     insert: `INSERT INTO ${table} (seq, id, rev, flags, body, tree) VALUES (?, ?, ?, ?, ?, ?)`,
     update: `UPDATE ${table} SET seq = ?, id = ?, rev = ?, flags = ?, body = ?, tree = ? WHERE seq = ?`,
     deleteBySeq: `DELETE FROM ${table} WHERE seq = ?`,
     countAll: `SELECT count(*) FROM ${table}`,
     countLive: `SELECT count(*) FROM ${table} WHERE (flags & ${F_DELETED}) = 0`,
-    changes: `SELECT seq, id, rev, flags, length(CAST(body AS BLOB)) FROM ${table} WHERE seq > ? ORDER BY seq LIMIT ?`,
-    changesLive: `SELECT seq, id, rev, flags, length(CAST(body AS BLOB)) FROM ${table} WHERE seq > ? AND (flags & ${F_DELETED}) = 0 ORDER BY seq LIMIT ?`,
+    changes: `SELECT seq, id, rev, flags, octet_length(body) FROM ${table} WHERE seq > ? ORDER BY seq LIMIT ?`,
+    changesLive: `SELECT seq, id, rev, flags, octet_length(body) FROM ${table} WHERE seq > ? AND (flags & ${F_DELETED}) = 0 ORDER BY seq LIMIT ?`,
     conflicts: `SELECT id, rev FROM ${table} WHERE (flags & ${F_CONFLICTED}) != 0 AND id > ? ORDER BY id LIMIT ?`,
     allDocs: `SELECT ${cols} FROM ${table} WHERE id > ? AND (flags & ${F_DELETED}) = 0 ORDER BY id LIMIT ?`,
     allDocsWithDeleted: `SELECT ${cols} FROM ${table} WHERE id > ? ORDER BY id LIMIT ?`,
