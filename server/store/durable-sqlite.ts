@@ -1,9 +1,9 @@
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Database as SqlJsDatabase, SqlValue, Statement } from 'sql.js';
 import { StoreError } from './errors';
-import { Journal } from './journal';
+import { Journal, syncDirectory } from './journal';
 import { decodeJournalRecord, encodeJournalRecord, type JournalRecord, type SqlParam } from './journal-record';
 import { LockFile } from './lock-file';
 import { loadSqlJsEngine, type SqlJsEngine } from './sqljs-loader';
@@ -30,7 +30,11 @@ interface Txn {
 
 const SNAPSHOT_PATTERN = /^snapshot-(\d{16})-([0-9a-f]{8})\.sqlite$/;
 const SNAPSHOT_TMP = 'snapshot.tmp';
+/** The background snapshot's temp file (a synchronous snapshot may run while it is written). */
+const SNAPSHOT_BG_TMP = 'snapshot-background.tmp';
 const JOURNAL_FILE = 'journal.log';
+/** The journal as it was when a background snapshot began; deleted once that snapshot is durable. */
+const JOURNAL_FROZEN = 'journal.prev';
 const LOCK_FILE = 'LOCK';
 
 /**
@@ -48,6 +52,9 @@ export class DurableSqlite {
   private snapshotTimer: NodeJS.Timeout | undefined;
   private readonly threshold: number;
   private readonly warn: (message: string) => void;
+  /** Bumped by every snapshot that starts: a background one finishing later sees it was overtaken. */
+  private snapshotGeneration = 0;
+  private backgroundSnapshot: Promise<void> | undefined;
 
   private constructor(
     readonly dir: string,
@@ -56,13 +63,15 @@ export class DurableSqlite {
     private readonly lock: LockFile,
     private lsn: number,
     private snapshotLsn: number,
+    /** Size of journal.prev, or 0 when there is none. */
+    private frozenJournalBytes: number,
     options: DurableSqliteOptions,
   ) {
     this.threshold = options.snapshotThresholdBytes ?? 64 * 1024 * 1024;
     this.warn = options.onWarning ?? ((m) => process.emitWarning(m, 'PeerSyncStorage'));
     const interval = options.snapshotIntervalMs ?? 5 * 60 * 1000;
     if (interval > 0) {
-      this.snapshotTimer = setInterval(() => this.snapshotIfDirty(), interval);
+      this.snapshotTimer = setInterval(() => this.snapshotSoon(), interval);
       this.snapshotTimer.unref();
     }
   }
@@ -76,8 +85,11 @@ export class DurableSqlite {
     const lock = LockFile.acquire(join(dir, LOCK_FILE));
     let journal: Journal | undefined;
     try {
-      const tmp = join(dir, SNAPSHOT_TMP);
-      if (existsSync(tmp)) unlinkSync(tmp); // an interrupted snapshot; the previous one is intact
+      for (const name of [SNAPSHOT_TMP, SNAPSHOT_BG_TMP]) {
+        const tmp = join(dir, name);
+        if (existsSync(tmp)) unlinkSync(tmp); // an interrupted snapshot; the previous one is intact
+      }
+      recoverRotation(dir);
       const snap = newestSnapshot(dir);
       let db: SqlJsDatabase;
       let snapshotLsn = 0;
@@ -88,11 +100,13 @@ export class DurableSqlite {
         db = engine.openInMemory();
       }
       applyPragmas(db);
+      // A background snapshot that did not finish leaves the journal it froze: replayed first.
+      const frozen = readFrozenJournal(join(dir, JOURNAL_FROZEN));
       const opened = Journal.open(join(dir, JOURNAL_FILE));
       journal = opened.journal;
       if (opened.tornBytes > 0) options.onWarning?.(`discarded ${opened.tornBytes} bytes of an unfinished journal write (never acknowledged)`);
-      const lsn = replay(db, opened.records, snapshotLsn, dir);
-      return new DurableSqlite(dir, db, journal, lock, lsn, snapshotLsn, options);
+      const lsn = replay(db, frozen.records.length > 0 ? [...frozen.records, ...opened.records] : opened.records, snapshotLsn, dir);
+      return new DurableSqlite(dir, db, journal, lock, lsn, snapshotLsn, frozen.bytes, options);
     } catch (e) {
       journal?.close();
       lock.release();
@@ -186,7 +200,7 @@ export class DurableSqlite {
     this.db.run('COMMIT');
     if (txn.ops.length > 0) this.lsn++;
     for (const hook of txn.afterCommit) hook();
-    if (this.journal.size > this.threshold) this.snapshotIfDirty();
+    if (this.journal.size > this.threshold) this.snapshotSoon();
     return result;
   }
 
@@ -203,7 +217,7 @@ export class DurableSqlite {
 
   /** Journal bytes not yet folded into a snapshot. */
   get journalBytes(): number {
-    return this.journal.size;
+    return this.journal.size + this.frozenJournalBytes;
   }
 
   get logSequence(): number {
@@ -218,41 +232,127 @@ export class DurableSqlite {
   snapshot(): void {
     this.assertOpen();
     if (this.txn) throw new StoreError('INVALID_ARGUMENT', 'cannot snapshot inside a transaction');
-    const bytes = this.db.export();
-    // export() resets connection-level settings in some sql.js versions; keep ours.
-    applyPragmas(this.db);
-    const tmp = join(this.dir, SNAPSHOT_TMP);
-    const final = join(this.dir, snapshotName(this.lsn, crc32(bytes)));
+    this.snapshotGeneration++;
+    const { fd, tmp, final } = this.writeImage(join(this.dir, SNAPSHOT_TMP), this.lsn);
     try {
-      const fd = openSync(tmp, 'w', 0o600);
       try {
-        let off = 0;
-        while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
         fdatasyncSync(fd);
       } finally {
         closeSync(fd);
       }
       renameSync(tmp, final);
-      syncDir(this.dir);
+      syncDirectory(this.dir);
     } catch (e) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* nothing to clean */
-      }
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new StoreError('IO', `snapshot not written${code === 'ENOSPC' ? ': the disk is full' : `: ${(e as Error).message}`}; the journal still holds every change`, { cause: e });
+      throw snapshotError(e, tmp);
     }
-    for (const file of readdirSync(this.dir)) {
-      const m = SNAPSHOT_PATTERN.exec(file);
-      if (m && join(this.dir, file) !== final) unlinkSync(join(this.dir, file));
-    }
+    this.dropOlderSnapshots(final);
+    this.dropFrozenJournal();
     this.journal.reset();
     this.snapshotLsn = this.lsn;
   }
 
+  /**
+   * The snapshot the journal threshold and the timer take. The image is copied (export), the
+   * journal rotated and the copy written to the page cache here, so the copy lives only for this
+   * call; the fsync, the slow part, runs on the thread pool while writes go on, and the frozen
+   * journal is deleted once the snapshot is durable. Falls back to snapshot() when a frozen journal
+   * is still waiting for an earlier snapshot that failed.
+   */
+  private snapshotSoon(): void {
+    if (this.closed || this.txn || this.backgroundSnapshot || this.snapshotLsn === this.lsn) return;
+    try {
+      if (this.frozenJournalBytes > 0) {
+        this.snapshot();
+        return;
+      }
+      this.snapshotGeneration++;
+      const generation = this.snapshotGeneration;
+      const lsn = this.lsn;
+      const written = this.writeImage(join(this.dir, SNAPSHOT_BG_TMP), lsn);
+      const frozenBytes = this.journal.size;
+      try {
+        this.journal.rotate(join(this.dir, JOURNAL_FROZEN));
+      } catch (e) {
+        closeSync(written.fd);
+        unlinkSync(written.tmp);
+        throw e;
+      }
+      this.frozenJournalBytes = frozenBytes;
+      this.backgroundSnapshot = this.finishSnapshotInBackground(written, lsn, generation)
+        .catch((e: unknown) => this.warn((e as Error).message))
+        .finally(() => (this.backgroundSnapshot = undefined));
+    } catch (e) {
+      this.warn((e as Error).message);
+    }
+  }
+
+  /** Exports the image and writes it to `tmp` (not yet fsync'd); the fd stays open for that. */
+  private writeImage(tmp: string, lsn: number): { fd: number; tmp: string; final: string } {
+    const bytes = this.db.export();
+    applyPragmas(this.db);
+    const final = join(this.dir, snapshotName(lsn, crc32(bytes)));
+    let fd = -1;
+    try {
+      fd = openSync(tmp, 'w', 0o600);
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      releaseNow(bytes);
+      return { fd, tmp, final };
+    } catch (e) {
+      if (fd >= 0) closeSync(fd);
+      throw snapshotError(e, tmp);
+    }
+  }
+
+  private async finishSnapshotInBackground(written: { fd: number; tmp: string; final: string }, lsn: number, generation: number): Promise<void> {
+    const { fd, tmp, final } = written;
+    try {
+      await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+    } catch (e) {
+      closeSync(fd);
+      if (this.closed) return;
+      throw snapshotError(e, tmp);
+    }
+    closeSync(fd);
+    // Closed meanwhile: the lock may already belong to another opener, so touch nothing.
+    if (this.closed) return;
+    // A newer snapshot was taken meanwhile (and has folded the frozen journal in).
+    if (generation !== this.snapshotGeneration) {
+      unlinkSync(tmp);
+      return;
+    }
+    try {
+      renameSync(tmp, final);
+      syncDirectory(this.dir);
+    } catch (e) {
+      throw snapshotError(e, tmp);
+    }
+    this.dropOlderSnapshots(final);
+    this.dropFrozenJournal();
+    this.snapshotLsn = lsn;
+  }
+
+  /** Resolves when no background snapshot is being written (for tests and orderly shutdowns). */
+  async whenSnapshotSettled(): Promise<void> {
+    await this.backgroundSnapshot;
+  }
+
+  private dropOlderSnapshots(keep: string): void {
+    for (const file of readdirSync(this.dir)) {
+      const m = SNAPSHOT_PATTERN.exec(file);
+      if (m && join(this.dir, file) !== keep) unlinkSync(join(this.dir, file));
+    }
+  }
+
+  /** Its records are all in a durable snapshot now; a crash before the unlink reaches disk only means they are skipped on replay. */
+  private dropFrozenJournal(): void {
+    if (this.frozenJournalBytes === 0 && !existsSync(join(this.dir, JOURNAL_FROZEN))) return;
+    unlinkSync(join(this.dir, JOURNAL_FROZEN));
+    this.frozenJournalBytes = 0;
+  }
+
   private snapshotIfDirty(): void {
-    if (this.closed || this.txn || this.snapshotLsn === this.lsn) return;
+    if (this.closed || this.txn || (this.snapshotLsn === this.lsn && this.frozenJournalBytes === 0)) return;
     try {
       this.snapshot();
     } catch (e) {
@@ -306,13 +406,13 @@ export class DurableSqlite {
   }
 }
 
-/** The snapshot's bytes live only in this frame, so they can be collected as soon as SQLite holds the pages. */
 function loadSnapshot(engine: SqlJsEngine, file: string, crc: number): SqlJsDatabase {
   const bytes = readFileSync(file);
   if (crc32(bytes) !== crc) throw new StoreError('CORRUPT', `snapshot ${file} fails its checksum; the files were left untouched`);
   let db: SqlJsDatabase | undefined;
   try {
     db = engine.openInMemory(bytes);
+    releaseNow(bytes); // SQLite holds the pages now
     db.exec('SELECT count(*) FROM sqlite_master');
     return db;
   } catch (e) {
@@ -373,11 +473,44 @@ function newestSnapshot(dir: string): { file: string; lsn: number; crc: number }
   return best;
 }
 
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
+/**
+ * A crash between rotate()'s two renames leaves the fresh journal as journal.log.next and no
+ * journal.log: that file is the journal. Next to a journal.log it is an unused leftover.
+ */
+function recoverRotation(dir: string): void {
+  const log = join(dir, JOURNAL_FILE);
+  const next = `${log}.next`;
+  if (!existsSync(next)) return;
+  if (existsSync(log)) unlinkSync(next);
+  else renameSync(next, log);
+}
+
+function readFrozenJournal(path: string): { records: Buffer[]; bytes: number } {
+  if (!existsSync(path)) return { records: [], bytes: 0 };
+  const { journal, records } = Journal.open(path);
+  const bytes = journal.size;
+  journal.close();
+  return { records, bytes };
+}
+
+/** Removes the temp file and says what failed; the journal still has everything. */
+function snapshotError(e: unknown, tmp: string): StoreError {
   try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    unlinkSync(tmp);
+  } catch {
+    /* never created, or already gone */
   }
+  const code = (e as NodeJS.ErrnoException).code;
+  return new StoreError('IO', `snapshot not written${code === 'ENOSPC' ? ': the disk is full' : `: ${(e as Error).message}`}; the journal still holds every change`, { cause: e });
+}
+
+/**
+ * Hands a large buffer's memory to a fresh, unreferenced ArrayBuffer (a transfer detaches the
+ * original). The original is usually in V8's old generation by now, where it would wait for a
+ * full collection; the fresh one is young and goes at the next scavenge, milliseconds later.
+ */
+function releaseNow(bytes: Uint8Array): void {
+  // Only a buffer that owns its whole ArrayBuffer: a view into a shared one (Node's pool) must stay.
+  if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength || !(bytes.buffer instanceof ArrayBuffer)) return;
+  structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
 }

@@ -1,4 +1,5 @@
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { StoreError } from './errors';
 
@@ -36,7 +37,7 @@ export class Journal {
   private failed: Error | undefined;
   /** Bytes known to be on stable storage. */
   private syncedLength: number;
-  /** Bumped by reset(): syncs started before it cover a file that no longer exists. */
+  /** Bumped by reset() and rotate(): syncs started before cover data that no longer matters. */
   private epoch = 0;
   private syncing = false;
   private waiters: DurabilityWaiter[] = [];
@@ -150,10 +151,14 @@ export class Journal {
     if (this.syncing || this.failed || this.fd < 0 || this.waiters.length === 0) return;
     const target = this.length;
     const epoch = this.epoch;
+    const fd = this.fd;
     this.syncing = true;
-    fdatasync(this.fd, (err) => {
+    fdatasync(fd, (err) => {
       this.syncing = false;
-      if (err) {
+      if (fd !== this.fd) {
+        // rotate() made this file durable itself and handed it over to be closed once this sync returned.
+        this.closeRetired(fd);
+      } else if (err) {
         // What was appended may not be on disk, and memory already holds it: stop taking writes.
         this.fail(err);
         return;
@@ -161,6 +166,17 @@ export class Journal {
       this.markSynced(target, epoch);
       this.startSync();
     });
+  }
+
+  private readonly retired = new Set<number>();
+
+  private closeRetired(fd: number): void {
+    if (!this.retired.delete(fd)) return;
+    try {
+      closeSync(fd);
+    } catch {
+      /* already durable; nothing depends on this close */
+    }
   }
 
   private markSynced(target: number, epoch: number): void {
@@ -187,6 +203,51 @@ export class Journal {
     this.syncedLength = HEADER;
     // Their records are in the snapshot that made this reset possible.
     this.markSynced(HEADER, this.epoch);
+  }
+
+  /**
+   * Freezes the records so far under `frozenPath` and continues in a fresh, empty file at this
+   * journal's path, so a snapshot can be written in the background while appends go on. The fresh
+   * file is created as `<path>.next` and renamed into place; an opener that finds only the `.next`
+   * file (a crash between the two renames) takes it as the journal.
+   */
+  rotate(frozenPath: string): void {
+    if (this.failed) throw new StoreError('FAILED_STATE', `journal is unusable after an earlier failure (${this.failed.message}); reopen the database`);
+    fdatasyncSync(this.fd); // everything appended so far, durable in the frozen file
+    const next = `${this.path}.next`;
+    let fd = -1;
+    try {
+      fd = openSync(next, 'w+', 0o644);
+      writeSync(fd, JOURNAL_MAGIC);
+      fdatasyncSync(fd);
+      renameSync(this.path, frozenPath);
+    } catch (e) {
+      if (fd >= 0) closeSync(fd);
+      try {
+        unlinkSync(next);
+      } catch {
+        /* it was never created */
+      }
+      throw new StoreError('IO', `journal not rotated: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      renameSync(next, this.path);
+      syncDirectory(dirname(this.path));
+    } catch (e) {
+      // The frozen records are safe; appending to a file an opener would not find is not.
+      closeSync(fd);
+      this.fail(e as Error);
+      throw new StoreError('IO', `journal not rotated: ${(e as Error).message}`, { cause: e });
+    }
+    const old = this.fd;
+    this.fd = fd;
+    this.length = HEADER;
+    this.syncedLength = HEADER;
+    this.epoch++;
+    // Earlier waiters are durable: their records are in the frozen file, synced above.
+    this.markSynced(HEADER, this.epoch);
+    if (this.syncing) this.retired.add(old);
+    else closeSync(old);
   }
 
   /** Makes everything durable (synchronously), then closes the file. */
@@ -251,4 +312,13 @@ function corrupt(path: string, offset: number, why: string): StoreError {
     'CORRUPT',
     `journal ${path} is corrupt at byte ${offset} (${why}) with committed data after it; the files were left untouched`,
   );
+}
+
+export function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
@@ -42,10 +43,12 @@ test(`every acknowledged write survives SIGKILL at random points (${RUNS} runs)`
   let seed = Number(process.env.PEERSYNC_CRASH_SEED ?? Date.now() % 100_000);
   t.diagnostic(`seed ${seed} (rerun with PEERSYNC_CRASH_SEED=${seed})`);
   let total = 0;
+  let frozenAtOpen = 0; // kills that landed while a background snapshot was being written
   for (let run = 0; run < RUNS; run++) {
     seed = (seed * 1103515245 + 12345) % 2147483648;
     const killAfter = 1 + (seed % 400);
     total += await runAndKill(path, seed, killAfter, acked);
+    if (existsSync(join(path, 'journal.prev'))) frozenAtOpen++;
 
     const db = await Database.open(path, { snapshotIntervalMs: 0 });
     try {
@@ -65,5 +68,5 @@ test(`every acknowledged write survives SIGKILL at random points (${RUNS} runs)`
       db.close({ snapshot: run % 2 === 0 });
     }
   }
-  t.diagnostic(`${total} acknowledged writes over ${RUNS} kills, ${acked.size} documents checked`);
+  t.diagnostic(`${total} acknowledged writes over ${RUNS} kills, ${acked.size} documents checked, ${frozenAtOpen} reopened with a frozen journal`);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -35,13 +35,54 @@ test('data survives close and reopen: close keeps the journal for replay, close(
   assert.deepEqual(third.check(), []);
 });
 
-test('an automatic snapshot happens when the journal passes its threshold', async (t) => {
+test('past its threshold the journal is rotated at once and the snapshot written in the background', async (t) => {
   const path = join(tempDir(t), 'db');
   const db = await Database.open(path, { snapshotIntervalMs: 0, snapshotThresholdBytes: 20_000 });
   t.after(() => db.close());
-  for (let i = 0; i < 200; i++) db.defaultCollection.save({ id: `d${i}`, body: fill(i) });
-  assert.ok(readdirSync(path).some((f) => f.startsWith('snapshot-')));
+  // About 40 saves fill 20 kB of journal: the rest go to the fresh one while the snapshot is written.
+  for (let i = 0; i < 60; i++) db.defaultCollection.save({ id: `d${i}`, body: fill(i) });
+  assert.ok(existsSync(join(path, 'journal.prev')), 'the full journal was set aside');
+  assert.ok(readFileSync(join(path, 'journal.log')).length < 20_000, 'writes went on in a fresh journal');
+  await db.engine.whenSnapshotSettled();
+  const snapshots = readdirSync(path).filter((f) => f.startsWith('snapshot-'));
+  assert.equal(snapshots.length, 1, `one snapshot, no temp file left: ${readdirSync(path).join(', ')}`);
+  assert.ok(!existsSync(join(path, 'journal.prev')), 'the frozen journal is gone once the snapshot is durable');
   assert.ok(db.engine.journalBytes < 20_000 + 1000);
+  db.close();
+  const again = await Database.open(path, { snapshotIntervalMs: 0 });
+  t.after(() => again.close());
+  assert.equal(again.defaultCollection.count(), 60);
+  assert.deepEqual(again.check(), []);
+});
+
+test('a background snapshot cut short (closed, or crashed) leaves the frozen journal, which the next open replays first', async (t) => {
+  const path = join(tempDir(t), 'db');
+  const db = await Database.open(path, { snapshotIntervalMs: 0, snapshotThresholdBytes: 20_000 });
+  for (let i = 0; i < 120; i++) db.defaultCollection.save({ id: `d${i}`, body: fill(i) });
+  assert.ok(existsSync(join(path, 'journal.prev')), 'rotated');
+  db.close(); // before the background write could finish: it must not touch the directory afterwards
+  assert.ok(existsSync(join(path, 'journal.prev')));
+  const again = await Database.open(path, { snapshotIntervalMs: 0, snapshotThresholdBytes: 1 << 30 });
+  assert.equal(again.defaultCollection.count(), 120, 'frozen journal + current journal replayed in order');
+  assert.deepEqual(again.defaultCollection.get('d0')?.body, fill(0));
+  again.close({ snapshot: true });
+  assert.ok(!existsSync(join(path, 'journal.prev')), 'a snapshot folds the frozen journal in');
+  const third = await Database.open(path, { snapshotIntervalMs: 0 });
+  t.after(() => third.close());
+  assert.equal(third.defaultCollection.count(), 120);
+  assert.deepEqual(third.check(), []);
+});
+
+test('a crash between the two renames of a rotation leaves journal.log.next, taken as the journal', async (t) => {
+  const path = join(tempDir(t), 'db');
+  const db = await Database.open(path, { snapshotIntervalMs: 0 });
+  for (let i = 0; i < 5; i++) db.defaultCollection.save({ id: `d${i}`, body: fill(i) });
+  db.close();
+  renameSync(join(path, 'journal.log'), join(path, 'journal.log.next'));
+  const again = await Database.open(path, { snapshotIntervalMs: 0 });
+  t.after(() => again.close());
+  assert.equal(again.defaultCollection.count(), 5);
+  assert.ok(existsSync(join(path, 'journal.log')) && !existsSync(join(path, 'journal.log.next')));
 });
 
 test('journal records already in the snapshot are skipped on replay (crash between snapshot and journal reset)', async (t) => {
@@ -140,7 +181,7 @@ test('a full disk fails the write with a clear error and loses nothing acknowled
   rmSync(filler);
   db.defaultCollection.save({ id: 'after-space-freed', body: {} });
   acked.push('after-space-freed');
-  db.close(); // its snapshot cannot be written either; the journal keeps everything
+  db.close(); // the journal keeps everything
   const again = await Database.open(path, { snapshotIntervalMs: 0 });
   assert.equal(again.defaultCollection.count(), acked.length);
   for (const id of acked) assert.ok(again.defaultCollection.get(id), id);
