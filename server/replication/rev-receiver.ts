@@ -60,7 +60,8 @@ export type RevReceiverEvents = {
 
 interface PendingInsert {
   readonly collection: Collection;
-  readonly rev: RevMessage;
+  /** Loses its body and history once inserted (see flush). */
+  rev: RevMessage;
   readonly resolve: () => void;
   readonly reject: (e: BlipError) => void;
 }
@@ -279,6 +280,9 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
               { markConflict: true },
             );
             outcomes[i] = { conflicted: out.conflicted };
+            // The reply waits for the fsync; meanwhile only the identity is needed. Letting the
+            // body go now keeps it out of V8's young-generation copies (thousands are in flight).
+            item.rev = { ...rev, bodyJson: '', history: [] };
             if (this.options.remoteId !== undefined) {
               let list = remoteRevs.get(collection);
               if (!list) remoteRevs.set(collection, (list = []));
