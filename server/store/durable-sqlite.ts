@@ -235,11 +235,19 @@ export class DurableSqlite {
     this.snapshotGeneration++;
     const { fd, tmp, final } = this.writeImage(join(this.dir, SNAPSHOT_TMP), this.lsn);
     try {
-      try {
-        fdatasyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+      fdatasyncSync(fd);
+    } catch (e) {
+      throw snapshotError(e, tmp);
+    } finally {
+      closeSync(fd);
+    }
+    this.publish(tmp, final, this.lsn);
+    this.journal.reset();
+  }
+
+  /** Puts a durable temp snapshot in place; what it makes redundant goes. */
+  private publish(tmp: string, final: string, lsn: number): void {
+    try {
       renameSync(tmp, final);
       syncDirectory(this.dir);
     } catch (e) {
@@ -247,8 +255,7 @@ export class DurableSqlite {
     }
     this.dropOlderSnapshots(final);
     this.dropFrozenJournal();
-    this.journal.reset();
-    this.snapshotLsn = this.lsn;
+    this.snapshotLsn = lsn;
   }
 
   /**
@@ -321,15 +328,7 @@ export class DurableSqlite {
       unlinkSync(tmp);
       return;
     }
-    try {
-      renameSync(tmp, final);
-      syncDirectory(this.dir);
-    } catch (e) {
-      throw snapshotError(e, tmp);
-    }
-    this.dropOlderSnapshots(final);
-    this.dropFrozenJournal();
-    this.snapshotLsn = lsn;
+    this.publish(tmp, final, lsn);
   }
 
   /** Resolves when no background snapshot is being written (for tests and orderly shutdowns). */

@@ -3,11 +3,20 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { Database } from '../../../server/store';
 import { tempDir } from '../../helpers/temp-dir';
 
 const fill = (i: number) => ({ i, text: 'x'.repeat(200) });
+
+/** Opens the database again (closed when the test ends): it must hold `count` documents and be consistent. */
+async function reopenHolding(t: TestContext, path: string, count: number): Promise<Database> {
+  const db = await Database.open(path, { snapshotIntervalMs: 0 });
+  t.after(() => db.close());
+  assert.equal(db.defaultCollection.count(), count);
+  assert.deepEqual(db.check(), []);
+  return db;
+}
 
 test('data survives close and reopen: close keeps the journal for replay, close({ snapshot: true }) folds it in', async (t) => {
   const path = join(tempDir(t), 'db');
@@ -49,10 +58,7 @@ test('past its threshold the journal is rotated at once and the snapshot written
   assert.ok(!existsSync(join(path, 'journal.prev')), 'the frozen journal is gone once the snapshot is durable');
   assert.ok(db.engine.journalBytes < 20_000 + 1000);
   db.close();
-  const again = await Database.open(path, { snapshotIntervalMs: 0 });
-  t.after(() => again.close());
-  assert.equal(again.defaultCollection.count(), 60);
-  assert.deepEqual(again.check(), []);
+  await reopenHolding(t, path, 60);
 });
 
 test('a background snapshot cut short (closed, or crashed) leaves the frozen journal, which the next open replays first', async (t) => {
@@ -67,10 +73,7 @@ test('a background snapshot cut short (closed, or crashed) leaves the frozen jou
   assert.deepEqual(again.defaultCollection.get('d0')?.body, fill(0));
   again.close({ snapshot: true });
   assert.ok(!existsSync(join(path, 'journal.prev')), 'a snapshot folds the frozen journal in');
-  const third = await Database.open(path, { snapshotIntervalMs: 0 });
-  t.after(() => third.close());
-  assert.equal(third.defaultCollection.count(), 120);
-  assert.deepEqual(third.check(), []);
+  await reopenHolding(t, path, 120);
 });
 
 test('a crash between the two renames of a rotation leaves journal.log.next, taken as the journal', async (t) => {
