@@ -196,7 +196,7 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
     while (!signal.aborted) {
       let connected = false;
       try {
-        this.setStatus({ activity: 'connecting', progress: this.statusValue.progress });
+        if (this.statusValue.activity !== 'connecting') this.setStatus({ activity: 'connecting', progress: this.statusValue.progress });
         await this.runConnection(signal, () => {
           connected = true;
           failures = 0;
