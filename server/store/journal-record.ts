@@ -23,9 +23,12 @@ const T_NULL = 0;
 const T_NUMBER = 1;
 const T_STRING = 2;
 const T_BYTES = 3;
+const INITIAL_WRITER_BYTES = 64 * 1024;
+/** A writer that grew past this (a bulk import) gives its buffer back after the record. */
+const KEPT_WRITER_BYTES = 4 * 1024 * 1024;
 
 class Writer {
-  buf = Buffer.allocUnsafe(4096);
+  buf = Buffer.allocUnsafe(INITIAL_WRITER_BYTES);
   off = 0;
 
   ensure(n: number): void {
@@ -67,6 +70,13 @@ class Writer {
   }
 }
 
+/**
+ * One writer for every record: a replication batch's record is ~100 kB, and a fresh buffer grown by
+ * doubling each time meant several large copies and allocations per batch.
+ */
+const shared = new Writer();
+
+/** Encodes a record into a shared buffer: the result is valid until the next call (append it at once). */
 export function encodeJournalRecord(lsn: number, ops: readonly (readonly [string, readonly SqlParam[]])[]): Buffer {
   const index = new Map<string, number>();
   const texts: string[] = [];
@@ -76,7 +86,9 @@ export function encodeJournalRecord(lsn: number, ops: readonly (readonly [string
       texts.push(sql);
     }
   }
-  const w = new Writer();
+  const w = shared;
+  if (w.buf.length > KEPT_WRITER_BYTES) w.buf = Buffer.allocUnsafe(INITIAL_WRITER_BYTES);
+  w.off = 0;
   w.u8(VERSION);
   w.ensure(6);
   w.off = w.buf.writeUIntBE(lsn, w.off, 6);

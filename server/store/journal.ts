@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fdatasyncSync, fsyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync, writevSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { StoreError } from './errors';
@@ -112,16 +112,14 @@ export class Journal {
     if (payload.length > MAX_RECORD_BYTES) {
       throw new StoreError('INVALID_ARGUMENT', `transaction is too large (${payload.length} bytes > ${MAX_RECORD_BYTES}); write it in smaller batches`);
     }
-    const frame = Buffer.allocUnsafe(HEADER + payload.length);
-    frame.writeUInt32BE(payload.length, 0);
-    frame.writeUInt32BE(crc32(payload), 4);
-    payload.copy(frame, HEADER);
+    const header = Buffer.allocUnsafe(HEADER);
+    header.writeUInt32BE(payload.length, 0);
+    header.writeUInt32BE(crc32(payload), 4);
     const before = this.length;
     try {
-      let off = 0;
-      while (off < frame.length) off += writeSync(this.fd, frame, off, frame.length - off, before + off);
+      writeAllAt(this.fd, [header, payload], before);
       if (sync) fdatasyncSync(this.fd);
-      this.length = before + frame.length;
+      this.length = before + HEADER + payload.length;
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       try {
@@ -320,5 +318,24 @@ export function syncDirectory(dir: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Writes the buffers one after another at `position` (no copy into one frame), finishing partial writes. */
+function writeAllAt(fd: number, parts: Buffer[], position: number): void {
+  let pending = parts.filter((p) => p.length > 0);
+  let at = position;
+  while (pending.length > 0) {
+    let n = writevSync(fd, pending, at);
+    at += n;
+    const rest: Buffer[] = [];
+    for (const p of pending) {
+      if (n >= p.length) n -= p.length;
+      else {
+        rest.push(p.subarray(n));
+        n = 0;
+      }
+    }
+    pending = rest;
   }
 }
