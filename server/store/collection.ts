@@ -456,8 +456,7 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
     // repeats of an ID, harmless in IN) so only a few distinct statements get prepared and cached.
     for (let i = 0; i < docIds.length; i += REMOTE_REVS_CHUNK) {
       const chunk = docIds.slice(i, i + REMOTE_REVS_CHUNK);
-      let size = 1;
-      while (size < chunk.length) size *= 2;
+      const size = powerOfTwoAtLeast(chunk.length);
       const params: SqlParam[] = [remote, this.id, ...chunk];
       while (params.length < size + 2) params.push(chunk[0]!);
       const rows = this.engine.all(`SELECT doc, rev FROM remote_revs WHERE remote = ? AND coll = ? AND doc IN (${'?,'.repeat(size - 1)}?)`, params);
@@ -470,8 +469,19 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
   setRemoteRevs(remote: number, entries: readonly (readonly [string, string])[]): void {
     if (entries.length === 0) return;
     // Nobody waits for these to be durable (a lost one only means more history on the next push).
+    // Many rows per statement, padded to a power of two by repeating the last row (replacing a row
+    // with itself is harmless), so a batch is a few statement runs and a few cached statements.
     this.engine.transaction(() => {
-      for (const [doc, rev] of entries) this.engine.run('INSERT OR REPLACE INTO remote_revs (remote, coll, doc, rev) VALUES (?, ?, ?, ?)', [remote, this.id, doc, rev]);
+      for (let i = 0; i < entries.length; i += REMOTE_REVS_CHUNK) {
+        const chunk = entries.slice(i, i + REMOTE_REVS_CHUNK);
+        const size = powerOfTwoAtLeast(chunk.length);
+        const params: SqlParam[] = [];
+        for (let k = 0; k < size; k++) {
+          const [doc, rev] = chunk[Math.min(k, chunk.length - 1)]!;
+          params.push(remote, this.id, doc, rev);
+        }
+        this.engine.run(`INSERT OR REPLACE INTO remote_revs (remote, coll, doc, rev) VALUES ${'(?, ?, ?, ?), '.repeat(size - 1)}(?, ?, ?, ?)`, params);
+      }
     }, { deferDurability: true });
   }
 
@@ -574,8 +584,14 @@ function newDocId(): DocId {
   return `-${crypto.randomUUID().replace(/-/g, '').slice(0, 22)}` as DocId;
 }
 
-/** Documents per remote_revs lookup (SQLite allows 32,766 parameters; this stays well inside). */
+/** Documents per remote_revs statement (SQLite allows 32,766 parameters; 4 × 256 stays well inside). */
 const REMOTE_REVS_CHUNK = 256;
+
+function powerOfTwoAtLeast(n: number): number {
+  let size = 1;
+  while (size < n) size *= 2;
+  return size;
+}
 
 /** SQL for one collection's table, built once per collection so prepared statements are reused. */
 function statements(table: string) {

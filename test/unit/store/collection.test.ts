@@ -235,13 +235,13 @@ test("remote revisions: recorded per peer, looked up in bulk (any count), replac
   const c = db.defaultCollection;
   const peerA = db.remoteId('wss://a.example/db');
   const peerB = db.remoteId('wss://b.example/db');
-  const ids = Array.from({ length: 300 }, (_, i) => `doc-${i}`);
+  const ids = Array.from({ length: 600 }, (_, i) => `doc-${i}`);
   c.setRemoteRevs(peerA, ids.filter((_, i) => i % 3 !== 0).map((id) => [id, `1-${id}`]));
   c.setRemoteRevs(peerB, [['doc-1', '7-b']]);
   c.setRemoteRevs(peerA, [['doc-2', '2-newer']]);
 
   const all = c.getRemoteRevs(peerA, [...ids, 'never-seen']);
-  assert.equal(all.size, 200, 'every recorded document of peer A, across lookup chunks; none of the others');
+  assert.equal(all.size, 400, 'every recorded document of peer A, written and read across chunks; none of the others');
   for (const [i, id] of ids.entries()) assert.equal(all.get(id), i % 3 === 0 ? undefined : i === 2 ? '2-newer' : `1-${id}`, id);
   assert.deepEqual([...c.getRemoteRevs(peerB, ['doc-1', 'doc-2'])], [['doc-1', '7-b']], 'peers are kept apart');
   assert.deepEqual([...c.getRemoteRevs(peerA, ['doc-4', 'doc-4', 'doc-5'])], [['doc-4', '1-doc-4'], ['doc-5', '1-doc-5']], 'repeated IDs are harmless');
