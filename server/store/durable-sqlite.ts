@@ -100,13 +100,20 @@ export class DurableSqlite {
         db = engine.openInMemory();
       }
       applyPragmas(db);
-      // A background snapshot that did not finish leaves the journal it froze: replayed first.
-      const frozen = readFrozenJournal(join(dir, JOURNAL_FROZEN));
-      const opened = Journal.open(join(dir, JOURNAL_FILE));
-      journal = opened.journal;
-      if (opened.tornBytes > 0) options.onWarning?.(`discarded ${opened.tornBytes} bytes of an unfinished journal write (never acknowledged)`);
-      const lsn = replay(db, frozen.records.length > 0 ? [...frozen.records, ...opened.records] : opened.records, snapshotLsn, dir);
-      return new DurableSqlite(dir, db, journal, lock, lsn, snapshotLsn, frozen.bytes, options);
+      // Records are applied as they are read, so a large journal is never in memory whole. A
+      // background snapshot that did not finish leaves the journal it froze: replayed first.
+      const replay = new Replay(db, snapshotLsn, dir);
+      let frozenBytes: number;
+      try {
+        frozenBytes = replayFrozenJournal(join(dir, JOURNAL_FROZEN), (raw) => replay.apply(raw));
+        const opened = Journal.open(join(dir, JOURNAL_FILE), (raw) => replay.apply(raw));
+        journal = opened.journal;
+        if (opened.tornBytes > 0) options.onWarning?.(`discarded ${opened.tornBytes} bytes of an unfinished journal write (never acknowledged)`);
+        replay.commit();
+      } catch (e) {
+        throw replay.abandon(e);
+      }
+      return new DurableSqlite(dir, db, journal, lock, replay.lsn, snapshotLsn, frozenBytes, options);
     } catch (e) {
       journal?.close();
       lock.release();
@@ -425,36 +432,53 @@ function applyPragmas(db: SqlJsDatabase): void {
   db.exec('PRAGMA journal_mode=MEMORY; PRAGMA temp_store=MEMORY');
 }
 
-function replay(db: SqlJsDatabase, records: Buffer[], snapshotLsn: number, dir: string): number {
-  let lsn = snapshotLsn;
-  let first = true;
-  db.run('BEGIN');
-  try {
-    for (const raw of records) {
-      const rec: JournalRecord = decodeJournalRecord(raw);
-      if (rec.lsn <= snapshotLsn) continue; // already in the snapshot (crash between snapshot and journal reset)
-      if (rec.lsn !== lsn + 1) {
-        const why = first && snapshotLsn === 0 ? 'the snapshot it continues is missing' : `expected record ${lsn + 1}, found ${rec.lsn}`;
-        throw new StoreError('CORRUPT', `journal in ${dir} does not continue the snapshot (${why}); the files were left untouched`);
-      }
-      first = false;
-      // Prepared on first use: a statement may refer to a table an earlier one in the record creates.
-      const stmts: (Statement | undefined)[] = [];
-      try {
-        for (const [qi, params] of rec.ops) (stmts[qi] ??= db.prepare(rec.sql[qi]!)).run(params as SqlParam[]);
-      } finally {
-        for (const s of stmts) s?.free();
-      }
-      lsn = rec.lsn;
-    }
-    db.run('COMMIT');
-  } catch (e) {
-    db.run('ROLLBACK');
-    db.close();
-    if (e instanceof StoreError) throw e;
-    throw new StoreError('CORRUPT', `journal in ${dir} could not be replayed: ${(e as Error).message}; the files were left untouched`, { cause: e });
+/** Applies journal records after a snapshot, in one SQLite transaction, checking they continue it. */
+class Replay {
+  lsn: number;
+  private first = true;
+
+  constructor(
+    private readonly db: SqlJsDatabase,
+    private readonly snapshotLsn: number,
+    private readonly dir: string,
+  ) {
+    this.lsn = snapshotLsn;
+    db.run('BEGIN');
   }
-  return lsn;
+
+  apply(raw: Buffer): void {
+    const rec: JournalRecord = decodeJournalRecord(raw);
+    if (rec.lsn <= this.snapshotLsn) return; // already in the snapshot (crash between snapshot and journal reset)
+    if (rec.lsn !== this.lsn + 1) {
+      const why = this.first && this.snapshotLsn === 0 ? 'the snapshot it continues is missing' : `expected record ${this.lsn + 1}, found ${rec.lsn}`;
+      throw new StoreError('CORRUPT', `journal in ${this.dir} does not continue the snapshot (${why}); the files were left untouched`);
+    }
+    this.first = false;
+    // Prepared on first use: a statement may refer to a table an earlier one in the record creates.
+    const stmts: (Statement | undefined)[] = [];
+    try {
+      for (const [qi, params] of rec.ops) (stmts[qi] ??= this.db.prepare(rec.sql[qi]!)).run(params as SqlParam[]);
+    } finally {
+      for (const s of stmts) s?.free();
+    }
+    this.lsn = rec.lsn;
+  }
+
+  commit(): void {
+    this.db.run('COMMIT');
+  }
+
+  /** Undoes everything, closes the database and says why. */
+  abandon(e: unknown): StoreError {
+    try {
+      this.db.run('ROLLBACK');
+    } catch {
+      /* nothing was begun, or it is already undone */
+    }
+    this.db.close();
+    if (e instanceof StoreError) return e;
+    return new StoreError('CORRUPT', `journal in ${this.dir} could not be replayed: ${(e as Error).message}; the files were left untouched`, { cause: e });
+  }
 }
 
 function snapshotName(lsn: number, crc: number): string {
@@ -484,12 +508,13 @@ function recoverRotation(dir: string): void {
   else renameSync(next, log);
 }
 
-function readFrozenJournal(path: string): { records: Buffer[]; bytes: number } {
-  if (!existsSync(path)) return { records: [], bytes: 0 };
-  const { journal, records } = Journal.open(path);
+/** Replays journal.prev if there is one; returns its size (0 when there is none). */
+function replayFrozenJournal(path: string, onRecord: (raw: Buffer) => void): number {
+  if (!existsSync(path)) return 0;
+  const { journal } = Journal.open(path, onRecord);
   const bytes = journal.size;
   journal.close();
-  return { records, bytes };
+  return bytes;
 }
 
 /** Removes the temp file and says what failed; the journal still has everything. */

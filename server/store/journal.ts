@@ -16,7 +16,7 @@ const HEADER = 8;
 /** One transaction may not exceed this (a bulk import is split into batches well below it). */
 export const MAX_RECORD_BYTES = 512 * 1024 * 1024;
 
-export interface JournalScan {
+interface JournalScan {
   readonly records: Buffer[];
   /** Offset just past the last valid record. */
   readonly validLength: number;
@@ -53,10 +53,11 @@ export class Journal {
   }
 
   /**
-   * Opens (creating if needed) the journal, returns its valid records, and cuts off a torn tail so
-   * new appends follow valid data.
+   * Opens (creating if needed) the journal and cuts off a torn tail so new appends follow valid
+   * data. Valid records go to `onRecord` one at a time as they are read (so a large journal is never
+   * in memory whole); without it they are collected into `records`.
    */
-  static open(path: string): { journal: Journal; records: Buffer[]; tornBytes: number } {
+  static open(path: string, onRecord?: (payload: Buffer) => void): { journal: Journal; records: Buffer[]; tornBytes: number } {
     let fd: number;
     try {
       fd = openSync(path, 'a+');
@@ -70,18 +71,12 @@ export class Journal {
         fdatasyncSync(fd);
         return { journal: new Journal(path, fd, HEADER), records: [], tornBytes: 0 };
       }
-      const data = Buffer.alloc(size);
-      let off = 0;
-      while (off < size) {
-        const n = readSync(fd, data, off, size - off, off);
-        if (n === 0) break;
-        off += n;
-      }
-      const scan = scanJournal(data, path);
+      const records: Buffer[] = [];
+      const scan = scanJournalFile(fd, size, path, onRecord ?? ((r) => records.push(r)));
       let validLength = scan.validLength;
       if (scan.tornBytes > 0) {
         // The tail was never acknowledged, but keep a copy of non-blank bytes rather than trust the diagnosis blindly.
-        const tail = data.subarray(scan.validLength);
+        const tail = readAt(fd, scan.validLength, scan.tornBytes);
         if (!allZero(tail, 0)) writeFileSync(`${path}.tail-${Date.now()}`, tail);
         ftruncateSync(fd, scan.validLength);
         if (validLength < HEADER) {
@@ -90,7 +85,7 @@ export class Journal {
         }
         fdatasyncSync(fd);
       }
-      return { journal: new Journal(path, fd, validLength), records: scan.records, tornBytes: scan.tornBytes };
+      return { journal: new Journal(path, fd, validLength), records, tornBytes: scan.tornBytes };
     } catch (e) {
       closeSync(fd);
       throw e;
@@ -265,39 +260,63 @@ export class Journal {
   }
 }
 
-export function scanJournal(data: Buffer, path: string): JournalScan {
-  if (data.length < HEADER) {
+/**
+ * Reads the journal record by record (two reads each: frame header, then payload), handing each
+ * valid payload to `onRecord`. A torn tail (short, or failing its checksum with nothing but zeros
+ * after it) ends the scan; damage with data after it is corruption.
+ */
+function scanJournalFile(fd: number, size: number, path: string, onRecord: (payload: Buffer) => void): Omit<JournalScan, 'records'> {
+  const head = readAt(fd, 0, Math.min(HEADER, size));
+  if (size < HEADER) {
     // A crash while creating the file: nothing was ever acknowledged in it.
-    if (JOURNAL_MAGIC.subarray(0, data.length).equals(data)) return { records: [], validLength: 0, tornBytes: data.length };
+    if (JOURNAL_MAGIC.subarray(0, size).equals(head)) return { validLength: 0, tornBytes: size };
     throw new StoreError('CORRUPT', `${path} is not a PeerSync journal (bad header)`);
   }
-  if (!data.subarray(0, HEADER).equals(JOURNAL_MAGIC)) {
+  if (!head.equals(JOURNAL_MAGIC)) {
     throw new StoreError('CORRUPT', `${path} is not a PeerSync journal (bad header); the files were left untouched`);
   }
-  const records: Buffer[] = [];
   let off = HEADER;
-  while (off < data.length) {
-    const remaining = data.length - off;
-    const torn = (): JournalScan => ({ records, validLength: off, tornBytes: remaining });
-    if (remaining < HEADER) return torn();
-    const len = data.readUInt32BE(off);
-    const sum = data.readUInt32BE(off + 4);
+  while (off < size) {
+    const torn = { validLength: off, tornBytes: size - off };
+    if (size - off < HEADER) return torn;
+    const frame = readAt(fd, off, HEADER);
+    const len = frame.readUInt32BE(0);
+    const sum = frame.readUInt32BE(4);
     if (len === 0 || len > MAX_RECORD_BYTES) {
       // Space the file system allocated but never wrote reads as zeros; anything else is damage.
-      if (allZero(data, off)) return torn();
+      if (zerosFrom(fd, off, size)) return torn;
       throw corrupt(path, off, `impossible record length ${len}`);
     }
     const end = off + HEADER + len;
-    if (end > data.length) return torn();
-    const payload = data.subarray(off + HEADER, end);
+    if (end > size) return torn;
+    const payload = readAt(fd, off + HEADER, len);
     if (crc32(payload) !== sum) {
-      if (end === data.length || allZero(data, end)) return torn();
+      if (end === size || zerosFrom(fd, end, size)) return torn;
       throw corrupt(path, off, 'checksum mismatch');
     }
-    records.push(payload);
+    onRecord(payload);
     off = end;
   }
-  return { records, validLength: off, tornBytes: 0 };
+  return { validLength: off, tornBytes: 0 };
+}
+
+function readAt(fd: number, position: number, length: number): Buffer {
+  const out = Buffer.allocUnsafeSlow(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, out, got, length - got, position + got);
+    if (n === 0) throw new StoreError('IO', 'journal ended while being read');
+    got += n;
+  }
+  return out;
+}
+
+/** Whether the file holds only zeros from `from` to `size` (read in pieces). */
+function zerosFrom(fd: number, from: number, size: number): boolean {
+  for (let at = from; at < size; at += 1 << 20) {
+    if (!allZero(readAt(fd, at, Math.min(1 << 20, size - at)), 0)) return false;
+  }
+  return true;
 }
 
 function allZero(data: Buffer, from: number): boolean {
