@@ -96,3 +96,14 @@ test('waiters are released when a snapshot empties the journal, and fail once it
   journal.close();
   await assert.rejects(journal.whenDurable(), { code: 'FAILED_STATE' });
 });
+
+test('records can be streamed to a callback as they are read (nothing collected); a torn tail still ends the scan', (t) => {
+  const path = withRecords(tempDir(t), ['{"a":1}', '{"b":2}', '{"c":3}']);
+  truncateSync(path, statSync(path).size - 2);
+  const seen: string[] = [];
+  const { journal, records, tornBytes } = Journal.open(path, (payload) => seen.push(String(payload)));
+  journal.close();
+  assert.deepEqual(seen, ['{"a":1}', '{"b":2}']);
+  assert.deepEqual(records, [], 'streamed, not collected');
+  assert.equal(tornBytes, 8 + 7 - 2);
+});
