@@ -242,20 +242,6 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     return undefined;
   }
 
-  /** A listener accepts only revisions that extend its current one (or documents it does not have). */
-  private checkNoConflict(collection: Collection, rev: RevMessage): void {
-    let current;
-    try {
-      current = collection.currentRevision(rev.docId);
-    } catch (e) {
-      throw storeToBlip(e);
-    }
-    if (!current || current.revId === rev.revId) return;
-    if (!rev.history.includes(current.revId)) {
-      throw new BlipError('HTTP', 409, `conflict: ${rev.docId} is at ${current.revId} here, which ${rev.revId} does not descend from`);
-    }
-  }
-
   /** Saves the queued revisions in one transaction, then answers each (after it is durable). */
   private flush(): void {
     this.flushSoon = false;
@@ -271,13 +257,13 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
         batch.forEach((item, i) => {
           const { rev, collection } = item;
           try {
-            // Checked again at insert time: another revision of the document may have been saved
-            // since this one was announced (several clients pushing the same document at once).
-            if (this.options.role === 'passive') this.checkNoConflict(collection, rev);
+            // A listener accepts only revisions that extend its current one (or documents it does
+            // not have), checked at insert time: another revision of the document may have been
+            // saved since this one was announced (several clients pushing the same document at once).
             const out = collection.insertRevisionWithHistory(
               { id: rev.docId, bodyJson: rev.bodyJson, deleted: rev.deleted },
               [rev.revId, ...rev.history.slice(0, Tuning.maxHistory)],
-              { markConflict: true },
+              this.options.role === 'passive' ? { markConflict: true, onlyExtending: rev.history } : { markConflict: true },
             );
             outcomes[i] = { conflicted: out.conflicted };
             // The reply waits for the fsync; meanwhile only the identity is needed. Letting the

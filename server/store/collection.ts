@@ -42,6 +42,16 @@ export interface ChangesOptions {
   readonly activeOnly?: boolean;
 }
 
+export interface InsertOptions {
+  /** Mark a branch that does not extend the local winner as a conflict (default true). */
+  readonly markConflict?: boolean;
+  /**
+   * Refuse (CONFLICT) unless the document is new, already at this revision, or its current
+   * revision is in this ancestry (a listener's rule for pushes). Checked on the row the insert reads.
+   */
+  readonly onlyExtending?: readonly string[];
+}
+
 export interface ForeignRevision {
   readonly id: string;
   readonly deleted?: boolean;
@@ -268,7 +278,7 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
    * (`history[0]` is the revision itself). Branches that diverge from the local winner become
    * conflicts, marked so the local winner stays current until resolved.
    */
-  insertRevisionWithHistory(rev: ForeignRevision, history: readonly string[], options: { markConflict?: boolean } = {}): InsertOutcome {
+  insertRevisionWithHistory(rev: ForeignRevision, history: readonly string[], options: InsertOptions = {}): InsertOutcome {
     const id = asDocId(rev.id);
     const revIds = history.map(asRevId);
     const deleted = rev.deleted === true;
@@ -290,6 +300,10 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
     }
     return this.engine.transaction(() => {
       const row = this.readRow(id);
+      const ancestry = options.onlyExtending;
+      if (ancestry && row && row.rev !== revIds[0] && !ancestry.includes(row.rev)) {
+        throw new StoreError('CONFLICT', `conflict: ${id} is at ${row.rev} here, which ${revIds[0]!} does not descend from`);
+      }
       const tree = row ? this.treeOf(row) : new RevTree();
       const seqIfAdded = (this.lastSeq + 1) as Sequence;
       const result = tree.insertWithHistory(revIds, json, deleted, seqIfAdded, options.markConflict ?? true);

@@ -247,3 +247,20 @@ test("remote revisions: recorded per peer, looked up in bulk (any count), replac
   assert.deepEqual([...c.getRemoteRevs(peerA, ['doc-4', 'doc-4', 'doc-5'])], [['doc-4', '1-doc-4'], ['doc-5', '1-doc-5']], 'repeated IDs are harmless');
   assert.equal(c.getRemoteRevs(peerA, []).size, 0);
 });
+
+test('insertRevisionWithHistory with onlyExtending: a revision that does not descend from the current one is refused, and nothing changes', async (t) => {
+  const { db } = await openTempDb(t);
+  const c = db.defaultCollection;
+  const mine = c.save({ id: 'doc', body: { v: 'mine' } });
+  const theirs = computeRevId(null, false, canonicalJson({ v: 'theirs' }));
+  assert.throws(() => c.insertRevisionWithHistory({ id: 'doc', bodyJson: '{"v":"theirs"}' }, [theirs], { onlyExtending: [] }), { code: 'CONFLICT', message: /doc is at 1-.* does not descend from/ });
+  assert.equal(c.get('doc')?.revId, mine.revId);
+  assert.equal(c.get('doc', { rev: theirs }), undefined, 'the refused revision was not stored');
+
+  const child = computeRevId(mine.revId, false, canonicalJson({ v: 'next' }));
+  const out = c.insertRevisionWithHistory({ id: 'doc', bodyJson: '{"v":"next"}' }, [child, mine.revId], { onlyExtending: [mine.revId] });
+  assert.equal(out.added, 1);
+  assert.equal(c.get('doc')?.revId, child);
+  assert.equal(c.insertRevisionWithHistory({ id: 'doc', bodyJson: '{"v":"next"}' }, [child, mine.revId], { onlyExtending: [mine.revId] }).added, 0, 'already there: accepted, nothing added');
+  assert.equal(c.insertRevisionWithHistory({ id: 'new', bodyJson: '{"n":1}' }, [theirs], { onlyExtending: [] }).added, 1, 'a document it does not have is accepted');
+});
