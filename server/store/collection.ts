@@ -321,10 +321,16 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
   /** For each document, which of the given revisions are missing here, and which known ones may be their ancestors. */
   revsDiff(request: Readonly<Record<string, readonly string[]>>): Record<string, RevsDiffEntry> {
     const out: Record<string, RevsDiffEntry> = {};
-    for (const [docId, revs] of Object.entries(request)) {
-      const row = this.readRow(asDocId(docId));
+    const ids = Object.keys(request).map(asDocId);
+    // One query per batch; bodies are not read (only the trees matter here).
+    const rows = new Map<string, Row>();
+    for (const [id, seq, rev, flags, tree] of this.selectIn(ids, [], (p) => `SELECT id, seq, rev, flags, tree FROM docs_${this.id} WHERE id IN (${p})`)) {
+      rows.set(id as string, { seq: seq as number, rev: rev as RevId, flags: flags as number, body: '', tree: tree as string | null });
+    }
+    for (const docId of ids) {
+      const row = rows.get(docId);
       const tree = row ? this.treeOf(row) : undefined;
-      const missing = revs.map(asRevId).filter((r) => !tree || tree.indexOf(r) < 0);
+      const missing = request[docId]!.map(asRevId).filter((r) => !tree || tree.indexOf(r) < 0);
       if (missing.length === 0) continue;
       const possibleAncestors = tree ? tree.possibleAncestors(missing.reduce((a, b) => (a > b ? a : b))) : [];
       out[docId] = { missing, possibleAncestors };
@@ -466,17 +472,26 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
   /** The revision a peer is known to have of each document (only documents with a record are in the map). */
   getRemoteRevs(remote: number, docIds: readonly string[]): Map<string, RevId> {
     const out = new Map<string, RevId>();
-    // One query per chunk rather than per document. Chunk sizes are padded to a power of two (with
-    // repeats of an ID, harmless in IN) so only a few distinct statements get prepared and cached.
-    for (let i = 0; i < docIds.length; i += REMOTE_REVS_CHUNK) {
-      const chunk = docIds.slice(i, i + REMOTE_REVS_CHUNK);
-      const size = powerOfTwoAtLeast(chunk.length);
-      const params: SqlParam[] = [remote, this.id, ...chunk];
-      while (params.length < size + 2) params.push(chunk[0]!);
-      const rows = this.engine.all(`SELECT doc, rev FROM remote_revs WHERE remote = ? AND coll = ? AND doc IN (${'?,'.repeat(size - 1)}?)`, params);
-      for (const [doc, rev] of rows) out.set(doc as string, rev as RevId);
-    }
+    const rows = this.selectIn(docIds, [remote, this.id], (ids) => `SELECT doc, rev FROM remote_revs WHERE remote = ? AND coll = ? AND doc IN (${ids})`);
+    for (const [doc, rev] of rows) out.set(doc as string, rev as RevId);
     return out;
+  }
+
+  /**
+   * Runs a query over many IDs, one query per chunk rather than per ID. Chunks are padded to a
+   * power of two (with repeats of an ID, harmless in IN) so only a few distinct statements get
+   * prepared and cached.
+   */
+  private selectIn(ids: readonly string[], leading: readonly SqlParam[], sql: (placeholders: string) => string): SqlValue[][] {
+    const rows: SqlValue[][] = [];
+    for (let i = 0; i < ids.length; i += IN_CHUNK) {
+      const chunk = ids.slice(i, i + IN_CHUNK);
+      const size = powerOfTwoAtLeast(chunk.length);
+      const params: SqlParam[] = [...leading, ...chunk];
+      while (params.length < size + leading.length) params.push(chunk[0]!);
+      rows.push(...this.engine.all(sql(`${'?,'.repeat(size - 1)}?`), params));
+    }
+    return rows;
   }
 
   /** Records that a peer now has these revisions (after it acknowledged a push, or after a pull). */
@@ -486,8 +501,8 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
     // Many rows per statement, padded to a power of two by repeating the last row (replacing a row
     // with itself is harmless), so a batch is a few statement runs and a few cached statements.
     this.engine.transaction(() => {
-      for (let i = 0; i < entries.length; i += REMOTE_REVS_CHUNK) {
-        const chunk = entries.slice(i, i + REMOTE_REVS_CHUNK);
+      for (let i = 0; i < entries.length; i += IN_CHUNK) {
+        const chunk = entries.slice(i, i + IN_CHUNK);
         const size = powerOfTwoAtLeast(chunk.length);
         const params: SqlParam[] = [];
         for (let k = 0; k < size; k++) {
@@ -598,8 +613,8 @@ function newDocId(): DocId {
   return `-${crypto.randomUUID().replace(/-/g, '').slice(0, 22)}` as DocId;
 }
 
-/** Documents per remote_revs statement (SQLite allows 32,766 parameters; 4 × 256 stays well inside). */
-const REMOTE_REVS_CHUNK = 256;
+/** IDs (or remote_revs rows) per statement (SQLite allows 32,766 parameters; 4 × 256 stays well inside). */
+const IN_CHUNK = 256;
 
 function powerOfTwoAtLeast(n: number): number {
   let size = 1;
