@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Database as SqlJsDatabase, SqlValue, Statement } from 'sql.js';
@@ -266,10 +266,10 @@ export class DurableSqlite {
   }
 
   /**
-   * The snapshot the journal threshold and the timer take. The image is copied (export), the
-   * journal rotated and the copy written to the page cache here, so the copy lives only for this
-   * call; the fsync, the slow part, runs on the thread pool while writes go on, and the frozen
-   * journal is deleted once the snapshot is durable. Falls back to snapshot() when a frozen journal
+   * The snapshot the journal threshold and the timer take. The image is copied (export) and the
+   * journal rotated here; writing the copy and fsyncing it, the slow parts, run on the thread pool
+   * while writes go on, and the frozen journal is deleted once the snapshot is durable. The copy's
+   * memory is handed back as soon as it is written. Falls back to snapshot() when a frozen journal
    * is still waiting for an earlier snapshot that failed.
    */
   private snapshotSoon(): void {
@@ -282,17 +282,26 @@ export class DurableSqlite {
       this.snapshotGeneration++;
       const generation = this.snapshotGeneration;
       const lsn = this.lsn;
-      const written = this.writeImage(join(this.dir, SNAPSHOT_BG_TMP), lsn);
+      const tmp = join(this.dir, SNAPSHOT_BG_TMP);
+      const image = this.exportImage(lsn);
+      let fd: number;
+      try {
+        fd = openSync(tmp, 'w', 0o600);
+      } catch (e) {
+        releaseNow(image.bytes);
+        throw snapshotError(e, tmp);
+      }
       const frozenBytes = this.journal.size;
       try {
         this.journal.rotate(join(this.dir, JOURNAL_FROZEN));
       } catch (e) {
-        closeSync(written.fd);
-        unlinkSync(written.tmp);
+        releaseNow(image.bytes);
+        closeSync(fd);
+        unlinkSync(tmp);
         throw e;
       }
       this.frozenJournalBytes = frozenBytes;
-      this.backgroundSnapshot = this.finishSnapshotInBackground(written, lsn, generation)
+      this.backgroundSnapshot = this.finishSnapshotInBackground({ fd, tmp, final: image.final }, image.bytes, lsn, generation)
         .catch((e: unknown) => this.warn((e as Error).message))
         .finally(() => (this.backgroundSnapshot = undefined));
     } catch (e) {
@@ -300,27 +309,40 @@ export class DurableSqlite {
     }
   }
 
-  /** Exports the image and writes it to `tmp` (not yet fsync'd); the fd stays open for that. */
-  private writeImage(tmp: string, lsn: number): { fd: number; tmp: string; final: string } {
+  /** The image as a snapshot file's bytes, and the file's final name (LSN and CRC). */
+  private exportImage(lsn: number): { bytes: Uint8Array; final: string } {
     const bytes = this.db.export();
     applyPragmas(this.db);
-    const final = join(this.dir, snapshotName(lsn, crc32(bytes)));
+    return { bytes, final: join(this.dir, snapshotName(lsn, crc32(bytes))) };
+  }
+
+  /** Exports the image and writes it to `tmp` (not yet fsync'd); the fd stays open for that. */
+  private writeImage(tmp: string, lsn: number): { fd: number; tmp: string; final: string } {
+    const { bytes, final } = this.exportImage(lsn);
     let fd = -1;
     try {
       fd = openSync(tmp, 'w', 0o600);
       let off = 0;
       while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      releaseNow(bytes);
       return { fd, tmp, final };
     } catch (e) {
       if (fd >= 0) closeSync(fd);
       throw snapshotError(e, tmp);
+    } finally {
+      releaseNow(bytes);
     }
   }
 
-  private async finishSnapshotInBackground(written: { fd: number; tmp: string; final: string }, lsn: number, generation: number): Promise<void> {
-    const { fd, tmp, final } = written;
+  private async finishSnapshotInBackground(file: { fd: number; tmp: string; final: string }, bytes: Uint8Array, lsn: number, generation: number): Promise<void> {
+    const { fd, tmp, final } = file;
     try {
+      try {
+        for (let off = 0; off < bytes.length; ) {
+          off += await new Promise<number>((resolve, reject) => write(fd, bytes, off, bytes.length - off, off, (err, n) => (err ? reject(err) : resolve(n))));
+        }
+      } finally {
+        releaseNow(bytes);
+      }
       await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
     } catch (e) {
       closeSync(fd);
