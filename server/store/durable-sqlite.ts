@@ -28,6 +28,8 @@ interface Txn {
   beforeCommit: (() => void)[];
 }
 
+/** The first wait after a failed automatic snapshot. */
+const FIRST_SNAPSHOT_RETRY_MS = 5_000;
 const SNAPSHOT_PATTERN = /^snapshot-(\d{16})-([0-9a-f]{8})\.sqlite$/;
 const SNAPSHOT_TMP = 'snapshot.tmp';
 /** The background snapshot's temp file (a synchronous snapshot may run while it is written). */
@@ -55,6 +57,14 @@ export class DurableSqlite {
   /** Bumped by every snapshot that starts: a background one finishing later sees it was overtaken. */
   private snapshotGeneration = 0;
   private backgroundSnapshot: Promise<void> | undefined;
+  /**
+   * After a snapshot fails (a full disk, say), automatic ones wait before trying again, doubling
+   * the wait up to the timer's interval: otherwise every commit past the threshold would pay for an
+   * export and a failed write. The journal keeps everything meanwhile.
+   */
+  private snapshotRetryAt = 0;
+  private snapshotRetryDelayMs = 0;
+  private readonly retryCapMs: number;
 
   private constructor(
     readonly dir: string,
@@ -68,6 +78,7 @@ export class DurableSqlite {
     options: DurableSqliteOptions,
   ) {
     this.threshold = options.snapshotThresholdBytes ?? 64 * 1024 * 1024;
+    this.retryCapMs = Math.max(options.snapshotIntervalMs ?? 5 * 60 * 1000, FIRST_SNAPSHOT_RETRY_MS);
     this.warn = options.onWarning ?? ((m) => process.emitWarning(m, 'PeerSyncStorage'));
     const interval = options.snapshotIntervalMs ?? 5 * 60 * 1000;
     if (interval > 0) {
@@ -274,9 +285,11 @@ export class DurableSqlite {
    */
   private snapshotSoon(): void {
     if (this.closed || this.txn || this.backgroundSnapshot || this.snapshotLsn === this.lsn) return;
+    if (Date.now() < this.snapshotRetryAt) return;
     try {
       if (this.frozenJournalBytes > 0) {
         this.snapshot();
+        this.snapshotSucceeded();
         return;
       }
       this.snapshotGeneration++;
@@ -302,11 +315,23 @@ export class DurableSqlite {
       }
       this.frozenJournalBytes = frozenBytes;
       this.backgroundSnapshot = this.finishSnapshotInBackground({ fd, tmp, final: image.final }, image.bytes, lsn, generation)
-        .catch((e: unknown) => this.warn((e as Error).message))
+        .then(() => this.snapshotSucceeded())
+        .catch((e: unknown) => this.snapshotFailed(e))
         .finally(() => (this.backgroundSnapshot = undefined));
     } catch (e) {
-      this.warn((e as Error).message);
+      this.snapshotFailed(e);
     }
+  }
+
+  private snapshotSucceeded(): void {
+    this.snapshotRetryAt = 0;
+    this.snapshotRetryDelayMs = 0;
+  }
+
+  private snapshotFailed(e: unknown): void {
+    this.snapshotRetryDelayMs = Math.min(Math.max(this.snapshotRetryDelayMs * 2, FIRST_SNAPSHOT_RETRY_MS), this.retryCapMs);
+    this.snapshotRetryAt = Date.now() + this.snapshotRetryDelayMs;
+    this.warn(`${(e as Error).message} (next attempt in ${Math.round(this.snapshotRetryDelayMs / 1000)} s)`);
   }
 
   /** The image as a snapshot file's bytes, and the file's final name (LSN and CRC). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -8,6 +8,21 @@ import { Database } from '../../../server/store';
 import { tempDir } from '../../helpers/temp-dir';
 
 const fill = (i: number) => ({ i, text: 'x'.repeat(200) });
+
+/** A 1 MiB tmpfs, unmounted when the test ends; undefined (and the test skipped) without root. */
+function smallDisk(t: TestContext): string | undefined {
+  const mnt = mkdtempSync(join(tmpdir(), 'peersync-tmpfs-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt]);
+  t.after(() => {
+    if (mounted.status === 0) spawnSync('umount', [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  });
+  if (mounted.status !== 0) {
+    t.skip('needs root to mount a small tmpfs');
+    return undefined;
+  }
+  return mnt;
+}
 
 /** Opens the database again (closed when the test ends): it must hold `count` documents and be consistent. */
 async function reopenHolding(t: TestContext, path: string, count: number): Promise<Database> {
@@ -153,16 +168,8 @@ test('a lock left by a killed process is taken over', async (t) => {
 });
 
 test('a full disk fails the write with a clear error and loses nothing acknowledged', async (t) => {
-  const mnt = mkdtempSync(join(tmpdir(), 'peersync-tmpfs-'));
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt]);
-  t.after(() => {
-    if (mounted.status === 0) spawnSync('umount', [mnt]);
-    rmSync(mnt, { recursive: true, force: true });
-  });
-  if (mounted.status !== 0) {
-    t.skip('needs root to mount a small tmpfs');
-    return;
-  }
+  const mnt = smallDisk(t);
+  if (!mnt) return;
   const path = join(mnt, 'db');
   const filler = join(mnt, 'filler');
   writeFileSync(filler, Buffer.alloc(100_000));
@@ -190,4 +197,33 @@ test('a full disk fails the write with a clear error and loses nothing acknowled
   for (const id of acked) assert.ok(again.defaultCollection.get(id), id);
   assert.deepEqual(again.check(), []);
   again.close();
+});
+
+test('on a full disk a failing automatic snapshot is retried later, not at every commit, and nothing is lost', async (t) => {
+  const mnt = smallDisk(t);
+  if (!mnt) return;
+  const path = join(mnt, 'db');
+  const warnings: string[] = [];
+  const db = await Database.open(path, { snapshotIntervalMs: 0, snapshotThresholdBytes: 4096, onWarning: (m) => warnings.push(m) });
+  // Leave room for journal records (a few hundred bytes each) but not for a snapshot of the image.
+  const free = (): number => {
+    const s = statfsSync(mnt);
+    return s.bavail * s.bsize;
+  };
+  const room = 24 * 1024;
+  assert.ok(db.info().imageBytes > room, 'the image is larger than the room left');
+  writeFileSync(join(mnt, 'filler'), Buffer.alloc(free() - room));
+  for (let i = 0; i < 12; i++) db.defaultCollection.save({ id: `d${i}`, body: { i } });
+  await db.engine.whenSnapshotSettled();
+  assert.equal(warnings.length, 1, `one failed attempt: ${warnings.join(' | ')}`);
+  assert.match(warnings[0]!, /snapshot not written: the disk is full.*next attempt in 5 s/);
+  for (let i = 12; i < 30; i++) db.defaultCollection.save({ id: `d${i}`, body: { i } });
+  await db.engine.whenSnapshotSettled();
+  assert.equal(warnings.length, 1, 'no new attempt at every commit while it waits');
+  rmSync(join(mnt, 'filler'));
+  db.close();
+  const again = await Database.open(path, { snapshotIntervalMs: 0 });
+  assert.equal(again.defaultCollection.count(), 30);
+  assert.deepEqual(again.check(), []);
+  again.close(); // before the tmpfs is unmounted
 });
