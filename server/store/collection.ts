@@ -173,11 +173,16 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
    * ancestors (newest first).
    */
   readForSending(docId: string, maxHistory: number): { revId: RevId; deleted: boolean; json: string; bytes: number; history: RevId[] } | undefined {
-    const r = this.engine.one(this.sql.forSending, [asDocId(docId)]);
-    if (!r) return undefined;
-    const revId = r[0] as RevId;
-    const tree = r[3] === null ? undefined : RevTree.decode(r[3] as string);
-    return { revId, deleted: ((r[1] as number) & F_DELETED) !== 0, json: r[2] as string, bytes: r[4] as number, history: tree ? tree.history(revId, maxHistory + 1).slice(1) : [] };
+    const row = this.readRow(asDocId(docId));
+    if (!row) return undefined;
+    const tree = row.tree === null ? undefined : RevTree.decode(row.tree);
+    return {
+      revId: row.rev,
+      deleted: (row.flags & F_DELETED) !== 0,
+      json: row.body,
+      bytes: Buffer.byteLength(row.body, 'utf8'),
+      history: tree ? tree.history(row.rev, maxHistory + 1).slice(1) : [],
+    };
   }
 
   /** The current revision's body as stored JSON text (for sending without re-serialising). */
@@ -465,7 +470,7 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
       sequence: seq as Sequence,
       deleted: ((flags as number) & F_DELETED) !== 0,
       conflicted: ((flags as number) & F_CONFLICTED) !== 0,
-      body: parseJsonObject(textOf(body!), 'stored body'),
+      body: parseJsonObject(body as string, 'stored body'),
     }));
   }
 
@@ -576,7 +581,7 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
   private readRow(id: DocId): Row | undefined {
     const r = this.engine.one(this.sql.byId, [id]);
     if (!r) return undefined;
-    return { seq: r[0] as number, rev: r[1] as RevId, flags: r[2] as number, body: textOf(r[3]!), tree: r[4] as string | null };
+    return { seq: r[0] as number, rev: r[1] as RevId, flags: r[2] as number, body: r[3] as string, tree: r[4] as string | null };
   }
 
   private treeOf(row: Row): RevTree {
@@ -601,10 +606,6 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
 }
 
 /** Bodies are stored as UTF-8 bytes (see writeTree); older rows or other writers may hold text. */
-function textOf(v: SqlValue): string {
-  return typeof v === 'string' ? v : Buffer.from((v as Uint8Array).buffer, (v as Uint8Array).byteOffset, (v as Uint8Array).byteLength).toString('utf8');
-}
-
 function toConflictRevision(node: RevNode): ConflictRevision {
   return { revId: node.revId, deleted: node.deleted, body: node.deleted || node.body === undefined ? undefined : parseJsonObject(node.body, 'stored body') };
 }
@@ -624,15 +625,16 @@ function powerOfTwoAtLeast(n: number): number {
 
 /** SQL for one collection's table, built once per collection so prepared statements are reused. */
 function statements(table: string) {
-  const cols = 'seq, id, rev, flags, body';
+  // Bodies are stored as UTF-8 bytes (bound natively on write) and read back as text: sql.js decodes
+  // text natively but copies blobs out byte by byte.
+  const body = 'CAST(body AS TEXT)';
+  const cols = `seq, id, rev, flags, ${body}`;
   return {
     schema: [
       `CREATE TABLE IF NOT EXISTS ${table} (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, rev TEXT NOT NULL, flags INTEGER NOT NULL, body TEXT NOT NULL, tree TEXT)`,
       `CREATE INDEX IF NOT EXISTS ${table}_conflicts ON ${table}(id) WHERE (flags & ${F_CONFLICTED}) != 0`,
     ],
-    byId: `SELECT seq, rev, flags, body, tree FROM ${table} WHERE id = ?`,
-    // Text, not blob: sql.js decodes text natively but copies blobs out byte by byte.
-    forSending: `SELECT rev, flags, CAST(body AS TEXT), tree, octet_length(body) FROM ${table} WHERE id = ?`,
+    byId: `SELECT seq, rev, flags, ${body}, tree FROM ${table} WHERE id = ?`,
     revById: `SELECT rev, flags FROM ${table} WHERE id = ?`,
     insert: `INSERT INTO ${table} (seq, id, rev, flags, body, tree) VALUES (?, ?, ?, ?, ?, ?)`,
     update: `UPDATE ${table} SET seq = ?, id = ?, rev = ?, flags = ?, body = ?, tree = ? WHERE seq = ?`,
