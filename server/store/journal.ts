@@ -17,7 +17,6 @@ const HEADER = 8;
 export const MAX_RECORD_BYTES = 512 * 1024 * 1024;
 
 interface JournalScan {
-  readonly records: Buffer[];
   /** Offset just past the last valid record. */
   readonly validLength: number;
   /** Bytes after validLength that belonged to a torn (never acknowledged) append. */
@@ -41,6 +40,8 @@ export class Journal {
   private epoch = 0;
   private syncing = false;
   private waiters: DurabilityWaiter[] = [];
+  /** Files rotate() left behind while an asynchronous fsync on them was still running. */
+  private readonly retired = new Set<number>();
 
   private constructor(
     readonly path: string,
@@ -161,8 +162,6 @@ export class Journal {
     });
   }
 
-  private readonly retired = new Set<number>();
-
   private closeRetired(fd: number): void {
     if (!this.retired.delete(fd)) return;
     try {
@@ -265,7 +264,7 @@ export class Journal {
  * valid payload to `onRecord`. A torn tail (short, or failing its checksum with nothing but zeros
  * after it) ends the scan; damage with data after it is corruption.
  */
-function scanJournalFile(fd: number, size: number, path: string, onRecord: (payload: Buffer) => void): Omit<JournalScan, 'records'> {
+function scanJournalFile(fd: number, size: number, path: string, onRecord: (payload: Buffer) => void): JournalScan {
   const head = readAt(fd, 0, Math.min(HEADER, size));
   if (size < HEADER) {
     // A crash while creating the file: nothing was ever acknowledged in it.
