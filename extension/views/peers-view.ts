@@ -7,8 +7,7 @@ import * as P from '../../server/rpc/protocol';
 import type { Ctx } from '../ctx';
 import { errorMessage } from '../log';
 import type { RemotePeers } from '../remote-peers';
-import { Throttled } from '../throttle';
-import { MessageNode, type ViewProbe } from './common';
+import { MessageNode, ThrottledTreeView } from './common';
 import { plural } from './databases-view';
 
 export class GroupNode extends vscode.TreeItem {
@@ -73,23 +72,12 @@ export class RemotePeerNode extends vscode.TreeItem {
 
 type Node = GroupNode | ListenerNode | ListenerUrlNode | ClientNode | RemotePeerNode | MessageNode;
 
-export class PeersView implements vscode.TreeDataProvider<Node>, ViewProbe, vscode.Disposable {
-  private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | undefined>();
-  readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
-  private readonly _onDidRefresh = new vscode.EventEmitter<void>();
-  readonly onDidRefresh = this._onDidRefresh.event;
-  refreshCount = 0;
-  private readonly throttle = new Throttled(250, () => {
-    this.refreshCount++;
-    this._onDidChangeTreeData.fire(undefined);
-    this._onDidRefresh.fire();
-  });
-  private readonly disposables: vscode.Disposable[] = [];
-
+export class PeersView extends ThrottledTreeView<Node> {
   constructor(
     private readonly ctx: Ctx,
     private readonly peers: RemotePeers,
   ) {
+    super();
     this.disposables.push(
       ctx.onListenerStatus(() => this.refresh()),
       ctx.onReplicatorStatus(() => this.refresh()),
@@ -99,15 +87,7 @@ export class PeersView implements vscode.TreeDataProvider<Node>, ViewProbe, vsco
     );
   }
 
-  refresh(): void {
-    this.throttle.schedule();
-  }
-
-  getTreeItem(node: Node): vscode.TreeItem {
-    return node;
-  }
-
-  async getChildren(node?: Node): Promise<Node[]> {
+  override async getChildren(node?: Node): Promise<Node[]> {
     try {
       if (!node) {
         const listeners = this.ctx.isRunning() ? await this.ctx.request(P.ListListeners) : [];
@@ -133,10 +113,4 @@ export class PeersView implements vscode.TreeDataProvider<Node>, ViewProbe, vsco
     return [];
   }
 
-  dispose(): void {
-    this.throttle.dispose();
-    this._onDidChangeTreeData.dispose();
-    this._onDidRefresh.dispose();
-    for (const d of this.disposables) d.dispose();
-  }
 }

@@ -7,8 +7,7 @@ import * as vscode from 'vscode';
 import * as P from '../../server/rpc/protocol';
 import type { Ctx } from '../ctx';
 import { errorMessage } from '../log';
-import { Throttled } from '../throttle';
-import { MessageNode, type ViewProbe } from './common';
+import { MessageNode, ThrottledTreeView } from './common';
 
 const ICONS: Record<P.ReplicatorInfo['activity'], string> = {
   busy: 'sync~spin',
@@ -62,20 +61,9 @@ export class DetailNode extends vscode.TreeItem {
 
 type Node = ReplicatorNode | DetailNode | MessageNode;
 
-export class ReplicationsView implements vscode.TreeDataProvider<Node>, ViewProbe, vscode.Disposable {
-  private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | undefined>();
-  readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
-  private readonly _onDidRefresh = new vscode.EventEmitter<void>();
-  readonly onDidRefresh = this._onDidRefresh.event;
-  refreshCount = 0;
-  private readonly throttle = new Throttled(250, () => {
-    this.refreshCount++;
-    this._onDidChangeTreeData.fire(undefined);
-    this._onDidRefresh.fire();
-  });
-  private readonly disposables: vscode.Disposable[] = [];
-
+export class ReplicationsView extends ThrottledTreeView<Node> {
   constructor(private readonly ctx: Ctx) {
+    super();
     this.disposables.push(
       ctx.onReplicatorStatus(() => this.refresh()),
       ctx.onDidChangeServerState(() => this.refresh()),
@@ -83,15 +71,7 @@ export class ReplicationsView implements vscode.TreeDataProvider<Node>, ViewProb
     );
   }
 
-  refresh(): void {
-    this.throttle.schedule();
-  }
-
-  getTreeItem(node: Node): vscode.TreeItem {
-    return node;
-  }
-
-  async getChildren(node?: Node): Promise<Node[]> {
+  override async getChildren(node?: Node): Promise<Node[]> {
     if (!this.ctx.isRunning()) return [];
     try {
       if (!node) {
@@ -116,10 +96,4 @@ export class ReplicationsView implements vscode.TreeDataProvider<Node>, ViewProb
     return [];
   }
 
-  dispose(): void {
-    this.throttle.dispose();
-    this._onDidChangeTreeData.dispose();
-    this._onDidRefresh.dispose();
-    for (const d of this.disposables) d.dispose();
-  }
 }
