@@ -150,15 +150,7 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
     }
     const tree = this.treeOf(row);
     const node = tree.get(options.rev);
-    if (!node) return undefined;
-    return {
-      id,
-      revId: node.revId,
-      sequence: node.sequence,
-      deleted: node.deleted,
-      conflicted: (row.flags & F_CONFLICTED) !== 0,
-      body: node.body === undefined ? undefined : parseJsonObject(node.body, 'stored body'),
-    };
+    return node ? this.toDocument(id, node, row) : undefined;
   }
 
   /** The current revision ID and whether it is a deletion, without reading the body. */
