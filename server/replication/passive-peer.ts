@@ -130,7 +130,8 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
     const body = jsonBody(req);
     if (!isJsonObject(body)) throw badRequest('checkpoint must be a JSON object');
     try {
-      const saved = this.options.database.putLocal(peerCheckpointDocId(client), body, req.properties[Prop.rev] ?? null);
+      // LiteCore always sends `rev`, empty on its first save: empty means "no checkpoint yet".
+      const saved = this.options.database.putLocal(peerCheckpointDocId(client), body, req.properties[Prop.rev] || null);
       return { properties: { [Prop.rev]: saved.rev } };
     } catch (e) {
       if (isStoreError(e, 'CONFLICT')) throw new BlipError('HTTP', 409, 'checkpoint revision mismatch');
