@@ -183,6 +183,8 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
       if (current.revId === revId) return ProposeStatus.haveIt;
       if (collection.getAncestry(docId, revId, 1)?.[0] === revId) return ProposeStatus.haveIt;
       if ((serverRevId ?? '') === current.revId) return ProposeStatus.send;
+      // As a LiteCore listener does: a peer creating the document afresh over a local deletion is not a conflict.
+      if (!serverRevId && current.deleted) return ProposeStatus.send;
       return ProposeStatus.conflict;
     });
     return { body: JSON.stringify(statuses) };

@@ -46,8 +46,8 @@ export interface InsertOptions {
   /** Mark a branch that does not extend the local winner as a conflict (default true). */
   readonly markConflict?: boolean;
   /**
-   * Refuse (CONFLICT) unless the document is new, already at this revision, or its current
-   * revision is in this ancestry (a listener's rule for pushes). Checked on the row the insert reads.
+   * Refuse (CONFLICT) unless the document is new, deleted (every branch a tombstone), already at
+   * this revision, or its current revision is in this ancestry (a listener's rule for pushes). Checked on the row the insert reads.
    */
   readonly onlyExtending?: readonly string[];
 }
@@ -298,7 +298,8 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
     return this.engine.transaction(() => {
       const row = this.readRow(id);
       const ancestry = options.onlyExtending;
-      if (ancestry && row && row.rev !== revIds[0] && !ancestry.includes(row.rev)) {
+      const replacesTombstone = row !== undefined && (row.flags & (F_DELETED | F_CONFLICTED)) === F_DELETED;
+      if (ancestry && row && row.rev !== revIds[0] && !ancestry.includes(row.rev) && !replacesTombstone) {
         throw new StoreError('CONFLICT', `conflict: ${id} is at ${row.rev} here, which ${revIds[0]!} does not descend from`);
       }
       const tree = row ? this.treeOf(row) : new RevTree();

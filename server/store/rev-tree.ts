@@ -123,6 +123,10 @@ export class RevTree {
       .sort((a, b) => (beats(a, b) ? -1 : 1));
   }
 
+  allLeavesDeleted(): boolean {
+    return this.leaves().every((l) => l.deleted);
+  }
+
   isConflicted(): boolean {
     return this.conflictingLeaves().length > 0;
   }
@@ -171,7 +175,9 @@ export class RevTree {
     }
     const winner = this.winner();
     const extendsWinner = winner !== undefined && common >= 0 && this.nodes[common] === winner;
-    const conflict = winner !== undefined && !extendsWinner;
+    // A document deleted everywhere in this tree may be re-created on a new branch (a peer that
+    // never saw the deletion creates it afresh): that replaces the tombstones, it does not conflict.
+    const conflict = winner !== undefined && !extendsWinner && !this.allLeavesDeleted();
     const flag = conflict && markConflict;
     let parent = common;
     for (let i = commonPos - 1; i >= 0; i--) {
