@@ -298,8 +298,7 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
     return this.engine.transaction(() => {
       const row = this.readRow(id);
       const ancestry = options.onlyExtending;
-      const replacesTombstone = row !== undefined && (row.flags & (F_DELETED | F_CONFLICTED)) === F_DELETED;
-      if (ancestry && row && row.rev !== revIds[0] && !ancestry.includes(row.rev) && !replacesTombstone) {
+      if (ancestry && row && row.rev !== revIds[0] && !ancestry.includes(row.rev) && !this.recreatesDeleted(row, ancestry)) {
         throw new StoreError('CONFLICT', `conflict: ${id} is at ${row.rev} here, which ${revIds[0]!} does not descend from`);
       }
       const tree = row ? this.treeOf(row) : new RevTree();
@@ -314,6 +313,13 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
       this.writeTree(id, tree, row, seq, blobs);
       return { docId: id, revId: revIds[0]!, added: result.added, conflicted: tree.isConflicted(), sequence: seq };
     });
+  }
+
+  /** A revision with no ancestor in common with a document deleted on every branch re-creates it. */
+  private recreatesDeleted(row: Row, ancestry: readonly string[]): boolean {
+    if ((row.flags & (F_DELETED | F_CONFLICTED)) !== F_DELETED) return false;
+    const tree = this.treeOf(row);
+    return tree.allLeavesDeleted() && !ancestry.some((rev) => tree.indexOf(rev) >= 0);
   }
 
   /** For each document, which of the given revisions are missing here, and which known ones may be their ancestors. */

@@ -175,9 +175,10 @@ export class RevTree {
     }
     const winner = this.winner();
     const extendsWinner = winner !== undefined && common >= 0 && this.nodes[common] === winner;
-    // A document deleted everywhere in this tree may be re-created on a new branch (a peer that
-    // never saw the deletion creates it afresh): that replaces the tombstones, it does not conflict.
-    const conflict = winner !== undefined && !extendsWinner && !this.allLeavesDeleted();
+    // A document deleted everywhere in this tree may be re-created from scratch (a new root, by a
+    // peer that never saw it): that replaces the tombstones. An edit from a shared ancestor that
+    // this side deleted is still a conflict.
+    const conflict = winner !== undefined && !extendsWinner && !(common < 0 && this.allLeavesDeleted());
     const flag = conflict && markConflict;
     let parent = common;
     for (let i = commonPos - 1; i >= 0; i--) {
