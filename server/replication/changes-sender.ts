@@ -22,6 +22,25 @@ export interface ChangesSenderOptions {
   readonly collectionIndex?: number | undefined;
   /** The peer's key in remote_revs, to name its current revision and record what it accepted. */
   readonly remoteId?: number | undefined;
+  /**
+   * Whether a revision recorded in remote_revs may be skipped as already on the peer. False when
+   * the peer's checkpoint did not match ours (it may have lost data): then only what the peer
+   * confirmed during this session is skipped, and recorded revisions serve only as parent guesses.
+   */
+  readonly peerKnows?: ((docId: string, revId: string) => boolean) | undefined;
+  /**
+   * Keep documents the peer refuses as conflicts (409) waiting for `peerHasRevision` (the pull
+   * of a push-and-pull replication may show the peer's current revision is one of ours) instead
+   * of failing them at once; `failHeldConflicts` fails the rest.
+   */
+  readonly holdConflicts?: boolean | undefined;
+}
+
+/** A change the peer refused as a conflict, waiting to learn the peer's current revision. */
+interface HeldConflict {
+  readonly change: Change;
+  /** Already reported as failed (the run caught up without learning anything new). */
+  reported: boolean;
 }
 
 interface QueuedRev {
@@ -63,6 +82,9 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
   private unsubscribe: (() => void) | undefined;
   private readonly tracker: SequenceTracker<number>;
   private remoteRevBuffer: [string, string][] = [];
+  private readonly held = new Map<string, HeldConflict>();
+  /** Held changes to propose again, with the peer revision now known to be their parent. */
+  private reproposals: { change: Change; serverRev: string }[] = [];
   private remoteRevFlush: NodeJS.Timeout | undefined;
   /** Changes announced (after filtering) and finished, for progress reporting. */
   total = 0;
@@ -83,7 +105,9 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
   }
 
   get isCaughtUp(): boolean {
-    return this.feedExhausted && !this.reading && this.listsInFlight === 0 && this.revQueue.length === 0 && this.revsInFlight === 0 && this.awaitingReplies === 0;
+    return (
+      this.feedExhausted && !this.reading && this.listsInFlight === 0 && this.reproposals.length === 0 && this.revQueue.length === 0 && this.revsInFlight === 0 && this.awaitingReplies === 0
+    );
   }
 
   /** Documents changed locally and not yet pushed by this sender (read from the feed, not yet acknowledged). */
@@ -107,6 +131,54 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
     this.pump();
   }
 
+  /** Conflicts held for a retry (see `holdConflicts`). */
+  get heldConflictCount(): number {
+    return this.held.size;
+  }
+
+  /**
+   * The peer is known to have `revId` of a document (the pull saw it). A change held after a 409
+   * is proposed again when that revision is an ancestor of ours; if the peer already has ours it is done.
+   */
+  peerHasRevision(docId: string, revId: string): void {
+    const held = this.held.get(docId);
+    if (!held || this.stopped) return;
+    const current = this.collection.currentRevision(docId);
+    if (!current || current.revId !== held.change.revId) {
+      // Changed here since: the newer revision has its own sequence and is (or will be) announced.
+      this.release(docId, { skipped: true });
+      return;
+    }
+    if (revId === current.revId) {
+      this.noteRemoteRev(docId, revId);
+      this.release(docId, { skipped: true });
+      return;
+    }
+    const ancestry = this.collection.getAncestry(docId, current.revId, Tuning.maxHistory + 1);
+    // Not an ancestor: a real conflict, which the pull resolves into a new local revision.
+    if (!ancestry?.includes(revId as never)) return;
+    this.held.delete(docId);
+    this.reproposals.push({ change: held.change, serverRev: revId });
+    this.pump();
+  }
+
+  /** Fails every held conflict not yet reported (the run learned nothing that lets it retry them). */
+  failHeldConflicts(): void {
+    for (const [, h] of this.held) {
+      if (h.reported) continue;
+      h.reported = true;
+      this.finish(h.change, { error: { code: ProposeStatus.conflict, message: CONFLICT_MESSAGE } }, false);
+    }
+  }
+
+  private release(docId: string, outcome: { skipped?: boolean }): void {
+    const h = this.held.get(docId);
+    if (!h) return;
+    this.held.delete(docId);
+    // A reported failure was counted already; only its sequence remains to complete.
+    this.finish(h.change, outcome, true, !h.reported);
+  }
+
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
@@ -116,6 +188,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
 
   private pump(): void {
     if (this.stopped) return;
+    if (this.reproposals.length > 0 && this.listsInFlight < Tuning.maxChangeListsInFlight) this.repropose();
     while (!this.feedExhausted && !this.reading && this.listsInFlight < Tuning.maxChangeListsInFlight && this.revQueue.length < 600) {
       this.readBatch();
     }
@@ -145,7 +218,9 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
     const announced: Change[] = [];
     for (const ch of changes) {
       this.tracker.add(ch.sequence);
-      if (onPeer?.get(ch.docId) === ch.revId) {
+      // A newer local revision supersedes one held after a conflict.
+      if (this.held.size > 0) this.release(ch.docId, { skipped: true });
+      if (onPeer?.get(ch.docId) === ch.revId && (this.options.peerKnows?.(ch.docId, ch.revId) ?? true)) {
         this.finish(ch, { skipped: true }, true, false);
         continue;
       }
@@ -160,7 +235,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
     this.emit('progress');
     this.listsInFlight++;
     this.reading = true;
-    const sent = this.options.mode === 'changes' ? this.sendChanges(announced) : this.sendProposals(announced, onPeer ?? new Map<string, string>());
+    const sent = this.options.mode === 'changes' ? this.sendChanges(announced) : this.sendProposals(announced, this.parentGuesses(announced, onPeer));
     this.reading = false;
     sent.then(
       () => {
@@ -169,6 +244,26 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
       },
       (e: unknown) => this.fail(e),
     );
+  }
+
+  /**
+   * The revision to name as the peer's current one in each proposal. What the peer was recorded
+   * to have is the guess; when that record is not trusted and names the very revision proposed,
+   * its parent is the better guess (the peer may have lost the newest revision).
+   */
+  private parentGuesses(announced: readonly Change[], onPeer: ReadonlyMap<string, string> | undefined): Map<string, string> {
+    const guesses = new Map<string, string>();
+    if (!onPeer) return guesses;
+    for (const ch of announced) {
+      const recorded = onPeer.get(ch.docId);
+      if (recorded === undefined) continue;
+      if (recorded !== ch.revId) guesses.set(ch.docId, recorded);
+      else {
+        const parent = this.collection.getAncestry(ch.docId, ch.revId, 2)?.[1];
+        if (parent) guesses.set(ch.docId, parent);
+      }
+    }
+    return guesses;
   }
 
   private passesFilter(ch: Change): boolean {
@@ -193,6 +288,21 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
     });
   }
 
+  private repropose(): void {
+    const batch = this.reproposals.splice(0, this.options.batchSize ?? Tuning.changesBatchSize);
+    this.listsInFlight++;
+    this.sendProposals(
+      batch.map((r) => r.change),
+      new Map(batch.map((r) => [r.change.docId, r.serverRev])),
+    ).then(
+      () => {
+        this.listsInFlight--;
+        this.pump();
+      },
+      (e: unknown) => this.fail(e),
+    );
+  }
+
   /** `serverRevs`: the peer's current revision of each document, as far as we know (read with the batch). */
   private async sendProposals(changes: Change[], serverRevs: ReadonlyMap<string, string>): Promise<void> {
     const body: ProposedChange[] = changes.map((c) => [c.docId, c.revId, serverRevs.get(c.docId) ?? '', c.bodySize]);
@@ -207,9 +317,14 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
       } else if (status === ProposeStatus.haveIt) {
         this.noteRemoteRev(c.docId, c.revId);
         this.finish(c, { skipped: true });
+      } else if (status === ProposeStatus.conflict && this.options.holdConflicts) {
+        this.forgetPeerRev(c.docId);
+        this.held.set(c.docId, { change: c, reported: false });
       } else {
+        if (status === ProposeStatus.conflict) this.forgetPeerRev(c.docId);
         const code = typeof status === 'number' ? status : 500;
-        this.finish(c, { error: { code, message: code === ProposeStatus.conflict ? 'conflict: the peer has a different current revision' : `refused by the peer (${code})` } });
+        // Never checkpointed: the next run proposes it again.
+        this.finish(c, { error: { code, message: code === ProposeStatus.conflict ? CONFLICT_MESSAGE : `refused by the peer (${code})` } }, false);
       }
     });
   }
@@ -269,8 +384,13 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
       },
       (e: unknown) => {
         settle();
-        if (e instanceof BlipError) {
-          this.finish(change, { error: { code: e.code, message: e.message } }, e.code < 500);
+        if (e instanceof BlipError && e.code === ProposeStatus.conflict && this.options.holdConflicts) {
+          // The peer's document moved on after it accepted the proposal: wait for the pull, as above.
+          this.held.set(change.docId, { change, reported: false });
+          this.pump();
+        } else if (e instanceof BlipError) {
+          // Refused or failed on the peer: not checkpointed, so the next run sends it again.
+          this.finish(change, { error: { code: e.code, message: e.message } }, false);
           this.pump();
         } else {
           this.fail(e);
@@ -280,8 +400,8 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
   }
 
   /**
-   * Ends one change. `counted` = it was announced (part of `total`); a failure the peer may accept
-   * on a later attempt (5xx) is not `checkpointable`, so the next run retries it.
+   * Ends one change. `counted` = it was announced (part of `total`); a change that did not reach
+   * the peer is not `checkpointable`, so the checkpoint never moves past it and the next run retries it.
    */
   private finish(change: Change, outcome: { skipped?: boolean; error?: { code: number; message: string } }, checkpointable = true, counted = true): void {
     if (checkpointable) {
@@ -309,6 +429,16 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
       this.emit('caughtUp');
     }
     this.wasCaughtUp = now;
+  }
+
+  /** The peer's current revision is not the one recorded: forget it, so no later run trusts it. */
+  private forgetPeerRev(docId: string): void {
+    if (this.options.remoteId === undefined) return;
+    try {
+      this.collection.forgetRemoteRev(this.options.remoteId, docId);
+    } catch {
+      // The next proposal is refused again and forgets it then.
+    }
   }
 
   private noteRemoteRev(docId: string, revId: string): void {
@@ -357,6 +487,8 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
     this.emit('failed', e instanceof Error ? e : new Error(String(e)));
   }
 }
+
+const CONFLICT_MESSAGE = 'conflict: the peer has a different current revision';
 
 function parseArrayReply(reply: IncomingReply): (ChangesReplyEntry | number)[] {
   if (reply.body.length === 0) return [];

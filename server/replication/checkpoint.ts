@@ -21,6 +21,12 @@ export function peerCheckpointDocId(client: string): string {
   return `peer-checkpoint/${client}`;
 }
 
+/** Both copies exist and name the same positions (the time of saving may differ). */
+export function checkpointsMatch(local: CheckpointBody | undefined, remote: CheckpointBody | undefined): boolean {
+  if (!local || !remote) return false;
+  return (local.local ?? 0) === (remote.local ?? 0) && JSON.stringify(local.remote ?? null) === JSON.stringify(remote.remote ?? null);
+}
+
 /**
  * Reconciles the local and remote copies: each position is the earlier of the two, so nothing is
  * skipped if one side lost a save. A remote sequence the two sides disagree on, and that cannot be

@@ -26,6 +26,11 @@ export interface ReplicatorStatus {
   readonly error?: ReplicatorError | undefined;
   /** While offline: when the next connection attempt is due (ms since epoch). */
   readonly nextAttemptAt?: number | undefined;
+  /**
+   * Documents whose last attempt since `start()` failed (refused by the peer, not saved there or
+   * here): never counted as replicated; their sequences are not checkpointed, so a later run retries them.
+   */
+  readonly failed: number;
 }
 
 export interface CollectionConfig {

@@ -3,7 +3,7 @@ import { defaultResolver, toResolver, type Collection, type ConflictResolver } f
 import { TypedEmitter } from '../util/typed-emitter';
 import { retryDelayMs, sleep } from './backoff';
 import { ChangesSender } from './changes-sender';
-import { checkpointId, localCheckpointDocId, reconcileCheckpoints } from './checkpoint';
+import { checkpointId, checkpointsMatch, localCheckpointDocId, reconcileCheckpoints } from './checkpoint';
 import type { DocumentEnded } from './document-event';
 import { Profile, Prop, Tuning, type CheckpointBody, type RemoteSequence } from './protocol';
 import { RevReceiver } from './rev-receiver';
@@ -37,6 +37,13 @@ interface CollectionRun {
   readonly rc: ResolvedCollection;
   readonly index: number | undefined;
   position: { local: number; remote: RemoteSequence | null };
+  /**
+   * The peer's checkpoint was missing or did not match ours (a new database at that address, or
+   * one restored from an older copy): the run starts over and does not trust what the peer was
+   * recorded to have, except what it confirms during this connection (`confirmed`).
+   */
+  startedOver: boolean;
+  readonly confirmed: Set<string>;
   remoteCheckpointRev: string | undefined;
   sender: ChangesSender | undefined;
   lastSaved: string | undefined;
@@ -49,7 +56,9 @@ interface CollectionRun {
 export class Replicator extends TypedEmitter<ReplicatorEvents> {
   private readonly connector: ReplicatorConnector;
   private readonly collectionsToSync: ResolvedCollection[];
-  private statusValue: ReplicatorStatus = { activity: 'stopped', progress: { completed: 0, total: 0 } };
+  private statusValue: ReplicatorStatus = { activity: 'stopped', progress: { completed: 0, total: 0 }, failed: 0 };
+  /** Last failure of each document that has not replicated since (by direction, collection and ID). */
+  private readonly failures = new Map<string, DocumentEnded>();
   private running: Promise<void> | undefined;
   private stopController: AbortController | undefined;
   private link: ReplicatorLink | undefined;
@@ -64,6 +73,11 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
     this.type = config.type ?? 'pushAndPull';
     this.continuous = config.continuous ?? false;
     this.connector = typeof config.target === 'string' ? createWebSocketConnector(config.target, config) : config.target;
+    this.on('documentEnded', (e) => {
+      const key = `${e.direction}\u0000${e.collection}\u0000${e.docId}`;
+      if (e.error) this.failures.set(key, e);
+      else this.failures.delete(key);
+    });
     const db = config.database;
     const specs = (config.collections ?? ['_default._default']).map((c) => (typeof c === 'string' ? { name: c } : c));
     this.collectionsToSync = specs.map((spec) => {
@@ -103,6 +117,7 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
     const controller = new AbortController();
     this.stopController = controller;
     this.progressBase = { completed: 0, total: 0 };
+    this.failures.clear();
     this.setStatus({ activity: 'connecting', progress: { completed: 0, total: 0 } });
     this.running = this.loop(controller.signal).finally(() => {
       this.running = undefined;
@@ -154,6 +169,11 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
   checkpoint(collectionName?: string): CheckpointBody | undefined {
     const rc = collectionName ? this.collectionsToSync.find((c) => c.collection === this.config.database.requireCollection(collectionName)) : this.collectionsToSync[0];
     return rc ? this.readLocalCheckpoint(rc) : undefined;
+  }
+
+  /** Documents whose last attempt since `start()` failed, with the reason (see `status.failed`). */
+  failedDocuments(): DocumentEnded[] {
+    return [...this.failures.values()];
   }
 
   /** IDs of local documents not yet pushed (changed since the push checkpoint, not on the peer). */
@@ -261,6 +281,8 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
       rc,
       index: collectionsMode ? i : undefined,
       position: { local: 0, remote: null },
+      startedOver: false,
+      confirmed: new Set<string>(),
       remoteCheckpointRev: undefined,
       sender: undefined,
       lastSaved: undefined,
@@ -290,6 +312,8 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
 
     const checkDone = (): void => {
       const caughtUp = runs.every((r) => (!push || r.sender?.isCaughtUp === true) && (!pull || receiver?.isCaughtUp(r.rc.collection) === true)) && resolving.size === 0;
+      // The pull has shown everything it will: conflicts still held cannot be retried this time.
+      if (caughtUp) for (const r of runs) r.sender?.failHeldConflicts();
       this.updateProgress(runs, receiver, caughtUp ? (this.continuous ? 'idle' : 'busy') : 'busy');
       if (caughtUp && !this.continuous) settle();
     };
@@ -320,6 +344,12 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
             : undefined,
           remoteId,
           sinceFor: (c) => runs.find((r) => r.rc.collection === c)?.position.remote ?? undefined,
+          onPeerRevision: (collection, docId, revId) => {
+            const run = runs.find((r) => r.rc.collection === collection);
+            if (!run) return;
+            if (run.startedOver) run.confirmed.add(confirmKey(docId, revId));
+            run.sender?.peerHasRevision(docId, revId);
+          },
           onConflict: (collection, docId) => {
             const run = runs.find((r) => r.rc.collection === collection);
             if (!run) return;
@@ -360,6 +390,8 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
             filter: run.rc.config.pushFilter,
             collectionIndex: run.index,
             remoteId,
+            holdConflicts: pull,
+            ...(run.startedOver ? { peerKnows: (docId: string, revId: string) => run.confirmed.has(confirmKey(docId, revId)) } : {}),
           });
           run.sender = sender;
           sender.on('documentEnded', (e) => this.emit('documentEnded', e));
@@ -415,7 +447,11 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
     runs.forEach((run, i) => {
       const r = remote[i] ?? undefined;
       run.remoteCheckpointRev = r && typeof r.rev === 'string' ? r.rev : undefined;
-      run.position = reconcileCheckpoints(this.readLocalCheckpoint(run.rc), r && Object.keys(r).length > 0 ? r : undefined);
+      const local = this.readLocalCheckpoint(run.rc);
+      const peer = r && Object.keys(r).length > 0 ? r : undefined;
+      // The peer's copy is the authority: if it is missing or differs, the peer may not have what we recorded.
+      run.startedOver = !checkpointsMatch(local, peer);
+      run.position = run.startedOver ? { local: 0, remote: null } : reconcileCheckpoints(local, peer);
     });
   }
 
@@ -446,14 +482,18 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
     completed += receiver?.completed ?? 0;
     total += receiver?.total ?? 0;
     const prev = this.statusValue;
-    if (prev.activity === activity && prev.progress.completed === completed && prev.progress.total === total && !prev.error) return;
+    if (prev.activity === activity && prev.progress.completed === completed && prev.progress.total === total && !prev.error && prev.failed === this.failures.size) return;
     this.setStatus({ activity, progress: { completed, total } });
   }
 
-  private setStatus(status: ReplicatorStatus): void {
-    this.statusValue = status;
-    this.emit('change', status);
+  private setStatus(status: Omit<ReplicatorStatus, 'failed'>): void {
+    this.statusValue = { ...status, failed: this.failures.size };
+    this.emit('change', this.statusValue);
   }
+}
+
+function confirmKey(docId: string, revId: string): string {
+  return `${docId}\u0000${revId}`;
 }
 
 function closeToError(info: BlipCloseInfo): ReplicatorError {

@@ -38,6 +38,11 @@ export interface RevReceiverOptions {
   readonly remoteId?: number | undefined;
   /** Called after a pulled revision left a document in conflict (active side resolves it). */
   readonly onConflict?: (collection: Collection, docId: string) => void;
+  /**
+   * The peer has this revision as its current one (active side): announced in `changes` and
+   * already here, or just pulled. Lets the pusher retry a proposal the peer refused as a conflict.
+   */
+  readonly onPeerRevision?: (collection: Collection, docId: string, revId: string) => void;
   /** Initial remote checkpoint of a collection (active side). */
   readonly sinceFor?: (collection: Collection) => RemoteSequence | null | undefined;
 }
@@ -151,6 +156,7 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     } catch (e) {
       throw storeToBlip(e);
     }
+    const alreadyHere: [string, string][] = [];
     const reply: ChangesReplyEntry[] = entries.map(([seq, docId, revId]) => {
       st.tracker.add(seq);
       const d = diff[docId];
@@ -161,11 +167,25 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
         this.total++;
         return d.possibleAncestors;
       }
+      if (!d || !d.missing.includes(revId as RevId)) alreadyHere.push([docId, revId]);
       this.complete(collection, seq);
       return 0;
     });
+    if (alreadyHere.length > 0) this.notePeerRevisions(collection, alreadyHere);
     this.emit('progress');
     return { properties: { [Prop.maxHistory]: String(Tuning.maxHistory) }, body: JSON.stringify(reply) };
+  }
+
+  /** Records that the peer has these revisions (a later push names them as parents) and says so. */
+  private notePeerRevisions(collection: Collection, entries: [string, string][]): void {
+    const remoteId = this.options.remoteId;
+    if (remoteId === undefined) return;
+    try {
+      collection.setRemoteRevs(remoteId, entries);
+    } catch {
+      // A later push then proposes with an older parent and learns the truth from the peer.
+    }
+    for (const [docId, revId] of entries) this.options.onPeerRevision?.(collection, docId, revId);
   }
 
   private onProposeChanges(req: IncomingRequest): BlipReply {
@@ -307,6 +327,7 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
         item.resolve();
         // Before finishRev: the replicator must know about the conflict before it can see "caught up".
         if (outcome?.conflicted) this.options.onConflict?.(item.collection, item.rev.docId);
+        this.options.onPeerRevision?.(item.collection, item.rev.docId, item.rev.revId);
         this.finishRev(item.collection, item.rev, {});
       }
     });

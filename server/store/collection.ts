@@ -518,6 +518,11 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
     }, { deferDurability: true });
   }
 
+  /** Forgets what a peer was recorded to have of a document (it refused a proposal based on it). */
+  forgetRemoteRev(remote: number, docId: string): void {
+    this.engine.transaction(() => this.engine.run('DELETE FROM remote_revs WHERE remote = ? AND coll = ? AND doc = ?', [remote, this.id, docId]), { deferDurability: true });
+  }
+
   /** Creates this collection's table (idempotent). */
   createSchema(): void {
     for (const stmt of this.sql.schema) this.engine.run(stmt);
