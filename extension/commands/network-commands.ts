@@ -257,6 +257,12 @@ async function runOneShot(s: Services, params: P.StartReplicationParams): Promis
     );
     if (final.error) {
       void s.ctx.ui.showErrorMessage(`Replication with ${params.target} failed: ${final.error.message}`);
+    } else if (final.failed > 0) {
+      const list = (final.failedDocuments ?? []).map((f) => `${f.direction} ${f.docId}: ${f.message}`).join('; ');
+      void s.ctx.ui.showWarningMessage(
+        `Replication with ${params.target} finished, but ${final.failed} document${final.failed === 1 ? '' : 's'} did not replicate (retried next time): ${list}`,
+        {},
+      );
     } else {
       void s.ctx.ui.showInformationMessage(`Replication with ${params.target} finished: ${final.completed} of ${final.total} documents.`);
     }

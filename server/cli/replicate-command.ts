@@ -4,11 +4,14 @@ import type { ReplicatorStatus } from '../replication/replicator-types';
 import { UsageError, type CommandSpec } from './command';
 import { withDb } from './open-db';
 import { readFileSync } from 'node:fs';
-import { BasicAuthenticator, ClientCertificateAuthenticator } from '../replication/replicator-types';
+import { BasicAuthenticator, ClientCertificateAuthenticator, ReplicatorError } from '../replication/replicator-types';
 import { splitPemCertificates } from '../tls';
 import { readPassword } from './secrets';
 import { requireIdentity } from './security-commands';
 import { ProgressBar } from './progress';
+
+/** Failed documents listed at the end of a run (the rest are counted). */
+const FAILURES_LISTED = 50;
 
 export const replicateCommand: CommandSpec = {
   name: 'replicate',
@@ -93,8 +96,16 @@ export const replicateCommand: CommandSpec = {
       process.off('SIGTERM', onSignal);
       bar.done();
       if (final.error) throw final.error;
-      if (!ctx.out.json) ctx.out.line(`replicated ${final.progress.completed}/${final.progress.total} documents with ${replicator.target} in ${(elapsedMs / 1000).toFixed(2)} s`);
-      else ctx.out.result({ ...statusJson(final), event: 'done', elapsedMs });
+      const failed = replicator.failedDocuments();
+      const replicated = final.progress.completed - failed.length;
+      if (!ctx.out.json) {
+        ctx.out.line(`replicated ${replicated}/${final.progress.total} documents with ${replicator.target} in ${(elapsedMs / 1000).toFixed(2)} s${failed.length > 0 ? `; ${failed.length} failed:` : ''}`);
+        for (const f of failed.slice(0, FAILURES_LISTED)) ctx.out.line(`  ${f.direction} ${f.collection === '_default._default' ? '' : `${f.collection} `}${f.docId}: ${f.error?.message ?? 'failed'}`);
+        if (failed.length > FAILURES_LISTED) ctx.out.line(`  … and ${failed.length - FAILURES_LISTED} more`);
+      } else {
+        ctx.out.result({ ...statusJson(final), event: 'done', elapsedMs, failedDocuments: failed.map((f) => ({ direction: f.direction, collection: f.collection, docId: f.docId, revId: f.revId, error: f.error })) });
+      }
+      if (failed.length > 0) throw new ReplicatorError(`${failed.length} document${failed.length === 1 ? '' : 's'} did not replicate; the next run retries ${failed.length === 1 ? 'it' : 'them'}`, false);
       return 0;
     }, { create: true }); // like a new app's first sync: the local database is created if missing
   },
@@ -106,6 +117,7 @@ function statusJson(s: ReplicatorStatus): Record<string, unknown> {
     activity: s.activity,
     completed: s.progress.completed,
     total: s.progress.total,
+    failed: s.failed,
     ...(s.error ? { error: s.error.message, transient: s.error.transient } : {}),
     ...(s.nextAttemptAt ? { nextAttemptAt: new Date(s.nextAttemptAt).toISOString() } : {}),
   };

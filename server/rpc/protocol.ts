@@ -220,6 +220,9 @@ export interface ReplicatorInfo {
   readonly error?: { readonly message: string; readonly transient: boolean } | undefined;
   readonly nextAttemptAt?: number | undefined;
   readonly pendingDocuments?: number | undefined;
+  /** Documents whose last attempt failed (never counted as replicated), and the first few of them. */
+  readonly failed: number;
+  readonly failedDocuments?: readonly { readonly direction: 'push' | 'pull'; readonly collection: string; readonly docId: string; readonly message: string }[] | undefined;
 }
 
 export interface StartReplicationParams {

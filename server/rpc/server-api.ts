@@ -293,6 +293,10 @@ export class ServerApi {
       ...(s.error ? { error: { message: s.error.message, transient: s.error.transient } } : {}),
       ...(s.nextAttemptAt ? { nextAttemptAt: s.nextAttemptAt } : {}),
       ...(pending !== undefined ? { pendingDocuments: pending } : {}),
+      failed: s.failed,
+      ...(s.failed > 0
+        ? { failedDocuments: replicator.failedDocuments().slice(0, 20).map((f) => ({ direction: f.direction, collection: f.collection, docId: f.docId, message: f.error?.message ?? 'failed' })) }
+        : {}),
     };
   }
 

@@ -1,40 +1,10 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { test, type TestContext } from 'node:test';
-import { CLI, cli, spawn } from '../../helpers/cli';
+import { test } from 'node:test';
+import { cli } from '../../helpers/cli';
+import { serve } from '../../helpers/serve';
 import { tempDir } from '../../helpers/temp-dir';
-
-/** Starts `peersync serve` as its own process; resolves with its ready line. Killed after the test. */
-async function serve(t: TestContext, db: string, extra: string[] = []): Promise<{ url: string; stop: () => Promise<number> }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--db', db, '--port', '0', '--interface', '127.0.0.1', '--json', ...(extra.includes('--tls') ? [] : ['--no-tls']), ...extra.filter((x) => x !== '--tls')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  t.after(() => {
-    clearTimeout(killer);
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const lines = createInterface({ input: child.stdout });
-  const first = await Promise.race([
-    once(lines, 'line') as Promise<[string]>,
-    once(child, 'exit').then(() => {
-      throw new Error(`serve exited early: ${stderr}`);
-    }),
-  ]);
-  const ready = JSON.parse(first[0]) as { event: string; urls: string[] };
-  assert.equal(ready.event, 'ready');
-  return {
-    url: ready.urls[0]!,
-    stop: async () => {
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number];
-      return code;
-    },
-  };
-}
 
 test('two processes: 10k documents pulled and then pushed over ws with the CLI', async (t) => {
   const dir = tempDir(t);
