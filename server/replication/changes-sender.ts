@@ -317,11 +317,14 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
       } else if (status === ProposeStatus.haveIt) {
         this.noteRemoteRev(c.docId, c.revId);
         this.finish(c, { skipped: true });
-      } else if (status === ProposeStatus.conflict && this.options.holdConflicts) {
+      } else if (status === ProposeStatus.conflict && serverRevs.get(c.docId)) {
+        // The peer no longer has the revision we named (it purged the document, or lost it):
+        // forget it and propose once more as a new document, which a peer without it accepts.
         this.forgetPeerRev(c.docId);
+        this.reproposals.push({ change: c, serverRev: '' });
+      } else if (status === ProposeStatus.conflict && this.options.holdConflicts) {
         this.held.set(c.docId, { change: c, reported: false });
       } else {
-        if (status === ProposeStatus.conflict) this.forgetPeerRev(c.docId);
         const code = typeof status === 'number' ? status : 500;
         // Never checkpointed: the next run proposes it again.
         this.finish(c, { error: { code, message: code === ProposeStatus.conflict ? CONFLICT_MESSAGE : `refused by the peer (${code})` } }, false);

@@ -164,3 +164,16 @@ test('a pulled revision that cannot be saved here fails the run and is pulled ag
   assert.equal(second.status.failed, 0);
   assert.deepEqual(b.defaultCollection.get('d7')?.body, { i: 7 });
 });
+
+test('an edit to a document the listener purged is delivered in one run (the recorded parent is forgotten)', async (t) => {
+  const { db: a } = await openTempDb(t);
+  const { db: b } = await openTempDb(t);
+  const toA = createMemoryConnector({ database: a }, 'memory://a');
+  const first = b.defaultCollection.save({ id: 'doc', body: { v: 1 } });
+  await run({ database: b, target: toA, type: 'push' });
+  assert.equal(a.defaultCollection.purge('doc'), true);
+  b.defaultCollection.save({ id: 'doc', revId: first.revId, body: { v: 2 } });
+  const { status } = await run({ database: b, target: toA, type: 'push' });
+  assert.equal(status.failed, 0);
+  assert.deepEqual(a.defaultCollection.get('doc')?.body, { v: 2 });
+});
