@@ -348,7 +348,8 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
             const run = runs.find((r) => r.rc.collection === collection);
             if (!run) return;
             if (run.startedOver) run.confirmed.add(confirmKey(docId, revId));
-            run.sender?.peerHasRevision(docId, revId);
+            const sender = run.sender;
+            if (sender?.heldConflictCount) queueMicrotask(() => sender.peerHasRevision(docId, revId));
           },
           onConflict: (collection, docId) => {
             const run = runs.find((r) => r.rc.collection === collection);

@@ -40,7 +40,8 @@ export interface RevReceiverOptions {
   readonly onConflict?: (collection: Collection, docId: string) => void;
   /**
    * The peer has this revision as its current one (active side): announced in `changes` and
-   * already here, or just pulled. Lets the pusher retry a proposal the peer refused as a conflict.
+   * already here, or just pulled (then called inside the inserting transaction: it must not write).
+   * Lets the pusher skip it, or retry a proposal the peer refused as a conflict.
    */
   readonly onPeerRevision?: (collection: Collection, docId: string, revId: string) => void;
   /** Initial remote checkpoint of a collection (active side). */
@@ -300,7 +301,11 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
             outcomes[i] = storeToBlip(e);
           }
         });
-        for (const [collection, entries] of remoteRevs) collection.setRemoteRevs(this.options.remoteId!, entries);
+        for (const [collection, entries] of remoteRevs) {
+          collection.setRemoteRevs(this.options.remoteId!, entries);
+          // Inside the transaction: a pusher woken by its commit must already know the peer has these.
+          for (const [docId, revId] of entries) this.options.onPeerRevision?.(collection, docId, revId);
+        }
       }, { deferDurability: true });
     } catch (e) {
       const err = new BlipError('HTTP', 500, `could not save revisions: ${(e as Error).message}`);
@@ -327,7 +332,6 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
         item.resolve();
         // Before finishRev: the replicator must know about the conflict before it can see "caught up".
         if (outcome?.conflicted) this.options.onConflict?.(item.collection, item.rev.docId);
-        this.options.onPeerRevision?.(item.collection, item.rev.docId, item.rev.revId);
         this.finishRev(item.collection, item.rev, {});
       }
     });
