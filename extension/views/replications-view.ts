@@ -36,14 +36,18 @@ export class ReplicatorNode extends vscode.TreeItem {
     super(info.target, vscode.TreeItemCollapsibleState.Collapsed);
     this.id = `replicator:${info.id}`;
     this.contextValue = info.activity === 'stopped' ? 'replicator.stopped' : 'replicator.running';
-    const progress = info.total > 0 || info.completed > 0 ? ` · ${info.completed}/${info.total}` : '';
-    this.description = `${info.db} · ${typeLabel(info.type)}${info.continuous ? ' · continuous' : ''} · ${activityLabel(info)}${progress}`;
-    const failed = info.activity === 'stopped' && info.error;
+    const progress = info.total > 0 || info.completed > 0 ? ` · ${info.completed - info.failed}/${info.total}` : '';
+    const failedDocs = info.failed > 0 ? ` · ${info.failed} failed` : '';
+    this.description = `${info.db} · ${typeLabel(info.type)}${info.continuous ? ' · continuous' : ''} · ${activityLabel(info)}${progress}${failedDocs}`;
+    const failed = (info.activity === 'stopped' && info.error) || info.failed > 0;
     this.iconPath = new vscode.ThemeIcon(failed ? 'error' : ICONS[info.activity], failed ? new vscode.ThemeColor('errorForeground') : undefined);
     this.tooltip = new vscode.MarkdownString(
       [`**${info.target}** (${info.id})`, '', `database \`${info.db}\` · ${typeLabel(info.type)} · ${info.continuous ? 'continuous' : 'one-shot'}`, '',
         `activity: ${activityLabel(info)}`, '', `progress: ${info.completed} / ${info.total}`,
         ...(info.pendingDocuments !== undefined ? ['', `pending documents: ${info.pendingDocuments}`] : []),
+        ...(info.failed > 0
+          ? ['', `**${info.failed} document${info.failed === 1 ? '' : 's'} did not replicate** (retried on the next run):`, ...(info.failedDocuments ?? []).map((f) => `- ${f.direction} \`${f.docId}\`: ${f.message}`)]
+          : []),
         ...(info.error ? ['', `last error: ${info.error.message}${info.error.transient ? ' (transient)' : ''}`] : [])].join('\n'),
     );
   }
