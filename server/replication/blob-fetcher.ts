@@ -8,6 +8,8 @@ import { Profile, Prop, Tuning, badRequest, blobProof } from './protocol';
 /** Blob content types that gain nothing from deflate (already compressed, or media). */
 const INCOMPRESSIBLE_TYPE = /zip|zlib|pkcs|mpeg|mp4|crypt|rar/;
 const MEDIA_TYPE = /^(image|audio|video)\//;
+const LITECORE_DOMAIN = 'LiteCore';
+const LITECORE_NOT_FOUND = 7;
 
 /**
  * The receiving half of blob transfer on one connection: before a revision is inserted, makes sure
@@ -147,8 +149,11 @@ function refusal(ref: BlobRef, docId: string, e: unknown): BlipError {
   if (isStoreError(e)) return new BlipError('HTTP', 500, `${what} not saved: ${e.message}`);
   if (e instanceof BlipError) {
     if (e.domain === BLIP_ERROR_DOMAIN && e.code === 404) return new BlipError('HTTP', 404, `${what} not received: the peer does not serve blobs`);
-    if (e.code === 403 || e.code === 400) return new BlipError('HTTP', e.code, e.message.startsWith('blob ') ? e.message : `${what} refused: ${e.message}`);
-    return new BlipError('HTTP', e.code >= 400 && e.code < 600 ? e.code : 502, `${what} not received from the peer: ${e.message}`);
+    if (e.domain === 'HTTP' && (e.code === 403 || e.code === 400)) return new BlipError('HTTP', e.code, e.message.startsWith('blob ') ? e.message : `${what} refused: ${e.message}`);
+    // Couchbase Lite answers a blob it does not have with its own error domain (LiteCore, not found).
+    const notFound = e.domain === LITECORE_DOMAIN && e.code === LITECORE_NOT_FOUND;
+    const code = notFound ? 404 : e.domain === 'HTTP' && e.code >= 400 && e.code < 600 ? e.code : 502;
+    return new BlipError('HTTP', code, `${what} not received from the peer: ${e.message}`);
   }
   return new BlipError('HTTP', 500, `${what} not received: ${(e as Error)?.message ?? String(e)}`);
 }
