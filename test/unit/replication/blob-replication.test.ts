@@ -186,6 +186,10 @@ test('getAttachment serves only blobs referenced by a document the listener shar
   await assert.rejects(get(shared.digest, 'other'), notFound, 'a document that does not exist');
   await assert.rejects(client.request({ profile: Profile.getAttachment, properties: { digest: 'md5-x' } }), (e: unknown) => e instanceof BlipError && e.code === 400);
 
+  // Announced so that Couchbase Lite pushes blobs as they are, without legacy _attachments stubs.
+  const proposed = await client.request({ profile: Profile.proposeChanges, body: JSON.stringify([['new', '1-abc']]) });
+  assert.equal(proposed.properties['blobs'], 'true');
+
   const nonce = Buffer.from('0123456789abcdef');
   const proof = await client.request({ profile: Profile.proveAttachment, properties: { digest: shared.digest }, body: nonce });
   assert.equal(proof.text(), blobProof(nonce, (update) => update(bytes(1000, 8))));
