@@ -37,6 +37,7 @@ import {
 import { Outbox, type Schedulable } from './outbox';
 import type { FrameTransport, TransportCloseInfo, TransportFrame } from './transport';
 import { decodeVarint, tryDecodeVarint } from './varint';
+import { decodeProperties, type BlipProperties } from './properties';
 
 export interface BlipConnectionOptions {
   /** Label for diagnostics. */
@@ -57,6 +58,15 @@ export interface BlipConnectionOptions {
  * value is ignored for no-reply requests.
  */
 export type RequestHandler = (request: IncomingRequest) => BlipReply | undefined | void | Promise<BlipReply | undefined | void>;
+
+/**
+ * Takes a reply's body piece by piece as its frames arrive, so a large body (a blob) is never
+ * assembled in memory and is not subject to the connection's message size limit.
+ */
+export interface ReplyBodySink {
+  /** Each piece of the body, in order. Throwing fails the request; the rest of the reply is read and dropped. */
+  data(chunk: Uint8Array): void;
+}
 
 export type BlipConnectionEvents = {
   /** The connection is failing (protocol violation by the peer, or an internal fault); 'close' follows. */
@@ -179,6 +189,10 @@ interface PendingReply {
   readonly resolve: (reply: IncomingReply) => void;
   readonly reject: (error: Error) => void;
   assembly?: IncomingAssembly;
+  readonly sink?: ReplyBodySink | undefined;
+  /** A streamed reply's properties, once all their bytes have arrived. */
+  properties?: BlipProperties;
+  sinkError?: Error;
 }
 
 /**
@@ -249,9 +263,10 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
 
   /**
    * Sends a request and resolves with the reply. Rejects with BlipError if the peer answers with
-   * an ERR, with BlipClosedError if the connection closes first.
+   * an ERR, with BlipClosedError if the connection closes first. With a `sink`, a successful
+   * reply's body goes to the sink as it arrives and the resolved reply's body is empty.
    */
-  request(message: BlipRequest): Promise<IncomingReply> {
+  request(message: BlipRequest, sink?: ReplyBodySink): Promise<IncomingReply> {
     if (message.noReply) return Promise.reject(new TypeError('request() expects a reply; use sendNoReply() for noReply messages'));
     if (this.closed) return Promise.reject(new BlipClosedError(this.closed));
     let outgoing: OutgoingMessage;
@@ -261,7 +276,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
       return Promise.reject(err);
     }
     return new Promise<IncomingReply>((resolve, reject) => {
-      this.pendingReplies.set(outgoing.msgNo, { resolve, reject });
+      this.pendingReplies.set(outgoing.msgNo, { resolve, reject, sink });
       this.enqueue(outgoing);
     });
   }
@@ -499,6 +514,10 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
     }
     pending.assembly ??= new IncomingAssembly(frame.type === MessageType.ERR ? 'error' : 'reply', frame.msgNo, frame);
     const assembly = pending.assembly;
+    if (pending.sink && assembly.kind === 'reply') {
+      this.streamReplyFrame(pending, pending.sink, assembly, frame);
+      return;
+    }
     this.absorb(assembly, frame, MessageType.ACKRPY);
     if (frame.moreComing) return;
     this.pendingReplies.delete(frame.msgNo);
@@ -506,6 +525,45 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
     this.counters.messagesReceived++;
     if (reply.kind === 'error') pending.reject(blipErrorFromMessage(reply));
     else pending.resolve(reply);
+  }
+
+  /** Hands a reply frame's body bytes to the sink, once the properties before them are complete. */
+  private streamReplyFrame(pending: PendingReply, sink: ReplyBodySink, assembly: IncomingAssembly, frame: DecodedFrame): void {
+    this.countForAck(assembly, frame, MessageType.ACKRPY);
+    if (frame.compressed) assembly.compressed = true;
+    let body: Uint8Array | undefined = frame.payload;
+    if (!pending.properties) {
+      assembly.chunks.push(body);
+      assembly.size += body.length;
+      body = undefined;
+      const length = tryDecodeVarint(assembly.head(10));
+      if (length !== undefined) {
+        if (length.value > MAX_PROPERTIES_SIZE) {
+          throw new BlipProtocolError('PROPERTIES_TOO_LARGE', `message #${frame.msgNo} declares ${length.value} bytes of properties; the limit is ${MAX_PROPERTIES_SIZE}`);
+        }
+        const end = length.length + length.value;
+        if (assembly.size >= end) {
+          const head = concat(assembly.chunks, assembly.size);
+          pending.properties = decodeProperties(head.subarray(length.length, end));
+          body = head.subarray(end);
+          assembly.chunks.length = 0;
+          assembly.size = 0;
+        }
+      }
+    }
+    if (body && body.length > 0 && !pending.sinkError) {
+      try {
+        sink.data(body);
+      } catch (err) {
+        pending.sinkError = err instanceof Error ? err : new Error(String(err));
+      }
+    }
+    if (frame.moreComing) return;
+    this.pendingReplies.delete(frame.msgNo);
+    this.counters.messagesReceived++;
+    if (pending.sinkError) pending.reject(pending.sinkError);
+    else if (!pending.properties) throw new BlipProtocolError('TRUNCATED_MESSAGE', `reply #${frame.msgNo} ends before its properties`);
+    else pending.resolve(new IncomingMessage('reply', frame.msgNo, pending.properties, new Uint8Array(0), { urgent: assembly.first.urgent, noReply: false, compressed: assembly.compressed }));
   }
 
   /** Adds a frame's data to its message, enforcing limits and acknowledging as data arrives. */
@@ -531,6 +589,10 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
         assembly.propertiesLengthChecked = true;
       }
     }
+    this.countForAck(assembly, frame, ackType);
+  }
+
+  private countForAck(assembly: IncomingAssembly, frame: DecodedFrame, ackType: OutgoingAck['type']): void {
     assembly.wireBytes += frame.wireLength;
     assembly.unackedWireBytes += frame.wireLength;
     if (frame.moreComing && assembly.unackedWireBytes >= ACK_INTERVAL_BYTES) {
@@ -576,6 +638,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
         urgent: reply?.urgent ?? request.urgent,
         noReply: false,
         compressed: reply?.compressed,
+        onSent: reply?.onSent,
       });
     } catch (err) {
       this.handlerFailed(request, err);

@@ -41,4 +41,5 @@ export {
   type BlipConnectionEvents,
   type BlipConnectionStats,
   type RequestHandler,
+  type ReplyBodySink,
 } from './connection';

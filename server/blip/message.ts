@@ -36,6 +36,8 @@ export interface BlipReply {
   /** Defaults to the request's urgency, as LiteCore does. */
   readonly urgent?: boolean | undefined;
   readonly compressed?: boolean | undefined;
+  /** Called once the reply's last frame has been handed to the transport. */
+  readonly onSent?: (() => void) | undefined;
 }
 
 export type IncomingKind = 'request' | 'reply' | 'error';

@@ -2,6 +2,7 @@ import { BlipError, type BlipConnection, type IncomingRequest, type BlipReply } 
 import { isStoreError, type Collection, type Database } from '../store';
 import { isJsonObject } from '../store/canonical-json';
 import { TypedEmitter } from '../util/typed-emitter';
+import { BlobServer } from './blob-server';
 import { ChangesSender } from './changes-sender';
 import { peerCheckpointDocId } from './checkpoint';
 import type { DocumentEnded } from './document-event';
@@ -36,6 +37,7 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
   private agreed: (Collection | null)[] = [];
   private readonly senders: ChangesSender[] = [];
   private readonly receiver: RevReceiver;
+  private readonly blobServer: BlobServer;
   private readonly unregister: (() => void)[] = [];
   private busy = false;
   private closed = false;
@@ -53,6 +55,8 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
     });
     this.receiver.on('documentEnded', (e) => this.emit('documentEnded', e));
     this.receiver.on('progress', () => this.updateBusy());
+    // Blobs of documents in the collections this listener serves (and only those).
+    this.blobServer = new BlobServer(conn, { db: options.database, collectionFor: (i) => this.collectionFor(i) });
     this.unregister.push(
       conn.onRequest(Profile.getCheckpoint, (req) => this.onGetCheckpoint(req)),
       conn.onRequest(Profile.setCheckpoint, (req) => this.onSetCheckpoint(req)),
@@ -68,6 +72,7 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
     for (const off of this.unregister) off();
     for (const s of this.senders) s.stop();
     this.receiver.close();
+    this.blobServer.close();
     this.emit('closed');
   }
 

@@ -3,6 +3,7 @@
  * profiles, property names, body shapes, and validators for everything a peer may send. Declared
  * once; the sender, the receiver, the passive peer and the replicator all import from here.
  */
+import { createHash } from 'node:crypto';
 import { BlipError } from '../blip';
 import type { IncomingRequest } from '../blip';
 
@@ -39,6 +40,14 @@ export const Prop = {
   noconflicts: 'noconflicts',
   error: 'error',
   reason: 'reason',
+  /** In `changes`/`proposeChanges` replies: blobs may be sent as they are, without legacy `_attachments` stubs. */
+  blobs: 'blobs',
+  /** getAttachment / proveAttachment: the blob's `sha1-…` digest. */
+  digest: 'digest',
+  /** getAttachment: the document whose revision references the blob. */
+  docID: 'docID',
+  /** getAttachment: the reply may be compressed. */
+  compress: 'compress',
 } as const;
 
 /** Protocol defaults (LiteCore's ReplicatorTuning). */
@@ -51,7 +60,25 @@ export const Tuning = {
   insertionBatchSize: 100,
   insertionDelayMs: 20,
   checkpointSaveDelayMs: 5000,
+  /** getAttachment / proveAttachment requests one connection has outstanding at once. */
+  maxBlobRequestsInFlight: 4,
+  /** Blob bytes one connection holds in replies being transmitted; one blob is always allowed. */
+  maxBlobBytesBeingServed: 16 * 1024 * 1024,
+  /** proveAttachment nonce size (the protocol allows 1–255 bytes). */
+  proofNonceBytes: 16,
 } as const;
+
+/**
+ * What proves possession of a blob without sending it: `sha1-` + base64 of SHA-1(nonce length as
+ * one byte ‖ nonce ‖ content). Fed the content piece by piece.
+ */
+export function blobProof(nonce: Uint8Array, feed: (update: (chunk: Uint8Array) => void) => void): string {
+  const hash = createHash('sha1');
+  hash.update(Uint8Array.of(nonce.length & 0xff));
+  hash.update(nonce);
+  feed((chunk) => hash.update(chunk));
+  return `sha1-${hash.digest('base64')}`;
+}
 
 /** A sequence as the peer sends it: opaque JSON (PeerSync's own are integers). */
 export type RemoteSequence = number | string | (number | string)[];

@@ -2,6 +2,7 @@ import { BlipError, type BlipConnection, type BlipCloseInfo } from '../blip';
 import { defaultResolver, toResolver, type Collection, type ConflictResolver } from '../store';
 import { TypedEmitter } from '../util/typed-emitter';
 import { retryDelayMs, sleep } from './backoff';
+import { BlobServer } from './blob-server';
 import { ChangesSender } from './changes-sender';
 import { checkpointId, checkpointsMatch, localCheckpointDocId, reconcileCheckpoints } from './checkpoint';
 import type { DocumentEnded } from './document-event';
@@ -289,6 +290,7 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
     }));
     const resolving = new Set<string>();
     let receiver: RevReceiver | undefined;
+    let blobServer: BlobServer | undefined;
     let saveTimer: NodeJS.Timeout | undefined;
     let saving: Promise<void> | undefined;
 
@@ -382,6 +384,21 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
         }
       }
       if (push) {
+        // The peer may fetch the blobs of the documents this replicator pushes to it, and no others.
+        blobServer = new BlobServer(conn, {
+          db,
+          collectionFor: (index) => {
+            const run = index === undefined ? (collectionsMode ? undefined : runs[0]) : runs[index];
+            if (!run) throw new BlipError('HTTP', 404, `no collection at index ${String(index)}`);
+            return run.rc.collection;
+          },
+          mayRead: (collection, docId) => {
+            const config = runs.find((r) => r.rc.collection === collection)?.rc.config;
+            if (!config || (config.documentIDs && !config.documentIDs.includes(docId))) return false;
+            const doc = config.pushFilter ? collection.get(docId) : undefined;
+            return !config.pushFilter || (doc !== undefined && config.pushFilter(doc));
+          },
+        });
         for (const run of runs) {
           const sender = new ChangesSender(conn, run.rc.collection, {
             mode: 'proposeChanges',
@@ -413,6 +430,7 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
       if (saveTimer) clearTimeout(saveTimer);
       for (const run of runs) run.sender?.stop();
       receiver?.close();
+      blobServer?.close();
       this.progressBase = { ...this.statusValue.progress };
       this.currentRun = undefined;
       this.link = undefined;

@@ -2,6 +2,7 @@ import { BlipError, type BlipConnection, type BlipReply, type IncomingRequest } 
 import { isStoreError, type Collection, type Database, type Document, type RevId } from '../store';
 import { parseJsonObject } from '../store/canonical-json';
 import { TypedEmitter } from '../util/typed-emitter';
+import { BlobFetcher } from './blob-fetcher';
 import type { DocumentEnded } from './document-event';
 import {
   Profile,
@@ -86,6 +87,9 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
   private readonly expected = new Map<string, RemoteSequence>();
   private closed = false;
   private readonly unregister: (() => void)[] = [];
+  private readonly blobs: BlobFetcher;
+  /** Revisions waiting for their blobs before they can be queued. */
+  private fetchingBlobs = 0;
   total = 0;
   completed = 0;
 
@@ -94,6 +98,7 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     private readonly options: RevReceiverOptions,
   ) {
     super();
+    this.blobs = new BlobFetcher(conn, options.db.blobs);
     this.unregister.push(
       conn.onRequest(Profile.changes, (req) => this.onChanges(req)),
       conn.onRequest(Profile.proposeChanges, (req) => this.onProposeChanges(req)),
@@ -123,7 +128,7 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
 
   /** Nothing asked for is outstanding (in any collection). */
   get isIdle(): boolean {
-    return this.expected.size === 0 && this.queue.length === 0;
+    return this.expected.size === 0 && this.queue.length === 0 && this.fetchingBlobs === 0;
   }
 
   close(): void {
@@ -174,7 +179,7 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     });
     if (alreadyHere.length > 0) this.notePeerRevisions(collection, alreadyHere);
     this.emit('progress');
-    return { properties: { [Prop.maxHistory]: String(Tuning.maxHistory) }, body: JSON.stringify(reply) };
+    return { properties: { [Prop.maxHistory]: String(Tuning.maxHistory), [Prop.blobs]: 'true' }, body: JSON.stringify(reply) };
   }
 
   /** Records that the peer has these revisions (a later push names them as parents) and says so. */
@@ -208,7 +213,7 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
       if (!serverRevId && current.deleted) return ProposeStatus.send;
       return ProposeStatus.conflict;
     });
-    return { body: JSON.stringify(statuses) };
+    return { properties: { [Prop.blobs]: 'true' }, body: JSON.stringify(statuses) };
   }
 
   private onRev(req: IncomingRequest): Promise<BlipReply | undefined> | undefined {
@@ -234,6 +239,26 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
         return undefined;
       }
     }
+    // Blobs first: a stored revision must never reference content this peer does not have.
+    const fetching = this.blobs.ensure(rev.docId, rev.bodyJson, collectionIndex(req));
+    if (!fetching) return this.insertSoon(collection, rev);
+    this.fetchingBlobs++;
+    return fetching.then(
+      () => {
+        this.fetchingBlobs--;
+        return this.insertSoon(collection, rev);
+      },
+      (e: unknown) => {
+        this.fetchingBlobs--;
+        const err = storeToBlip(e);
+        this.finishRev(collection, rev, { error: { code: err.code, message: err.message } });
+        throw err;
+      },
+    );
+  }
+
+  private insertSoon(collection: Collection, rev: RevMessage): Promise<BlipReply | undefined> {
+    if (this.closed) return Promise.reject(new BlipError('HTTP', 503, 'replication stopped'));
     return new Promise<BlipReply | undefined>((resolve, reject) => {
       this.queue.push({ collection, rev, resolve: () => resolve(undefined), reject });
       // Inserted once the frames already received in this I/O turn have queued too: batches form

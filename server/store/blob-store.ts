@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { closeSync, existsSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError } from './errors';
 import type { JsonObject, JsonValue } from './types';
@@ -58,6 +58,48 @@ export class BlobStore {
     return DIGEST_PATTERN.test(digest) && existsSync(this.pathFor(digest));
   }
 
+  /** Size in bytes of a stored blob; undefined when it is not stored here. */
+  size(digest: string): number | undefined {
+    if (!DIGEST_PATTERN.test(digest)) return undefined;
+    try {
+      return statSync(this.pathFor(digest)).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Starts writing a blob that arrives in pieces. Nothing is visible under its digest until
+   * `install` has checked the content against the digest and length it is expected to have.
+   */
+  createWriter(): BlobWriter {
+    mkdirSync(this.dir, { recursive: true });
+    return new BlobWriter(this, join(this.dir, `incoming-${process.pid}-${randomBytes(6).toString('hex')}.tmp`));
+  }
+
+  /**
+   * Reads a stored blob in pieces of at most `chunkSize` bytes (so a large one is never wholly in
+   * memory). Returns false when it is not stored here.
+   */
+  readChunks(digest: string, visit: (chunk: Buffer) => void, chunkSize = 1024 * 1024): boolean {
+    if (!this.has(digest)) return false;
+    let fd: number;
+    try {
+      fd = openSync(this.pathFor(digest), 'r');
+    } catch {
+      return false;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      const buf = Buffer.allocUnsafe(Math.max(1, Math.min(chunkSize, size)));
+      let n: number;
+      while ((n = readSync(fd, buf, 0, buf.length, null)) > 0) visit(buf.subarray(0, n));
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  }
+
   /** Reads a blob and checks it still matches its digest; undefined when it is not stored here. */
   read(digest: string): Buffer | undefined {
     if (!this.has(digest)) return undefined;
@@ -70,6 +112,78 @@ export class BlobStore {
   pathFor(digest: string): string {
     if (!DIGEST_PATTERN.test(digest)) throw new StoreError('INVALID_ARGUMENT', `invalid blob digest ${JSON.stringify(digest)}`);
     return join(this.dir, `${Buffer.from(digest.slice(5), 'base64').toString('hex')}.blob`);
+  }
+}
+
+/** A blob arriving in pieces: written to a temporary file and hashed as it comes. */
+export class BlobWriter {
+  private readonly hash: Hash = createHash('sha1');
+  private fd: number | undefined;
+  private written = 0;
+
+  constructor(
+    private readonly store: BlobStore,
+    private readonly tmpPath: string,
+  ) {
+    this.fd = openSync(tmpPath, 'w', 0o600);
+  }
+
+  get length(): number {
+    return this.written;
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.fd === undefined) throw new StoreError('INVALID_ARGUMENT', 'blob writer already closed');
+    this.hash.update(chunk);
+    try {
+      let off = 0;
+      while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off);
+    } catch (e) {
+      this.abort();
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new StoreError('IO', `blob not saved${code === 'ENOSPC' ? ': the disk is full' : `: ${(e as Error).message}`}`, { cause: e });
+    }
+    this.written += chunk.length;
+  }
+
+  /**
+   * Checks the content against the expected digest and length, makes it durable and stores it
+   * under its digest. On a mismatch nothing is stored and CORRUPT is thrown.
+   */
+  install(expected: { digest: string; length: number }): void {
+    const fd = this.fd;
+    if (fd === undefined) throw new StoreError('INVALID_ARGUMENT', 'blob writer already closed');
+    const digest = `sha1-${this.hash.digest('base64')}`;
+    if (digest !== expected.digest || this.written !== expected.length) {
+      this.abort();
+      throw new StoreError('CORRUPT', `blob content does not match its reference: expected ${expected.digest} (${expected.length} bytes), got ${digest} (${this.written} bytes)`);
+    }
+    try {
+      fdatasyncSync(fd);
+      closeSync(fd);
+      this.fd = undefined;
+      renameSync(this.tmpPath, this.store.pathFor(digest));
+    } catch (e) {
+      this.abort();
+      throw new StoreError('IO', `blob not saved: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Drops what was written (idempotent). */
+  abort(): void {
+    if (this.fd !== undefined) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        /* already closed */
+      }
+      this.fd = undefined;
+    }
+    try {
+      unlinkSync(this.tmpPath);
+    } catch {
+      /* never created, or already installed */
+    }
   }
 }
 

@@ -10,5 +10,5 @@ export type { StoreErrorCode } from './errors';
 export { compareRevIds, computeRevId, parseRevId, isRevId } from './rev-id';
 export { canonicalJson } from './canonical-json';
 export { asDocId } from './doc-id';
-export type { BlobRef } from './blob-store';
+export type { BlobRef, BlobWriter } from './blob-store';
 export type { Change, DocId, Document, JsonObject, JsonValue, RevId, RevisionInfo, Sequence } from './types';
