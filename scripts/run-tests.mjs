@@ -1,12 +1,13 @@
 // Runs every test tier with Node's built-in runner. TypeScript sources run through tsx.
-// Usage: node scripts/run-tests.mjs [unit|integration ...] [--only-file substring]
+// Usage: node scripts/run-tests.mjs [unit|integration|interop|exthost ...] [--only-file substring]
 import { readdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const allTiers = ['unit', 'integration', 'exthost'];
+// interop drives a real Couchbase Lite client (../shared/tools/cblite) and skips itself without it.
+const allTiers = ['unit', 'integration', 'interop', 'exthost'];
 const args = process.argv.slice(2);
 const filterIdx = args.indexOf('--only-file');
 const filter = filterIdx >= 0 ? args[filterIdx + 1] : undefined;

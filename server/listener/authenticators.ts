@@ -63,11 +63,6 @@ export class ListenerCertificateAuthenticator implements ListenerAuthenticator {
     this.roots = typeof check === 'function' ? undefined : check.map((pem) => new X509Certificate(pem));
   }
 
-  /** PEM roots for the TLS server's `ca` option (so the handshake requests certificates from these issuers). */
-  get caCertificates(): string[] | undefined {
-    return typeof this.check === 'function' ? undefined : [...this.check];
-  }
-
   async authenticate(request: IncomingMessage): Promise<AuthenticationResult> {
     const socket = request.socket as TLSSocket;
     if (typeof socket.getPeerX509Certificate !== 'function') return { ok: false, status: 403, message: 'a client certificate requires TLS' };

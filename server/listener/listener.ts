@@ -115,13 +115,14 @@ export class Listener extends TypedEmitter<ListenerEvents> {
 
   private createTlsServer(handler: RequestListener): HttpsServer {
     const identity = this.identity!;
-    const ca = this.config.authenticator && 'caCertificates' in this.config.authenticator ? (this.config.authenticator as { caCertificates?: string[] | undefined }).caCertificates : undefined;
     return createHttpsServer(
       {
         ...identityTlsOptions(identity),
         minVersion: 'TLSv1.2',
         // Client certificates are requested, then judged by the authenticator (so a refusal is a clear 403, not a handshake failure).
-        ...(this.config.authenticator?.requiresTls ? { requestCert: true, rejectUnauthorized: false, ...(ca ? { ca } : {}) } : {}),
+        // No `ca` here: with it, OpenSSL checks the chain during a TLS 1.2 handshake and resets the
+        // connection, unreported, when a certificate names a trusted root but is signed by another key.
+        ...(this.config.authenticator?.requiresTls ? { requestCert: true, rejectUnauthorized: false } : {}),
       },
       handler,
     );
