@@ -14,7 +14,8 @@ export class BlobNode extends vscode.TreeItem {
     this.contextValue = blob.present ? 'blob' : 'blob.missing';
     this.id = `blob:${doc.db}/${doc.collection}/${doc.docId}/${blob.path}`;
     const type = blob.contentType ?? 'no content type';
-    this.description = `${type} · ${formatBytes(blob.length)}${blob.present ? '' : ' · not replicated yet'}`;
+    // Size first: it is short, so it stays visible in a narrow side bar.
+    this.description = `${blob.present ? '' : 'not replicated yet · '}${formatBytes(blob.length)} · ${type}`;
     this.tooltip = new vscode.MarkdownString(
       `**${blob.path}** in “${doc.docId}”\n\n${type}, ${blob.length.toLocaleString('en-US')} bytes\n\n\`${blob.digest}\`` +
         (blob.present ? '' : `\n\n$(warning) The content is not in ${doc.db} yet: it arrives when a replication brings it.`),
