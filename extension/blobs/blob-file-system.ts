@@ -3,8 +3,9 @@
  * server with ReadBlob, so VS Code's own editors show them — the image preview for images, the text
  * editor for text, its binary notice for the rest.
  *
- * Contents are cached by digest: a digest names exactly one content, so a cached copy can never be
- * stale, and the image preview's stat + read (and a later Save Blob As) cost one request.
+ * Contents are cached per document and digest: a digest names exactly one content, so a cached copy
+ * is never stale, and the image preview's stat + read (and a later Save Blob As) cost one request.
+ * A change to the document drops its entries, since it may no longer reference the blob.
  */
 import * as vscode from 'vscode';
 import * as P from '../../server/rpc/protocol';
@@ -27,8 +28,17 @@ export class BlobFileSystem implements vscode.FileSystemProvider, vscode.Disposa
   private readonly cache = new Map<string, Promise<Uint8Array>>();
   private readonly sizes = new Map<string, number>();
   private cachedBytes = 0;
+  private readonly sub: vscode.Disposable;
 
-  constructor(private readonly ctx: Ctx) {}
+  constructor(private readonly ctx: Ctx) {
+    this.sub = ctx.onDatabaseChanged((e) => {
+      const prefix = `${e.db}\n${e.collection}\n`;
+      const ids = new Set(e.docIds);
+      for (const key of [...this.cache.keys()]) {
+        if (key.startsWith(prefix) && (e.truncated || ids.has(key.slice(prefix.length, key.lastIndexOf('\n'))))) this.forget(key);
+      }
+    });
+  }
 
   watch(): vscode.Disposable {
     // A blob URI names one digest, whose content never changes.
@@ -54,11 +64,12 @@ export class BlobFileSystem implements vscode.FileSystemProvider, vscode.Disposa
     const loading = this.ctx.request(P.ReadBlob, { db: target.db, collection: target.collection, docId: target.docId, digest: target.digest }).then(
       (content) => {
         const bytes = Buffer.from(content.base64, 'base64');
-        this.remember(key, bytes.byteLength);
+        // Unless the document changed while it loaded.
+        if (this.cache.get(key) === loading) this.remember(key, bytes.byteLength);
         return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       },
       (e: unknown) => {
-        this.cache.delete(key);
+        if (this.cache.get(key) === loading) this.cache.delete(key);
         throw toFsError(e);
       },
     );
@@ -71,10 +82,14 @@ export class BlobFileSystem implements vscode.FileSystemProvider, vscode.Disposa
     this.cachedBytes += size;
     for (const old of this.sizes.keys()) {
       if (this.cachedBytes <= CACHE_BYTES || old === key) break;
-      this.cachedBytes -= this.sizes.get(old)!;
-      this.sizes.delete(old);
-      this.cache.delete(old);
+      this.forget(old);
     }
+  }
+
+  private forget(key: string): void {
+    this.cachedBytes -= this.sizes.get(key) ?? 0;
+    this.sizes.delete(key);
+    this.cache.delete(key);
   }
 
   readDirectory(): [string, vscode.FileType][] {
@@ -98,6 +113,7 @@ export class BlobFileSystem implements vscode.FileSystemProvider, vscode.Disposa
   }
 
   dispose(): void {
+    this.sub.dispose();
     this._onDidChangeFile.dispose();
     this.cache.clear();
     this.sizes.clear();
