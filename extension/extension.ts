@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import type { PeerSyncApi } from './api';
+import { BLOB_SCHEME, BlobFileSystem } from './blobs/blob-file-system';
 import { registerCommands } from './commands';
 import { settings } from './config';
 import { Credentials } from './credentials';
@@ -49,9 +50,14 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
   const statusBar = new StatusBar(c);
   const history = new HistoryContentProvider(c);
   const certificates = new CertificateContentProvider(c);
-  sub.push(fs, peers, statusBar, history, certificates, ...Object.values(views));
+  const blobs = new BlobFileSystem(c);
+  sub.push(fs, blobs, peers, statusBar, history, certificates, ...Object.values(views));
   sub.push(
     vscode.workspace.registerFileSystemProvider(DOC_SCHEME, fs, { isCaseSensitive: true }),
+    vscode.workspace.registerFileSystemProvider(BLOB_SCHEME, blobs, {
+      isCaseSensitive: true,
+      isReadonly: new vscode.MarkdownString('A blob is read-only: save a document that references new content to change it.'),
+    }),
     vscode.workspace.registerTextDocumentContentProvider(REV_SCHEME, new RevisionContentProvider(c)),
     vscode.workspace.registerTextDocumentContentProvider(HISTORY_SCHEME, history),
     vscode.workspace.registerTextDocumentContentProvider(CERT_SCHEME, certificates),

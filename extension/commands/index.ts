@@ -4,6 +4,7 @@
  * is not running" (with Restart Server) instead of failing obscurely. Errors are shown once, here.
  */
 import * as vscode from 'vscode';
+import * as blob from '../blobs/blob-commands';
 import { ServerNotRunningError } from '../ctx';
 import { errorMessage } from '../log';
 import { DashboardPanel } from '../panels/dashboard-panel';
@@ -28,6 +29,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'peersync.exportCollection': { needsServer: true, run: (s, arg, file) => doc.exportCollection(s, arg, file) },
   'peersync.loadMoreDocuments': { needsServer: true, run: (s, db, collection) => s.views.databases.loadMore(String(db), String(collection)) },
   'peersync.resolveConflict': { needsServer: true, run: (s, arg) => doc.resolveConflict(s, arg) },
+  'peersync.openBlob': { needsServer: true, run: (s, arg) => blob.openBlob(s, arg) },
+  'peersync.saveBlobAs': { needsServer: true, run: (s, arg) => blob.saveBlobAs(s, arg) },
 
   'peersync.startListener': { needsServer: true, run: (s, arg) => net.startListener(s, arg) },
   'peersync.stopListener': { needsServer: true, run: (s, arg) => net.stopListener(s, arg) },

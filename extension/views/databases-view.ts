@@ -8,6 +8,7 @@ import type { Ctx } from '../ctx';
 import { docUri } from '../documents/doc-uri';
 import { errorMessage } from '../log';
 import { Throttled } from '../throttle';
+import { BlobNode } from './blob-node';
 import { MessageNode, type ViewProbe } from './common';
 
 export const PAGE_SIZE = 100;
@@ -43,11 +44,12 @@ export class DocumentNode extends vscode.TreeItem {
   override readonly contextValue: 'document' | 'document.conflicted';
   readonly ref: P.DocumentRef;
   constructor(db: string, collection: string, readonly doc: P.DocumentSummary) {
-    super(doc.id, vscode.TreeItemCollapsibleState.None);
+    // Documents that hold blobs expand to list them.
+    super(doc.id, doc.blobs ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     this.ref = { db, collection, docId: doc.id };
     this.contextValue = doc.conflicted ? 'document.conflicted' : 'document';
     this.id = `doc:${db}/${collection}/${doc.id}`;
-    this.description = shortRev(doc.revId) + (doc.conflicted ? ' · conflict' : '');
+    this.description = shortRev(doc.revId) + (doc.conflicted ? ' · conflict' : '') + (doc.blobs ? ` · ${plural(doc.blobs, 'blob')}` : '');
     this.tooltip = `${doc.id}\nrevision ${doc.revId}${doc.conflicted ? '\nhas conflicting revisions' : ''}`;
     this.resourceUri = docUri(this.ref);
     this.iconPath = doc.conflicted ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : vscode.ThemeIcon.File;
@@ -66,7 +68,7 @@ export class LoadMoreNode extends vscode.TreeItem {
   }
 }
 
-type Node = DatabaseNode | CollectionNode | DocumentNode | LoadMoreNode | MessageNode;
+type Node = DatabaseNode | CollectionNode | DocumentNode | BlobNode | LoadMoreNode | MessageNode;
 
 export class DatabasesView implements vscode.TreeDataProvider<Node>, ViewProbe, vscode.Disposable {
   private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | undefined>();
@@ -143,6 +145,10 @@ export class DatabasesView implements vscode.TreeDataProvider<Node>, ViewProbe, 
         return current.collections.map((c) => new CollectionNode(current.name, c));
       }
       if (node instanceof CollectionNode) return await this.documents(node.db, node.collection.name);
+      if (node instanceof DocumentNode) {
+        const blobs = await this.ctx.request(P.ListDocumentBlobs, node.ref);
+        return blobs.length ? blobs.map((b) => new BlobNode(node.ref, b)) : [new MessageNode('No blobs', 'info')];
+      }
     } catch (e) {
       return [new MessageNode(`Could not load: ${errorMessage(e)}`, 'error')];
     }

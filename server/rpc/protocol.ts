@@ -10,6 +10,7 @@ export const RpcErrorCode = {
   notFound: 4004,
   conflict: 4009,
   invalid: 4000,
+  tooLarge: 4013,
   locked: 4023,
   io: 5007,
   corrupt: 5006,
@@ -56,6 +57,8 @@ export interface DocumentSummary {
   readonly revId: string;
   readonly deleted: boolean;
   readonly conflicted: boolean;
+  /** How many blob references the current revision holds (absent: none), so a tree can offer to expand it. */
+  readonly blobs?: number | undefined;
 }
 
 export interface DocumentData extends DocumentSummary {
@@ -104,6 +107,48 @@ export const GetConflict = new RequestType<DocumentRef, ConflictData | null, voi
 export const ResolveConflict = new RequestType<DocumentRef & { resolution: ConflictResolution }, DocumentData, void>('peersync/resolveConflict');
 export const ImportDocuments = new RequestType<{ db: string; collection: string; file: string }, { imported: number }, void>('peersync/importDocuments');
 export const ExportCollection = new RequestType<{ db: string; collection: string; file: string }, { exported: number }, void>('peersync/exportCollection');
+
+// ---- blobs ----
+
+/**
+ * ReadBlob refuses blobs larger than this (a `tooLarge` error): the content travels base64-encoded in
+ * one JSON-RPC message, a third larger than the blob, and is held whole in memory on both sides.
+ * 16 MiB keeps that well under a second while covering the photos and documents apps attach.
+ */
+export const MAX_BLOB_READ_BYTES = 16 * 1024 * 1024;
+
+/** One blob reference in a document's current revision. */
+export interface BlobInfo {
+  /** Where the reference sits in the body, e.g. `list[0].image`. */
+  readonly path: string;
+  readonly digest: string;
+  readonly length: number;
+  readonly contentType?: string | undefined;
+  /** The content is stored in this database (false: not replicated here yet). */
+  readonly present: boolean;
+}
+
+export interface BlobContent {
+  readonly digest: string;
+  readonly length: number;
+  readonly contentType?: string | undefined;
+  readonly base64: string;
+}
+
+/** The `data` of ReadBlob's errors, so a client can tell them apart. */
+export interface BlobErrorData {
+  /** notReferenced, missing: `notFound`; tooLarge: `tooLarge`. */
+  readonly reason: 'notReferenced' | 'missing' | 'tooLarge';
+  readonly length?: number | undefined;
+  readonly limit?: number | undefined;
+}
+
+export const ListDocumentBlobs = new RequestType<DocumentRef, BlobInfo[], void>('peersync/listDocumentBlobs');
+/**
+ * A blob's content, only for a digest the document's current revision references (the document
+ * stands for the reader's right to the blob; the store alone would serve any digest it holds).
+ */
+export const ReadBlob = new RequestType<DocumentRef & { digest: string }, BlobContent, void>('peersync/readBlob');
 
 // ---- listeners ----
 

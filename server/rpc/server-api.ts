@@ -24,6 +24,7 @@ import {
   splitPemCertificates,
   type TLSIdentity,
 } from '../tls';
+import { blobCount, listDocumentBlobs, readDocumentBlob } from './document-blobs';
 import * as P from './protocol';
 import { notFound, toResponseError } from './rpc-errors';
 import { KeyedThrottle } from './throttle';
@@ -133,6 +134,8 @@ export class ServerApi {
       const resolution = r.kind === 'winner' ? { winner: asRevId(r.revId) } : r.kind === 'merged' ? { merged: r.body as Document['body'] & object } : ({ delete: true } as const);
       return docData(this.collection(p.db, p.collection).resolveConflict(p.docId, resolution));
     }));
+    c.onRequest(P.ListDocumentBlobs, wrap((p: P.DocumentRef) => listDocumentBlobs(this.database(p.db), this.collection(p.db, p.collection), p.docId)));
+    c.onRequest(P.ReadBlob, wrap((p: P.DocumentRef & { digest: string }) => readDocumentBlob(this.database(p.db), this.collection(p.db, p.collection), p.docId, p.digest)));
     c.onRequest(P.ImportDocuments, wrap(async (p: { db: string; collection: string; file: string }) => {
       const db = this.database(p.db);
       const r = await importDocuments(db, this.collection(p.db, p.collection), p.file, { batchSize: 1000, progress: false });
@@ -464,7 +467,8 @@ function summary(db: Database): P.DatabaseSummary {
 }
 
 function docSummary(d: Document): P.DocumentSummary {
-  return { id: d.id, revId: d.revId, deleted: d.deleted, conflicted: d.conflicted };
+  const blobs = blobCount(d.body);
+  return { id: d.id, revId: d.revId, deleted: d.deleted, conflicted: d.conflicted, ...(blobs > 0 ? { blobs } : {}) };
 }
 
 function docData(d: Document): P.DocumentData {

@@ -136,4 +136,24 @@ suite('screenshot', function () {
     await vscode.commands.executeCommand('peersync.showRevisionHistory', ref);
     await hold();
   });
+
+  test('screenshot: blob preview', async () => {
+    const api = await peersync();
+    await fixture('make-blob-db.ts', [join(api.dataFolder(), 'inventory')]);
+    await withAnswers(api, { input: { 'Create Database: name': 'inventory' } }, () => vscode.commands.executeCommand('peersync.createDatabase'));
+    await vscode.commands.executeCommand('workbench.view.extension.peersync');
+    // Room for the blobs: the other views move to the Explorer.
+    await vscode.commands.executeCommand('vscode.moveViews', { viewIds: ['peersync.peers', 'peersync.replications', 'peersync.conflicts'], destinationId: 'workbench.view.explorer' });
+    await vscode.commands.executeCommand('workbench.view.extension.peersync');
+    await revealCollection('inventory');
+    const coll = (await api.views.databases.getChildren((await api.views.databases.getChildren()).find((n) => n.label === 'inventory')))[0]!;
+    const docs = await api.views.databases.getChildren(coll);
+    for (const id of ['list', 'pending']) await api.views.databases.reveal(docs.find((d) => d.label === id)!, { expand: true, select: false, focus: false });
+    const [apple] = await api.views.databases.getChildren(docs.find((d) => d.label === 'list'));
+    await vscode.commands.executeCommand(apple!.command!.command, ...(apple!.command!.arguments ?? []));
+    await until(() => vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputCustom || undefined, [vscode.window.tabGroups.onDidChangeTabs], 'the image preview');
+    // The demo's images are 64 px: zoom in so they read in the picture.
+    for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('imagePreview.zoomIn');
+    await hold();
+  });
 });
