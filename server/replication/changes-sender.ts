@@ -158,6 +158,8 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
     // Not an ancestor: a real conflict, which the pull resolves into a new local revision.
     if (!ancestry?.includes(revId as never)) return;
     this.held.delete(docId);
+    // Back in flight: a failure reported earlier no longer counts as finished.
+    if (held.reported) this.completed--;
     this.reproposals.push({ change: held.change, serverRev: revId });
     this.pump();
   }
