@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { Database, StoreError, type Collection } from '../../../server/store';
-import { createMemoryConnector } from '../../../server/replication/memory-connector';
+import { createMemoryConnector, type MemoryConnector } from '../../../server/replication/memory-connector';
 import { Replicator } from '../../../server/replication/replicator';
 import type { ReplicatorConfig, ReplicatorStatus } from '../../../server/replication/replicator-types';
 import { openTempDb } from '../../helpers/open-db';
@@ -31,25 +31,11 @@ function failInserts(collection: Collection, docId: string): { heal: () => void 
   return { heal: () => (collection.insertRevisionWithHistory = original) };
 }
 
-test('an edit to a document the listener got from another peer is delivered in the same push-and-pull run', async (t) => {
-  const { db: a } = await openTempDb(t);
-  const { db: b } = await openTempDb(t);
-  const { db: c } = await openTempDb(t);
-  const toA = createMemoryConnector({ database: a }, 'memory://a');
-  c.defaultCollection.save({ id: 'doc', body: { v: 'from c' } });
-  await run({ database: c, target: toA, type: 'push' });
-  await run({ database: b, target: createMemoryConnector({ database: c }, 'memory://c'), type: 'pull' });
-  const base = b.defaultCollection.get('doc')!.revId;
-  b.defaultCollection.save({ id: 'doc', revId: base, body: { v: 'edited on b' } });
-
-  const { status, replicator } = await run({ database: b, target: toA });
-  assert.equal(status.failed, 0, JSON.stringify(replicator.failedDocuments()));
-  assert.deepEqual(a.defaultCollection.get('doc')?.body, { v: 'edited on b' });
-  assert.equal(a.defaultCollection.get('doc')?.conflicted, false);
-  assert.equal(a.defaultCollection.get('doc')?.revId, b.defaultCollection.get('doc')?.revId);
-});
-
-test('a push the listener refuses is reported as failed, not checkpointed, and delivered once the pusher learns the parent', async (t) => {
+/**
+ * C creates `doc` and pushes it to listener A; B pulls it from C (never from A) and edits it. So B
+ * has never heard from A, whose current revision of `doc` is the parent of B's edit.
+ */
+async function editOfDocumentFromAnotherPeer(t: TestContext): Promise<{ a: Database; b: Database; toA: MemoryConnector }> {
   const { db: a } = await openTempDb(t);
   const { db: b } = await openTempDb(t);
   const { db: c } = await openTempDb(t);
@@ -58,6 +44,20 @@ test('a push the listener refuses is reported as failed, not checkpointed, and d
   await run({ database: c, target: toA, type: 'push' });
   await run({ database: b, target: createMemoryConnector({ database: c }, 'memory://c'), type: 'pull' });
   b.defaultCollection.save({ id: 'doc', revId: b.defaultCollection.get('doc')!.revId, body: { v: 'edited on b' } });
+  return { a, b, toA };
+}
+
+test('an edit to a document the listener got from another peer is delivered in the same push-and-pull run', async (t) => {
+  const { a, b, toA } = await editOfDocumentFromAnotherPeer(t);
+  const { status, replicator } = await run({ database: b, target: toA });
+  assert.equal(status.failed, 0, JSON.stringify(replicator.failedDocuments()));
+  assert.deepEqual(a.defaultCollection.get('doc')?.body, { v: 'edited on b' });
+  assert.equal(a.defaultCollection.get('doc')?.conflicted, false);
+  assert.equal(a.defaultCollection.get('doc')?.revId, b.defaultCollection.get('doc')?.revId);
+});
+
+test('a push the listener refuses is reported as failed, not checkpointed, and delivered once the pusher learns the parent', async (t) => {
+  const { a, b, toA } = await editOfDocumentFromAnotherPeer(t);
   b.defaultCollection.save({ id: 'other', body: { v: 1 } });
 
   // Push only: nothing tells b that a already has doc's parent, so a refuses it as a conflict.
