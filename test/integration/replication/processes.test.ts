@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
-import { CLI, cli, spawn } from '../../helpers/cli';
+import { CHILD_HANG_GUARD_MS, CLI, cli, spawn } from '../../helpers/cli';
 import { tempDir } from '../../helpers/temp-dir';
 
 /** Starts `peersync serve` as its own process; resolves with its ready line. Killed after the test. */
@@ -12,7 +12,7 @@ async function serve(t: TestContext, db: string, extra: string[] = []): Promise<
   const child = spawn(process.execPath, [CLI, 'serve', '--db', db, '--port', '0', '--interface', '127.0.0.1', '--json', ...(extra.includes('--tls') ? [] : ['--no-tls']), ...extra.filter((x) => x !== '--tls')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  const killer = setTimeout(() => child.kill('SIGKILL'), CHILD_HANG_GUARD_MS);
   t.after(() => {
     clearTimeout(killer);
     if (child.exitCode === null) child.kill('SIGKILL');
