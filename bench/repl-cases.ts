@@ -44,7 +44,7 @@ const QUICK_THROUGHPUT_N = 1_000;
 // Every wait below guards against a hang and is not a measure: a busy machine can stall a process
 // for many seconds, and a slow machine must not make a case fail.
 const READY_TIMEOUT_MS = 120_000;
-const SHORT_COMMAND_TIMEOUT_MS = 300_000;
+export const SHORT_COMMAND_TIMEOUT_MS = 300_000;
 /** Stopping a listener snapshots its database (a 100k-doc one takes a few seconds). */
 const STOP_TIMEOUT_MS = 300_000;
 const IDLE_TIMEOUT_MS = 120_000;
@@ -62,7 +62,7 @@ interface JsonLines {
 }
 
 /** The bench documents 0..n-1 as JSON lines {"_id", ...body} (shared by the push and pull case of one size). */
-function jsonLines(ctx: BenchContext, n: number): Promise<JsonLines> {
+export function jsonLines(ctx: BenchContext, n: number): Promise<JsonLines> {
   return ctx.fixture(`repl-jsonl-${n}`, async () => {
     const dir = ctx.tempDir(`jsonl-${n}`);
     const file = join(dir, 'docs.jsonl');
@@ -96,9 +96,9 @@ function parseEvent(line: string, event: string): Record<string, unknown> | unde
 }
 
 /** Starts `serve` on `dir` (created if missing) and resolves with the process and its ws URL once it is ready. */
-async function startListener(ctx: BenchContext, label: string, dir: string, events: boolean, tls = false): Promise<{ proc: CliProcess; url: string }> {
+export async function startListener(ctx: BenchContext, label: string, dir: string, events: boolean, tls = false, extraArgs: readonly string[] = []): Promise<{ proc: CliProcess; url: string }> {
   const listen = tls ? LISTEN.filter((a) => a !== '--no-tls') : LISTEN;
-  const proc = startCli(ctx, label, ['serve', '--db', dir, ...listen, '--json', ...(events ? ['--events'] : [])]);
+  const proc = startCli(ctx, label, ['serve', '--db', dir, ...listen, '--json', ...(events ? ['--events'] : []), ...extraArgs]);
   try {
     const ready = await proc.waitForLine(`${label} to print its "ready" line`, READY_TIMEOUT_MS, (l) => parseEvent(l, 'ready'));
     const port = ready['port'];
@@ -114,7 +114,7 @@ async function startListener(ctx: BenchContext, label: string, dir: string, even
 }
 
 /** SIGTERM and require a clean exit (code 0). */
-async function stopCleanly(proc: CliProcess): Promise<void> {
+export async function stopCleanly(proc: CliProcess): Promise<void> {
   const exit = await proc.stop(STOP_TIMEOUT_MS);
   if (exit.code !== 0) throw new Error(`${proc.label} did not stop cleanly\n${proc.describe()}`);
 }
@@ -138,7 +138,7 @@ async function dbFigures(ctx: BenchContext, dir: string): Promise<DbFigures> {
 }
 
 /** Document count of the default collection. */
-async function countDocs(ctx: BenchContext, dir: string): Promise<number> {
+export async function countDocs(ctx: BenchContext, dir: string): Promise<number> {
   return (await dbFigures(ctx, dir)).documents;
 }
 
