@@ -20,6 +20,9 @@
  * pouchdb-latency-hub in full runs, pouchdb-push-1k with --quick. They need the devDependencies
  * pouchdb-node and pouchdb-server (`npm ci`); see that file for the LevelDB binding setup.
  *
+ * A real Couchbase Lite client (bench/cblite-cases.ts), full runs: cblite-{push,pull}-{ws,wss}-20k,
+ * n/a when the cblite binary is absent.
+ *
  * Output: machine info, then per case a table row and a `BENCH {json}` line, then the summary
  * table, every case's extra figures, the goals, and a Markdown summary for the README.
  * Goals are reported (PASS/FAIL), never enforced: the exit code is non-zero only if a case crashed.
