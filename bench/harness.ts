@@ -12,6 +12,11 @@ export interface BenchConfig {
   /** Documents per durable transaction (db.inBatch). */
   readonly batchSize: number;
   readonly quick: boolean;
+  /**
+   * The --quick selection at the smallest sizes that still exercise every code path (the test
+   * suite's run): it checks that each case works and reports well-formed results, not its speed.
+   */
+  readonly smoke: boolean;
   /** Repository root (cwd for child processes so `--import tsx` resolves). */
   readonly repoRoot: string;
 }
@@ -78,6 +83,11 @@ export interface BenchCase {
   n?(config: BenchConfig): number;
   /** Fixture keys this case may read; a fixture is disposed once no remaining case uses it. */
   readonly uses?: readonly string[];
+  /**
+   * Why this case cannot run here (e.g. an external program is not installed), or undefined when it
+   * can: the run then reports the case as n/a with that reason instead of failing.
+   */
+  unavailable?(config: BenchConfig): string | undefined;
   /** Untimed run-up before run() (JIT warm-up), so small --quick runs are not dominated by cold code. */
   warmup?(ctx: BenchContext): Promise<void>;
   run(ctx: BenchContext): Promise<Measurement>;
@@ -112,6 +122,12 @@ export interface CaseResult {
   readonly extra: Record<string, number | string | boolean>;
   /** Present (true) on rows computed from other results instead of timed (BenchCase.derived). */
   readonly derived?: true;
+}
+
+/** A case that did not run because it is unavailable on this machine (BenchCase.unavailable). */
+export interface CaseSkip {
+  readonly name: string;
+  readonly skipped: string;
 }
 
 export interface CaseFailure {
@@ -221,6 +237,11 @@ export class BenchContext {
   }
 }
 
+/** A case's size for the run's mode: full, --quick, or the test suite's smoke run. */
+export function sized<T>(config: BenchConfig, sizes: { readonly full: T; readonly quick: T; readonly smoke: T }): T {
+  return config.smoke ? sizes.smoke : config.quick ? sizes.quick : sizes.full;
+}
+
 /** Seconds elapsed since `start` (a process.hrtime.bigint() reading). */
 export function secondsSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
@@ -286,14 +307,23 @@ export interface RunHooks {
   onStart?(c: BenchCase): void;
   onResult?(r: CaseResult): void;
   onFailure?(f: CaseFailure): void;
+  onSkip?(s: CaseSkip): void;
 }
 
 /** Runs the cases in order; a failing case is reported and the run continues. */
-export async function runCases(ctx: BenchContext, cases: readonly BenchCase[], hooks: RunHooks = {}): Promise<{ results: CaseResult[]; failures: CaseFailure[] }> {
+export async function runCases(ctx: BenchContext, cases: readonly BenchCase[], hooks: RunHooks = {}): Promise<{ results: CaseResult[]; failures: CaseFailure[]; skipped: CaseSkip[] }> {
   const results: CaseResult[] = [];
   const failures: CaseFailure[] = [];
+  const skipped: CaseSkip[] = [];
   for (let i = 0; i < cases.length; i++) {
     const c = cases[i]!;
+    const reason = c.unavailable?.(ctx.config);
+    if (reason !== undefined) {
+      const s: CaseSkip = { name: c.name, skipped: reason };
+      skipped.push(s);
+      hooks.onSkip?.(s);
+      continue;
+    }
     hooks.onStart?.(c);
     try {
       await c.warmup?.(ctx);
@@ -348,7 +378,7 @@ export async function runCases(ctx: BenchContext, cases: readonly BenchCase[], h
     const stillNeeded = new Set(cases.slice(i + 1).flatMap((later) => later.uses ?? []));
     await ctx.releaseFixtures(stillNeeded);
   }
-  return { results, failures };
+  return { results, failures, skipped };
 }
 
 export function round(x: number, digits: number): number {
@@ -436,15 +466,15 @@ function goalsText(r: CaseResult): string {
  * One Markdown row per result: case, its figure (docs/s, or p50/p99), its comparisons (ratio to
  * the comparator, vsPouchDB...), each goal with its actual figure, and the verdict.
  */
-export function readmeSummary(all: readonly BenchCase[], results: readonly CaseResult[]): string {
-  const rows = [
-    '| case | result | comparison | goals (actual) | verdict |',
-    '| --- | --- | --- | --- | --- |',
-    ...results.map((r) => {
-      const c = all.find((x) => x.name === r.name);
-      const figure = c?.figure ? c.figure(r) : defaultFigure(r);
-      return `| ${r.name} | ${figure} | ${comparisonsText(c, r)} | ${goalsText(r)} | ${verdictText(r)} |`;
-    }),
-  ];
-  return rows.join('\n');
+export function readmeSummary(all: readonly BenchCase[], results: readonly CaseResult[], skipped: readonly CaseSkip[] = []): string {
+  const rows = [...results, ...skipped].map((r) => {
+    if ('skipped' in r) return { name: r.name, row: `| ${r.name} | n/a (${r.skipped}) | - | - | n/a |` };
+    const c = all.find((x) => x.name === r.name);
+    const figure = c?.figure ? c.figure(r) : defaultFigure(r);
+    return { name: r.name, row: `| ${r.name} | ${figure} | ${comparisonsText(c, r)} | ${goalsText(r)} | ${verdictText(r)} |` };
+  });
+  // In the order the cases run, skipped ones included.
+  const order = (name: string): number => all.findIndex((c) => c.name === name);
+  rows.sort((a, b) => order(a.name) - order(b.name));
+  return ['| case | result | comparison | goals (actual) | verdict |', '| --- | --- | --- | --- | --- |', ...rows.map((r) => r.row)].join('\n');
 }

@@ -2,18 +2,22 @@
  * Shared by the latency cases (PeerSync's in bench/repl-cases.ts, PouchDB's in bench/pouch-cases.ts):
  * percentiles, timeouts, per-document arrival promises and the one-change-at-a-time loop.
  */
-import { round, type BenchConfig, type BenchContext } from './harness';
+import { round, sized, type BenchConfig, type BenchContext } from './harness';
 import type { JsonObject } from '../server/store';
 
 export const QUICK_LATENCY_N = 100;
 export const FULL_LATENCY_N = 1_000;
+const SMOKE_LATENCY_N = 10;
 /** Untimed changes before the measured ones (JIT warm-up of both peers), reported in `extra`. */
 export const LATENCY_WARMUP = 20;
-/** How long one change may take to arrive before the case fails. */
-export const CHANGE_TIMEOUT_MS = 10_000;
+/**
+ * How long one change may take to arrive before the case fails: a guard against a hang, not a
+ * measure (a busy machine can stall a process for seconds).
+ */
+export const CHANGE_TIMEOUT_MS = 120_000;
 
 export function latencyN(config: BenchConfig): number {
-  return config.quick ? QUICK_LATENCY_N : FULL_LATENCY_N;
+  return sized(config, { full: FULL_LATENCY_N, quick: QUICK_LATENCY_N, smoke: SMOKE_LATENCY_N });
 }
 
 export function latencyBody(i: number): JsonObject {

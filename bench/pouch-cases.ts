@@ -27,6 +27,7 @@ import { dirname, join } from 'node:path';
 import { docId, makeBody } from './docs';
 import { round, type BenchCase, type BenchContext, type Measurement } from './harness';
 import { Arrivals, FULL_LATENCY_N, LATENCY_WARMUP, latencyLoop, latencyStats, withTimeout } from './latency';
+import { throughputN } from './modes';
 import { CliProcess, rssDirFor } from './procs';
 
 // ---- the slice of PouchDB's API used here (the packages ship no types) ----
@@ -88,7 +89,8 @@ export interface PouchSetup {
   open(dir: string): PouchDatabase;
 }
 
-const SERVER_READY_TIMEOUT_MS = 30_000;
+/** Guards against a hang only: a busy machine can take many seconds to start a process. */
+const SERVER_READY_TIMEOUT_MS = 120_000;
 const BUILD_TIMEOUT_MS = 10 * 60_000;
 const FILL_BATCH = 1000;
 
@@ -371,8 +373,8 @@ function pouchThroughputCase(direction: 'push' | 'pull', label: string, n: numbe
     name: `pouchdb-${direction}-${label}`,
     description: `comparator: PouchDB one-shot ${direction} of ${n.toLocaleString('en-US')} x 1 KB docs (the same as repl-*) ${what} over loopback HTTP; PouchDB's default batch sizes`,
     mode,
-    n: () => n,
-    run: (ctx) => pouchThroughput(ctx, direction, n),
+    n: (config) => throughputN(n, mode, config),
+    run: (ctx) => pouchThroughput(ctx, direction, throughputN(n, mode, ctx.config)),
   };
 }
 

@@ -20,9 +20,10 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { docId, makeBody } from './docs';
-import { round, type BenchCase, type BenchConfig, type BenchContext, type Goal, type Measurement } from './harness';
+import { round, sized, type BenchCase, type BenchConfig, type BenchContext, type Goal, type Measurement } from './harness';
 import { Arrivals, CHANGE_TIMEOUT_MS, LATENCY_WARMUP, latencyBody, latencyDocId, latencyLoop, latencyN, latencyStats, percentile, withTimeout } from './latency';
 import { pouchLatencyHubCase, pouchThroughputCases } from './pouch-cases';
+import { SMOKE_THROUGHPUT_N, throughputN } from './modes';
 import { CliProcess, lastJson, runCli, startCli } from './procs';
 import { createIdentity } from '../server/tls';
 import { Database, type Collection, type JsonObject } from '../server/store';
@@ -40,11 +41,13 @@ const THROUGHPUT_GOAL: Goal = {
 
 const QUICK_THROUGHPUT_N = 1_000;
 
-const READY_TIMEOUT_MS = 30_000;
-const SHORT_COMMAND_TIMEOUT_MS = 60_000;
+// Every wait below guards against a hang and is not a measure: a busy machine can stall a process
+// for many seconds, and a slow machine must not make a case fail.
+const READY_TIMEOUT_MS = 120_000;
+export const SHORT_COMMAND_TIMEOUT_MS = 300_000;
 /** Stopping a listener snapshots its database (a 100k-doc one takes a few seconds). */
-const STOP_TIMEOUT_MS = 120_000;
-const IDLE_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 300_000;
+const IDLE_TIMEOUT_MS = 120_000;
 
 /** Loopback only, any free port, plain ws:// (`serve` defaults to wss:// with an anonymous certificate). */
 const LISTEN = ['--port', '0', '--interface', '127.0.0.1', '--no-tls'] as const;
@@ -59,7 +62,7 @@ interface JsonLines {
 }
 
 /** The bench documents 0..n-1 as JSON lines {"_id", ...body} (shared by the push and pull case of one size). */
-function jsonLines(ctx: BenchContext, n: number): Promise<JsonLines> {
+export function jsonLines(ctx: BenchContext, n: number): Promise<JsonLines> {
   return ctx.fixture(`repl-jsonl-${n}`, async () => {
     const dir = ctx.tempDir(`jsonl-${n}`);
     const file = join(dir, 'docs.jsonl');
@@ -93,9 +96,9 @@ function parseEvent(line: string, event: string): Record<string, unknown> | unde
 }
 
 /** Starts `serve` on `dir` (created if missing) and resolves with the process and its ws URL once it is ready. */
-async function startListener(ctx: BenchContext, label: string, dir: string, events: boolean, tls = false): Promise<{ proc: CliProcess; url: string }> {
+export async function startListener(ctx: BenchContext, label: string, dir: string, events: boolean, tls = false, extraArgs: readonly string[] = []): Promise<{ proc: CliProcess; url: string }> {
   const listen = tls ? LISTEN.filter((a) => a !== '--no-tls') : LISTEN;
-  const proc = startCli(ctx, label, ['serve', '--db', dir, ...listen, '--json', ...(events ? ['--events'] : [])]);
+  const proc = startCli(ctx, label, ['serve', '--db', dir, ...listen, '--json', ...(events ? ['--events'] : []), ...extraArgs]);
   try {
     const ready = await proc.waitForLine(`${label} to print its "ready" line`, READY_TIMEOUT_MS, (l) => parseEvent(l, 'ready'));
     const port = ready['port'];
@@ -111,7 +114,7 @@ async function startListener(ctx: BenchContext, label: string, dir: string, even
 }
 
 /** SIGTERM and require a clean exit (code 0). */
-async function stopCleanly(proc: CliProcess): Promise<void> {
+export async function stopCleanly(proc: CliProcess): Promise<void> {
   const exit = await proc.stop(STOP_TIMEOUT_MS);
   if (exit.code !== 0) throw new Error(`${proc.label} did not stop cleanly\n${proc.describe()}`);
 }
@@ -135,7 +138,7 @@ async function dbFigures(ctx: BenchContext, dir: string): Promise<DbFigures> {
 }
 
 /** Document count of the default collection. */
-async function countDocs(ctx: BenchContext, dir: string): Promise<number> {
+export async function countDocs(ctx: BenchContext, dir: string): Promise<number> {
   return (await dbFigures(ctx, dir)).documents;
 }
 
@@ -192,7 +195,7 @@ async function throughput(ctx: BenchContext, direction: 'push' | 'pull', n: numb
     listener = started.proc;
     const listenerReadyMs = performance.now() - listener.startedAt;
     active = startCli(ctx, 'replicate', ['replicate', '--db', activeDir, '--target', started.url, `--${direction}`, '--json', ...(tls ? ['--self-signed-only'] : [])]);
-    const exit = await active.waitForExit(60_000 + n * 2, 'finish replicating');
+    const exit = await active.waitForExit(SHORT_COMMAND_TIMEOUT_MS + n * 5, 'finish replicating');
     if (exit.code !== 0) throw new Error(`replicate --${direction} failed\n${active.describe()}`);
     const wallSeconds = (active.exitedAt! - active.startedAt) / 1000;
     const done = lastJson(active.lines, 'done');
@@ -254,9 +257,9 @@ function throughputCase(direction: 'push' | 'pull', label: string, n: number, mo
     ...(tls ? { comparator: `repl-${direction}-ws-${label}` } : {}),
     goal: goals.length === 1 ? goals[0]! : goals,
     ...(pouchdb ? { comparisons: [{ key: 'vsPouchDB', against: pouchdb }, { key: 'vsRawInsert', against: 'sqljs-raw-insert' }] } : {}),
-    uses: [`repl-jsonl-${n}`],
-    n: () => n,
-    run: (ctx) => throughput(ctx, direction, n, tls),
+    uses: [`repl-jsonl-${n}`, `repl-jsonl-${SMOKE_THROUGHPUT_N}`],
+    n: (config) => throughputN(n, mode, config),
+    run: (ctx) => throughput(ctx, direction, throughputN(n, mode, ctx.config), tls),
   };
 }
 
@@ -420,12 +423,12 @@ async function latencyHub(ctx: BenchContext): Promise<Measurement> {
 
 // ---- fan-out: one listener, many continuous pullers ----
 
-const FANOUT = { full: { pullers: 20, changes: 100 }, quick: { pullers: 5, changes: 20 } } as const;
+const FANOUT = { full: { pullers: 20, changes: 100 }, quick: { pullers: 5, changes: 20 }, smoke: { pullers: 2, changes: 3 } } as const;
 /** Untimed changes before the measured ones (every puller's first deliveries warm up its code paths). */
 const FANOUT_WARMUP = 5;
 
 function fanoutSize(config: BenchConfig): { pullers: number; changes: number } {
-  return config.quick ? FANOUT.quick : FANOUT.full;
+  return sized<{ pullers: number; changes: number }>(config, FANOUT);
 }
 
 /**
@@ -573,7 +576,7 @@ async function fanout(ctx: BenchContext): Promise<Measurement> {
 
 // ---- cold start ----
 
-const COLD_START_RUNS = { full: 5, quick: 2 } as const;
+const COLD_START_RUNS = { full: 5, quick: 2, smoke: 1 } as const;
 /** Written by the extension-host suite when it measures activation (optional). */
 const EXTHOST_ACTIVATION_FILE = join('bench', 'results', 'exthost-activation.json');
 
@@ -599,7 +602,7 @@ function extensionActivation(repoRoot: string): Record<string, number | string> 
 }
 
 async function coldStart(ctx: BenchContext): Promise<Measurement> {
-  const runs = ctx.config.quick ? COLD_START_RUNS.quick : COLD_START_RUNS.full;
+  const runs = sized(ctx.config, COLD_START_RUNS);
   const times: number[] = [];
   for (let r = 0; r < runs; r++) {
     const dir = join(ctx.tempDir('cold-start'), 'db'); // does not exist yet: serve creates it
@@ -612,10 +615,7 @@ async function coldStart(ctx: BenchContext): Promise<Measurement> {
       await proc.waitForLine('serve to print its "ready" line', READY_TIMEOUT_MS, (l) => parseEvent(l, 'ready'));
       if (readyAt === undefined) throw new Error('ready line seen without its receipt time');
       times.push(readyAt - proc.startedAt);
-      // Untimed pause before SIGTERM: `serve` prints "ready" just before it installs its SIGINT/SIGTERM
-      // handlers, and a signal sent the instant the line arrives can still find the default handler
-      // (seen on this 2-core machine: exit by signal instead of a clean shutdown).
-      await new Promise((r) => setTimeout(r, 100));
+      // `serve` installs its signal handlers before it prints "ready", so SIGTERM can follow at once.
       await stopCleanly(proc);
     } finally {
       proc.kill();
@@ -640,6 +640,9 @@ async function coldStart(ctx: BenchContext): Promise<Measurement> {
 // ---- scaling (derived from the throughput rows of this run) ----
 
 const SCALING_GOAL_MAX = 11;
+
+/** Identities created by tls-identity-create (the median is reported). */
+const IDENTITY_RUNS = { full: 15, quick: 3, smoke: 1 } as const;
 
 function scaling(ctx: BenchContext): Measurement {
   const extra: Record<string, number | string> = {};
@@ -688,9 +691,9 @@ export const replicationCases: BenchCase[] = [
     name: 'tls-identity-create',
     description: 'createIdentity: RSA-2048 key (native) + self-signed certificate (node-forge), median of several',
     goal: { metric: 'p50Ms', op: '<', target: 300 },
-    n: (config) => (config.quick ? 3 : 15),
+    n: (config) => sized(config, IDENTITY_RUNS),
     run: async (ctx) => {
-      const n = ctx.config.quick ? 3 : 15;
+      const n = sized(ctx.config, IDENTITY_RUNS);
       const times: number[] = [];
       const t0 = performance.now();
       for (let i = 0; i < n; i++) {
@@ -739,7 +742,7 @@ export const replicationCases: BenchCase[] = [
     name: 'server-cold-start',
     description: `cold start: spawn \`node dist/cli.js serve\` on a new database until its "ready" line, median of ${COLD_START_RUNS.full} (--quick: ${COLD_START_RUNS.quick}); also the extension's activation time if ${EXTHOST_ACTIVATION_FILE} exists`,
     figure: (r) => `median ${String(r.extra['p50Ms'])} ms (${String(r.extra['runs'])} runs); extension activation ${typeof r.extra['extensionActivationMs'] === 'number' ? `${r.extra['extensionActivationMs']} ms` : 'not measured'}`,
-    n: (config) => (config.quick ? COLD_START_RUNS.quick : COLD_START_RUNS.full),
+    n: (config) => sized(config, COLD_START_RUNS),
     run: coldStart,
   },
 ];

@@ -2,7 +2,10 @@
  * PeerSync benchmark: storage and replication.
  *
  *   npm run bench                      full run, N = 100,000 docs per storage case
- *   npm run bench -- --quick           N = 2,000 (a few seconds; used by test/integration/bench-quick.test.ts)
+ *   npm run bench -- --quick           N = 2,000 (a few seconds)
+ *   npm run bench -- --smoke           the --quick cases at their smallest sizes: checks that every
+ *                                      case runs and reports well-formed results, not its speed
+ *                                      (test/integration/bench-smoke.test.ts runs it)
  *   npm run bench -- --only NAME[,NAME] run only these cases (whatever their mode)
  *   npm run bench -- --n 50000         override N of the storage cases
  *   npm run bench -- --save            also write bench/results/<YYYY-MM-DD>.json (git-ignored)
@@ -17,6 +20,9 @@
  * pouchdb-latency-hub in full runs, pouchdb-push-1k with --quick. They need the devDependencies
  * pouchdb-node and pouchdb-server (`npm ci`); see that file for the LevelDB binding setup.
  *
+ * A real Couchbase Lite client (bench/cblite-cases.ts), full runs: cblite-{push,pull}-{ws,wss}-20k,
+ * n/a when the cblite binary is absent.
+ *
  * Output: machine info, then per case a table row and a `BENCH {json}` line, then the summary
  * table, every case's extra figures, the goals, and a Markdown summary for the README.
  * Goals are reported (PASS/FAIL), never enforced: the exit code is non-zero only if a case crashed.
@@ -28,22 +34,21 @@ import { arch, availableParallelism, cpus, platform, release, totalmem } from 'n
 import { dirname, join, resolve } from 'node:path';
 import { cases } from './cases';
 import { killChildren } from './child';
+import { BATCH_SIZE, benchConfig, type BenchMode } from './modes';
 import { BenchContext, JSON_PREFIX, MACHINE_PREFIX, readmeSummary, runCases, selectCases, tableHeader, tableRow, type BenchCase, type CaseResult } from './harness';
 
-const FULL_N = 100_000;
-const QUICK_N = 2_000;
-const BATCH_SIZE = 1_000;
-const USAGE = 'usage: node --import tsx bench/run.ts [--quick] [--save] [--only NAME[,NAME...]] [--n COUNT]';
+const USAGE = 'usage: node --import tsx bench/run.ts [--quick | --smoke] [--save] [--only NAME[,NAME...]] [--n COUNT]';
 
 interface Args {
   quick: boolean;
+  smoke: boolean;
   save: boolean;
   only: string[];
   n: number | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, save: false, only: [], n: undefined };
+  const args: Args = { quick: false, smoke: false, save: false, only: [], n: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -55,6 +60,9 @@ function parseArgs(argv: string[]): Args {
     switch (flag) {
       case '--quick':
         args.quick = true;
+        break;
+      case '--smoke':
+        args.smoke = true;
         break;
       case '--save':
         args.save = true;
@@ -81,7 +89,7 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-function machineInfo(n: number, quick: boolean, tmpRoot: string): Record<string, string | number | boolean | null> {
+function machineInfo(n: number, mode: BenchMode, tmpRoot: string): Record<string, string | number | boolean | null> {
   const cpu = cpus();
   let commit: string | null = null;
   try {
@@ -108,7 +116,8 @@ function machineInfo(n: number, quick: boolean, tmpRoot: string): Record<string,
     commit,
     date: new Date().toISOString(),
     n,
-    quick,
+    quick: mode !== 'full',
+    mode,
     tmpRoot,
   };
 }
@@ -136,9 +145,11 @@ async function main(): Promise<number> {
     console.error(`bench: unknown case ${unknown.join(', ')}; cases: ${cases.map((c) => c.name).join(', ')}`);
     return 2;
   }
-  const selected: BenchCase[] = selectCases(cases, args.quick, args.only);
-  const n = args.n ?? (args.quick ? QUICK_N : FULL_N);
-  const ctx = new BenchContext({ n, batchSize: BATCH_SIZE, quick: args.quick, repoRoot });
+  const mode: BenchMode = args.smoke ? 'smoke' : args.quick ? 'quick' : 'full';
+  const config = benchConfig(mode, repoRoot, args.n);
+  const selected: BenchCase[] = selectCases(cases, config.quick, args.only);
+  const n = config.n;
+  const ctx = new BenchContext(config);
 
   // Child processes and the temp root go whatever happens: normal end (dispose), crash (exit
   // handler), Ctrl-C / kill. A CLI child left running would otherwise outlive the bench.
@@ -155,17 +166,17 @@ async function main(): Promise<number> {
   }
 
   try {
-    const machine = machineInfo(n, args.quick, ctx.tmpRoot);
+    const machine = machineInfo(n, mode, ctx.tmpRoot);
     console.log('PeerSync benchmark (storage, replication)');
     console.log(`  cpu:    ${machine['cpuModel']} (${machine['cores']} cores)`);
     console.log(`  memory: ${machine['memoryGB']} GB`);
     console.log(`  node:   ${machine['node']} (v8 ${machine['v8']}), sql.js ${machine['sqljs'] ?? '?'}, ${machine['platform']}`);
-    console.log(`  run:    N = ${n.toLocaleString('en-US')} docs per storage case${args.quick ? ' (--quick)' : ''}, batches of ${BATCH_SIZE}, commit ${machine['commit'] ?? '?'}`);
+    console.log(`  run:    N = ${n.toLocaleString('en-US')} docs per storage case${mode === 'full' ? '' : ` (--${mode})`}, batches of ${BATCH_SIZE}, commit ${machine['commit'] ?? '?'}`);
     console.log(`${MACHINE_PREFIX}${JSON.stringify(machine)}`);
     console.log('');
     console.log(tableHeader());
 
-    const { results, failures } = await runCases(ctx, selected, {
+    const { results, failures, skipped } = await runCases(ctx, selected, {
       onResult(r) {
         console.log(tableRow(r));
         console.log(`${JSON_PREFIX}${JSON.stringify(r)}`);
@@ -174,6 +185,10 @@ async function main(): Promise<number> {
         console.log(`${f.name.padEnd(20)} | FAILED (see stderr)`);
         console.log(`${JSON_PREFIX}${JSON.stringify(f)}`);
         console.error(`bench: case ${f.name} failed:\n${f.error}`);
+      },
+      onSkip(s) {
+        console.log(`${s.name.padEnd(20)} | n/a: ${s.skipped}`);
+        console.log(`${JSON_PREFIX}${JSON.stringify(s)}`);
       },
     });
 
@@ -194,8 +209,8 @@ async function main(): Promise<number> {
       }
     }
     console.log('');
-    console.log(`Summary for the README (${args.only.length > 0 ? 'selected cases' : args.quick ? '--quick run: small sizes, not representative' : 'full run'}; ${machine['cpuModel']}, ${machine['cores']} cores, node ${machine['node']}; the machine's load at the time affects every figure)`);
-    console.log(readmeSummary(cases, results));
+    console.log(`Summary for the README (${args.only.length > 0 ? 'selected cases' : mode === 'full' ? 'full run' : `--${mode} run: small sizes, not representative`}; ${machine['cpuModel']}, ${machine['cores']} cores, node ${machine['node']}; the machine's load at the time affects every figure)`);
+    console.log(readmeSummary(cases, results, skipped));
     if (failures.length > 0) console.log(`${failures.length} case(s) failed: ${failures.map((f) => f.name).join(', ')}`);
 
     if (args.save) {
@@ -203,7 +218,7 @@ async function main(): Promise<number> {
       mkdirSync(dir, { recursive: true });
       const file = join(dir, `${localDate(new Date())}.json`);
       const { tmpRoot: _tmp, ...machineSaved } = machine;
-      writeFileSync(file, `${JSON.stringify({ machine: machineSaved, results, failures }, null, 2)}\n`);
+      writeFileSync(file, `${JSON.stringify({ machine: machineSaved, results, failures, skipped }, null, 2)}\n`);
       console.log(`saved ${file}`);
     }
     return failures.length > 0 ? 1 : 0;

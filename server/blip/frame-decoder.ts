@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { CHECKSUM_SIZE, DEFAULT_MAX_INFLATED_FRAME_SIZE } from './constants';
-import { Inflater } from './compression';
 import { BlipProtocolError } from './errors';
+import { WindowedInflater } from './windowed-inflater';
 import { type FrameHeader, FrameFlag, MessageType, describeFrame, isAckType, parseFrameHeader, readChecksum } from './frame';
 
 /**
@@ -32,7 +32,7 @@ export interface FrameDecoderOptions {
 
 export class FrameDecoder {
   private crc = 0;
-  private inflater: Inflater | undefined;
+  private inflater: WindowedInflater | undefined;
   private readonly maxInflated: number;
   private tail: Promise<unknown> = Promise.resolve();
   /** Asynchronous decodes not yet finished: while any is, frames must queue behind it. */
@@ -49,21 +49,13 @@ export class FrameDecoder {
   }
 
   /**
-   * Decodes a frame at once when nothing needs to wait: no compressed frame ahead of it and none
-   * in this one. Returns undefined otherwise; the caller then uses decode(). Uncompressed frames
-   * (all of PeerSync's own) so skip a promise per frame.
+   * Decodes a frame at once, compressed or not, unless a decode() call is still pending ahead of
+   * it (then undefined: the caller uses decode(), which keeps the order). Frames so skip a
+   * promise each.
    */
   decodeSync(frame: Uint8Array): DecodedFrame | undefined {
     if (this.inProgress > 0) return undefined;
-    if (this.failure) throw this.failure;
-    try {
-      const header = parseFrameHeader(frame);
-      if ((header.flags & FrameFlag.Compressed) !== 0 && !isAckType(header.type)) return undefined;
-      return this.finish(frame, header, undefined);
-    } catch (err) {
-      this.failure = err instanceof Error ? err : new Error(String(err));
-      throw err;
-    }
+    return this.decodeNow(frame);
   }
 
   decode(frame: Uint8Array): Promise<DecodedFrame> {
@@ -75,18 +67,17 @@ export class FrameDecoder {
 
   close(): void {
     this.failure ??= new Error('frame decoder is closed');
-    this.inflater?.close();
     this.inflater = undefined;
   }
 
-  private async decodeNow(frame: Uint8Array): Promise<DecodedFrame> {
+  private decodeNow(frame: Uint8Array): DecodedFrame {
     if (this.failure) throw this.failure;
     try {
       const header = parseFrameHeader(frame);
       let inflated: Uint8Array | undefined;
       if ((header.flags & FrameFlag.Compressed) !== 0 && !isAckType(header.type)) {
-        this.inflater ??= new Inflater();
-        inflated = await this.inflater.inflate(frameBody(frame, header), this.maxInflated);
+        this.inflater ??= new WindowedInflater();
+        inflated = this.inflater.inflate(frameBody(frame, header), this.maxInflated);
       }
       return this.finish(frame, header, inflated);
     } catch (err) {

@@ -3,6 +3,11 @@ import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli.js');
+/**
+ * How long a CLI child may run before a test kills it: a guard against a hang, never a measure
+ * (a busy machine can take far longer than usual, and that must not fail a test).
+ */
+export const CHILD_HANG_GUARD_MS = 15 * 60_000;
 
 export interface CliResult {
   status: number | null;
@@ -17,7 +22,7 @@ export function cli(args: string[], options: { input?: string; cwd?: string; env
     input: options.input ?? '',
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env },
-    timeout: 60_000,
+    timeout: CHILD_HANG_GUARD_MS,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

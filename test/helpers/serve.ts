@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
-import { CLI, spawn } from './cli';
+import { CHILD_HANG_GUARD_MS, CLI, spawn } from './cli';
 
 /** Starts `peersync serve` as its own process; resolves with its ready line. Killed after the test. */
 export async function serve(t: TestContext, db: string, extra: string[] = []): Promise<{ url: string; stop: () => Promise<number> }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--db', db, ...(extra.includes('--port') ? [] : ['--port', '0']), '--interface', '127.0.0.1', '--json', ...(extra.includes('--tls') ? [] : ['--no-tls']), ...extra.filter((x) => x !== '--tls')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  const killer = setTimeout(() => child.kill('SIGKILL'), CHILD_HANG_GUARD_MS);
   t.after(() => {
     clearTimeout(killer);
     if (child.exitCode === null) child.kill('SIGKILL');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { Database, canonicalJson, computeRevId } from '../../server/store';
-import { CLI, cli, spawn } from '../helpers/cli';
+import { CHILD_HANG_GUARD_MS, CLI, cli, spawn } from '../helpers/cli';
 import { tempDir } from '../helpers/temp-dir';
 
 test('db create / put / get / ls / history / delete round trip, with --json', (t) => {
@@ -131,7 +131,7 @@ test('serve --demo seeds the inventory list, reports where the data is, and shut
   const child = spawn(process.execPath, [CLI, 'serve', '--demo', '--json', '--port', '0', '--interface', '127.0.0.1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_HANG_GUARD_MS);
   t.after(() => clearTimeout(timer));
   const lines = createInterface({ input: child.stdout });
   const [first] = (await Promise.race([

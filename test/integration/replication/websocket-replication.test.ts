@@ -59,12 +59,12 @@ test('continuous: a listener restart sends the replicator offline; it backs off,
   const { db: client } = await openTempDb(t);
   const { listener, url } = await listen(t, server);
   const r = replicate(t, { database: client, target: url, continuous: true, maxAttemptWaitTime: 2 });
-  await r.waitFor('idle', 10_000);
+  await r.waitFor('idle', 30_000);
   client.defaultCollection.save({ id: 'before', body: {} });
   await arrives(server, 'before');
 
   await listener.stop();
-  const offline = await r.waitFor('offline', 10_000);
+  const offline = await r.waitFor('offline', 30_000);
   assert.equal(offline.error?.transient, true);
   assert.ok(offline.nextAttemptAt !== undefined);
   client.defaultCollection.save({ id: 'while-down', body: {} });
@@ -126,7 +126,7 @@ test('star: three peers through one hub converge, including a conflict', async (
   const { url } = await listen(t, hub);
   const peers = await Promise.all([openTempDb(t), openTempDb(t), openTempDb(t)]);
   const reps = peers.map(({ db }) => replicate(t, { database: db, target: url, continuous: true }));
-  await Promise.all(reps.map((r) => r.waitFor('idle', 10_000)));
+  await Promise.all(reps.map((r) => r.waitFor('idle', 30_000)));
   peers.forEach(({ db }, i) => db.defaultCollection.save({ id: `p${i}`, body: { i } }));
   for (const { db } of peers) for (let i = 0; i < 3; i++) await arrives(db, `p${i}`);
   // Everyone edits the same document concurrently.

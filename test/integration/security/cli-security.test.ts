@@ -4,14 +4,14 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
-import { CLI, cli, spawn } from '../../helpers/cli';
+import { CHILD_HANG_GUARD_MS, CLI, cli, spawn } from '../../helpers/cli';
 import { tempDir } from '../../helpers/temp-dir';
 
 async function serve(t: TestContext, args: string[]): Promise<{ ready: { urls: string[]; tls: boolean; certificateFingerprint?: string }; stop: () => Promise<number>; stderr: () => string }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--interface', '127.0.0.1', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const killer = setTimeout(() => child.kill('SIGKILL'), CHILD_HANG_GUARD_MS);
   t.after(() => {
     clearTimeout(killer);
     if (child.exitCode === null) child.kill('SIGKILL');

@@ -29,7 +29,24 @@ async function pullFrom(t: TestContext, url: string, options: Partial<Replicator
   const { db } = await openTempDb(t);
   const r = new Replicator({ database: db, target: url, type: 'pull', maxAttempts: 1, ...options });
   r.start();
-  return { status: await r.whenStopped(), db };
+  return { status: await stoppedWithin(r, url), db };
+}
+
+/** Guards against a hang only (one attempt: every outcome here is decided by the first connection). */
+const HANG_GUARD_MS = 60_000;
+
+async function stoppedWithin(r: Replicator, url: string): Promise<ReplicatorStatus> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      r.whenStopped(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the replicator with ${url} had not stopped after ${HANG_GUARD_MS} ms (status ${r.status.activity})`)), HANG_GUARD_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function expectOk(result: { status: ReplicatorStatus; db: Database }): void {
@@ -166,20 +183,18 @@ describe('client-certificate authentication', () => {
 describe('mismatched transports fail clearly and fast', () => {
   test('a plaintext client to a TLS listener', async (t) => {
     const f = await serve(t, {});
-    const started = Date.now();
     const r = await pullFrom(t, f.url.replace('wss://', 'ws://'), {});
     assert.ok(r.status.error);
-    assert.ok(Date.now() - started < 10_000, 'no hang');
+    assert.notEqual(r.status.error.code, 'HANDSHAKE_TIMEOUT', 'refused by the listener, not given up on after the connect timeout');
     assert.equal(r.db.defaultCollection.count(), 0);
   });
 
   test('a TLS client to a plaintext listener', async (t) => {
     const f = await serve(t, { disableTLS: true });
-    const started = Date.now();
     const r = await pullFrom(t, f.url.replace('ws://', 'wss://'), { acceptOnlySelfSignedServerCertificate: true });
     assert.ok(r.status.error);
     assert.match(r.status.error.message, /TLS|SSL|wrong version|EPROTO|packet/i);
-    assert.ok(Date.now() - started < 10_000, 'no hang');
+    assert.notEqual(r.status.error.code, 'HANDSHAKE_TIMEOUT', 'refused by the listener, not given up on after the connect timeout');
   });
 });
 

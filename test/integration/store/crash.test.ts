@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { Database } from '../../../server/store';
+import { CHILD_HANG_GUARD_MS } from '../../helpers/cli';
 import { tempDir } from '../../helpers/temp-dir';
 
 const RUNS = Number(process.env.PEERSYNC_CRASH_RUNS ?? 24);
@@ -20,7 +21,7 @@ async function runAndKill(path: string, seed: number, killAfter: number, acked: 
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
   let count = 0;
-  const timeout = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const timeout = setTimeout(() => child.kill('SIGKILL'), CHILD_HANG_GUARD_MS);
   try {
     for await (const line of createInterface({ input: child.stdout })) {
       const [tag, id, rev] = line.split(' ');
@@ -37,7 +38,7 @@ async function runAndKill(path: string, seed: number, killAfter: number, acked: 
   return count;
 }
 
-test(`every acknowledged write survives SIGKILL at random points (${RUNS} runs)`, { timeout: 300_000 }, async (t) => {
+test(`every acknowledged write survives SIGKILL at random points (${RUNS} runs)`, { timeout: 2 * CHILD_HANG_GUARD_MS }, async (t) => {
   const path = join(tempDir(t), 'db');
   const acked = new Map<string, string>();
   let seed = Number(process.env.PEERSYNC_CRASH_SEED ?? Date.now() % 100_000);

@@ -184,12 +184,12 @@ test('continuous replication goes idle, streams new changes both ways, and stops
     if (activities.at(-1) !== s.activity) activities.push(s.activity);
   });
   r.start();
-  await r.waitFor('idle', 5000);
+  await r.waitFor('idle', 30_000);
   a.defaultCollection.save({ id: 'from-a', body: {} });
-  await waitUntil(() => b.defaultCollection.get('from-a') !== undefined, 5000, 'push of from-a');
+  await waitUntil(() => b.defaultCollection.get('from-a') !== undefined, 30_000, 'push of from-a');
   b.defaultCollection.save({ id: 'from-b', body: {} });
-  await waitUntil(() => a.defaultCollection.get('from-b') !== undefined, 5000, 'pull of from-b');
-  await r.waitFor('idle', 5000);
+  await waitUntil(() => a.defaultCollection.get('from-b') !== undefined, 30_000, 'pull of from-b');
+  await r.waitFor('idle', 30_000);
   const final = await r.stop();
   assert.equal(final.activity, 'stopped');
   assert.equal(final.error, undefined);
@@ -205,12 +205,14 @@ test('an unreachable peer: offline with the next attempt time, backs off, reconn
   target.unreachable = true;
   a.defaultCollection.save({ id: 'x', body: {} });
   const r = new Replicator({ database: a, target, continuous: true, maxAttemptWaitTime: 2 });
+  const startedAt = Date.now();
   r.start();
-  const offline = await r.waitFor('offline', 5000);
-  assert.ok(offline.nextAttemptAt && offline.nextAttemptAt > Date.now(), 'says when the next attempt is');
+  const offline = await r.waitFor('offline', 30_000);
+  // Later than the failed attempt (not compared with the clock now, which a busy machine may have moved past it).
+  assert.ok(offline.nextAttemptAt && offline.nextAttemptAt > startedAt, 'says when the next attempt is');
   assert.equal(offline.error?.transient, true);
   target.unreachable = false;
-  await r.waitFor('idle', 10_000);
+  await r.waitFor('idle', 30_000);
   assert.ok(b.defaultCollection.get('x'));
   await r.stop();
 });
