@@ -6,6 +6,9 @@ const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 3;
 
+/** How long a received message may go without anything sent back before a ping acknowledges it. */
+const SILENT_ACK_DELAY_MS = 2;
+
 /**
  * Adapts a `ws` WebSocket (client or server side, already open) to FrameTransport: one BLIP frame
  * per binary message. Text messages are passed on as strings so the connection can reject them.
@@ -18,6 +21,18 @@ export function createWebSocketTransport(socket: WebSocket): FrameTransport {
   // of one system call each; the BLIP outbox sends bursts of frames.
   const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void; destroyed?: boolean } })._socket;
   let corked = false;
+  // Peers that leave Nagle's algorithm on (LiteCore's client sockets do) hold each small reply
+  // until the previous one is acknowledged, and a receiver with nothing to send back delays that
+  // acknowledgement by up to 40 ms: pulls from a Couchbase Lite client stalled that long every
+  // few batches. When a message arrives and nothing is sent within a couple of milliseconds, a
+  // WebSocket ping (two bytes, answered by the peer's stack) carries the acknowledgement.
+  let sentSinceMessage = true;
+  let ackTimer: NodeJS.Timeout | undefined;
+  const acknowledgeIfSilent = (): void => {
+    ackTimer = undefined;
+    if (!sentSinceMessage && socket.readyState === OPEN) socket.ping();
+  };
+  socket.once('close', () => clearTimeout(ackTimer));
   const uncork = (): void => {
     corked = false;
     if (raw && !raw.destroyed) raw.uncork();
@@ -30,6 +45,7 @@ export function createWebSocketTransport(socket: WebSocket): FrameTransport {
         raw.cork();
         process.nextTick(uncork);
       }
+      sentSinceMessage = true;
       socket.send(frame, { binary: true }, ignore);
     },
     close(code: number, reason: string): void {
@@ -39,6 +55,8 @@ export function createWebSocketTransport(socket: WebSocket): FrameTransport {
     onFrame(listener: (frame: TransportFrame) => void): () => void {
       const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
         const bytes = rawDataToBytes(data);
+        sentSinceMessage = false;
+        ackTimer ??= setTimeout(acknowledgeIfSilent, SILENT_ACK_DELAY_MS);
         listener(isBinary ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
       };
       socket.on('message', onMessage);

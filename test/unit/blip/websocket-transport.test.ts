@@ -24,6 +24,8 @@ describe('WebSocket transport (ws on loopback)', () => {
     server.on('connection', (socket) => {
       const connection = new BlipConnection(createWebSocketTransport(socket), { name: 'server' });
       connection.onRequest('echo', (req) => ({ properties: { size: String(req.body.length) }, body: req.body }));
+      // Answers only later, as a receiver waiting for its disk would.
+      connection.onRequest('slow', () => new Promise((resolve) => setTimeout(() => resolve({ body: 'late' }), 200)));
       serverConnections.push(connection);
     });
   });
@@ -68,5 +70,25 @@ describe('WebSocket transport (ws on loopback)', () => {
     assert.equal(seen.code, 1003);
     assert.match(seen.reason, /TEXT_FRAME/);
     assert.equal(seen.local, false);
+  });
+
+  it('acknowledges a message it has nothing to answer yet with a ping, so a peer that batches small writes is not held up', async () => {
+    const { socket, connection } = await connect();
+    const pinged = withTimeout(new Promise<void>((resolve) => socket.once('ping', () => resolve())), 'a ping from the silent side');
+    const reply = connection.request({ profile: 'slow' });
+    await pinged;
+    assert.equal((await withTimeout(reply, 'slow reply')).text(), 'late');
+    connection.close(1000, 'done');
+  });
+
+  it('sends no ping when it answers at once', async () => {
+    const { socket, connection } = await connect();
+    let pings = 0;
+    socket.on('ping', () => pings++);
+    for (let i = 0; i < 20; i++) await withTimeout(connection.request({ profile: 'echo', body: `m${i}` }), 'echo reply');
+    // A ping would have been sent right behind a reply; one more round trip lets it arrive.
+    await withTimeout(connection.request({ profile: 'echo', body: 'last' }), 'echo reply');
+    assert.equal(pings, 0);
+    connection.close(1000, 'done');
   });
 });
