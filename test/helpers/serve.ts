@@ -1,35 +1,106 @@
-import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
-import { CHILD_HANG_GUARD_MS, CLI, spawn } from './cli';
+import { CHILD_HANG_GUARD_MS, CLI } from './cli';
 
-/** Starts `peersync serve` as its own process; resolves with its ready line. Killed after the test. */
-export async function serve(t: TestContext, db: string, extra: string[] = []): Promise<{ url: string; stop: () => Promise<number> }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--db', db, ...(extra.includes('--port') ? [] : ['--port', '0']), '--interface', '127.0.0.1', '--json', ...(extra.includes('--tls') ? [] : ['--no-tls']), ...extra.filter((x) => x !== '--tls')], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** One line of `serve --events --json`: a document that went through the listener. */
+export interface ServeDocEvent {
+  event: 'document';
+  /** From the listener's side: `pull` = it received the document, `push` = it sent it. */
+  direction: 'push' | 'pull';
+  docId: string;
+  revId: string;
+  deleted: boolean;
+  error?: { code: number; message: string };
+  skipped?: boolean;
+}
+
+export interface ServeReady {
+  port: number;
+  urls: string[];
+  tls: boolean;
+  name: string;
+}
+
+export interface RunningServe {
+  readonly ready: ServeReady;
+  /** `ws://127.0.0.1:PORT/<db>` or `wss://localhost:PORT/<db>` (cblite checks DNS names only, never IP SANs). */
+  readonly url: string;
+  readonly events: ServeDocEvent[];
+  readonly stderr: () => string;
+  /** Resolves with the first event matching `pred`; fails loudly after `ms` with every event seen. */
+  waitForEvent(pred: (e: ServeDocEvent) => boolean, ms: number, what: string): Promise<ServeDocEvent>;
+  /** SIGTERM, then the exit code; the database is free for `peersync db …` afterwards. */
+  stop(): Promise<number | null>;
+}
+
+export interface ServeOptions {
+  /** Serve wss:// (with the database's anonymous identity unless `--identity` is in `args`). */
+  tls?: boolean;
+  args?: readonly string[];
+}
+
+/** Starts `peersync serve` (the built CLI) on a free loopback port; killed when the test ends. */
+export async function startServe(t: TestContext, db: string, options: ServeOptions = {}): Promise<RunningServe> {
+  const args = [CLI, 'serve', '--db', db, ...(options.args?.includes('--port') ? [] : ['--port', '0']), '--interface', '127.0.0.1', '--json', '--events', ...(options.tls ? [] : ['--no-tls']), ...(options.args ?? [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const killer = setTimeout(() => child.kill('SIGKILL'), CHILD_HANG_GUARD_MS);
   t.after(() => {
     clearTimeout(killer);
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
+  const events: ServeDocEvent[] = [];
+  const listeners = new Set<() => void>();
   const lines = createInterface({ input: child.stdout });
-  const first = await Promise.race([
-    once(lines, 'line') as Promise<[string]>,
+  let resolveReady: (r: ServeReady) => void = () => {};
+  const readyLine = new Promise<ServeReady>((resolve) => (resolveReady = resolve));
+  lines.on('line', (line) => {
+    const msg = JSON.parse(line) as { event: string };
+    if (msg.event === 'ready') resolveReady(msg as unknown as ServeReady);
+    else if (msg.event === 'document') {
+      events.push(msg as ServeDocEvent);
+      listeners.forEach((l) => l());
+    }
+  });
+  const ready = await Promise.race([
+    readyLine,
     once(child, 'exit').then(() => {
-      throw new Error(`serve exited early: ${stderr}`);
+      throw new Error(`peersync serve exited before listening:\n${stderr}`);
     }),
   ]);
-  const ready = JSON.parse(first[0]) as { event: string; urls: string[] };
-  assert.equal(ready.event, 'ready');
+  const host = options.tls ? 'localhost' : '127.0.0.1';
   return {
-    url: ready.urls[0]!,
-    stop: async () => {
+    ready,
+    url: `${options.tls ? 'wss' : 'ws'}://${host}:${ready.port}/${ready.name}`,
+    events,
+    stderr: () => stderr,
+    waitForEvent(pred, ms, what) {
+      const found = events.find(pred);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          const e = events.find(pred);
+          if (e) {
+            clearTimeout(timer);
+            listeners.delete(check);
+            resolve(e);
+          }
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`timed out after ${ms} ms waiting for ${what}; listener events:\n${events.map((e) => JSON.stringify(e)).join('\n')}\nserve stderr:\n${stderr}`));
+        }, ms);
+        listeners.add(check);
+      });
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number];
+      const [code] = (await once(child, 'exit')) as [number | null];
       return code;
     },
   };
 }
-

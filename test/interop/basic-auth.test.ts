@@ -5,7 +5,7 @@ import { tempDir } from '../helpers/temp-dir';
 import { cbliteGet, makeCbliteDb, runCblite } from './harness/cblite';
 import { interopTest } from './harness/interop-test';
 import { makePeersyncDb, peersyncGet } from './harness/peersync';
-import { startServe } from './harness/serve';
+import { startServe } from '../helpers/serve';
 
 interopTest('Basic auth: serve --users lets the right password replicate and refuses a wrong one', async (t) => {
   const dir = tempDir(t);

@@ -5,7 +5,7 @@ import { cbliteGet, cbliteOk, makeCbliteDb, runCblite } from './harness/cblite';
 import { cbliteBlobPath, listBlobFiles, peersyncBlobPath, putCbliteBlob, readIfPresent } from './harness/blobs';
 import { interopTest } from './harness/interop-test';
 import { makePeersyncDb, peersyncGet } from './harness/peersync';
-import { startServe } from './harness/serve';
+import { startServe } from '../helpers/serve';
 
 interface InventoryList {
   type: string;

@@ -6,7 +6,7 @@ import { tempDir } from '../helpers/temp-dir';
 import { cbliteCount, cbliteGet, cbliteOk, makeCbliteDb } from './harness/cblite';
 import { interopTest } from './harness/interop-test';
 import { makePeersyncDb, peersyncCount, peersyncGet, writeJsonLines } from './harness/peersync';
-import { startServe } from './harness/serve';
+import { startServe } from '../helpers/serve';
 
 const COUNT = 20_000;
 const BODY_BYTES = 1024;

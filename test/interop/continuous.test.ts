@@ -5,7 +5,7 @@ import { cbliteGet, cbliteOk, makeCbliteDb, startCblite } from './harness/cblite
 import { interopTest } from './harness/interop-test';
 import { makePeersyncDb, peersyncGet, PeersyncPeer, peersyncPut } from './harness/peersync';
 import { pollUntil } from './harness/poll';
-import { startServe } from './harness/serve';
+import { startServe } from '../helpers/serve';
 
 const LIVE_WAIT_MS = 15_000;
 

@@ -4,7 +4,7 @@ import { tempDir } from '../helpers/temp-dir';
 import { cbliteGet, cbliteList, cbliteOk, makeCbliteDb, runCblite } from './harness/cblite';
 import { interopTest } from './harness/interop-test';
 import { makePeersyncDb, peersyncGet, PeersyncPeer, peersyncPut } from './harness/peersync';
-import { startServe } from './harness/serve';
+import { startServe } from '../helpers/serve';
 
 interopTest('cblite pushes its documents to peersync serve', async (t) => {
   const dir = tempDir(t);

@@ -7,7 +7,7 @@ import { cbliteGet, makeCbliteDb, runCblite } from './harness/cblite';
 import { interopTest } from './harness/interop-test';
 import { makePeersyncDb, peersyncGet } from './harness/peersync';
 import { issue } from './harness/pki';
-import { startServe } from './harness/serve';
+import { startServe } from '../helpers/serve';
 
 /**
  * A listener identity whose certificate names DNS:localhost (the default SANs of `identity

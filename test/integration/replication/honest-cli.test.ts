@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cli } from '../../helpers/cli';
-import { serve } from '../../helpers/serve';
+import { startServe } from '../../helpers/serve';
 import { tempDir } from '../../helpers/temp-dir';
 
 function body(db: string, id: string): unknown {
@@ -21,10 +21,10 @@ test('an edit to a document the listener got from another peer: push-only fails 
   const dir = tempDir(t);
   const [a, b, c] = ['a', 'b', 'c'].map((n) => join(dir, n)) as [string, string, string];
   for (const db of [a, c]) assert.equal(cli(['db', 'create', '--db', db]).status, 0);
-  const listenerA = await serve(t, a);
+  const listenerA = await startServe(t, a);
   assert.equal(cli(['db', 'put', 'doc', '{"v":"from c"}', '--db', c]).status, 0);
   assert.equal(cli(['replicate', '--db', c, '--target', listenerA.url, '--push']).status, 0);
-  const listenerC = await serve(t, c);
+  const listenerC = await startServe(t, c);
   assert.equal(cli(['replicate', '--db', b, '--target', listenerC.url, '--pull']).status, 0);
   assert.equal(cli(['db', 'put', 'doc', '{"v":"edited on b"}', '--db', b]).status, 0);
 
@@ -48,14 +48,14 @@ test('a fresh database served at the same URL receives everything again', async 
   assert.equal(cli(['db', 'create', '--db', phone]).status, 0);
   const docs = Array.from({ length: 500 }, (_, i) => JSON.stringify({ _id: `d${i}`, i })).join('\n');
   assert.equal(cli(['db', 'import', '-', '--db', phone], { input: docs }).status, 0);
-  const first = await serve(t, x);
+  const first = await startServe(t, x);
   const r1 = cli(['replicate', '--db', phone, '--target', first.url, '--push', '--json']);
   assert.equal(r1.status, 0, r1.stderr);
   await first.stop();
   rmSync(x, { recursive: true, force: true });
 
   const port = new URL(first.url).port;
-  const second = await serve(t, x, ['--port', port]);
+  const second = await startServe(t, x, { args: ['--port', port] });
   assert.equal(second.url, first.url, 'served again at the same URL');
   const r2 = cli(['replicate', '--db', phone, '--target', second.url, '--push', '--json']);
   assert.equal(r2.status, 0, r2.stderr);

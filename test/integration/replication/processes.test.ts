@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cli } from '../../helpers/cli';
-import { serve } from '../../helpers/serve';
+import { startServe } from '../../helpers/serve';
 import { tempDir } from '../../helpers/temp-dir';
 
 test('two processes: 10k documents pulled and then pushed over ws with the CLI', async (t) => {
@@ -16,7 +16,7 @@ test('two processes: 10k documents pulled and then pushed over ws with the CLI',
   assert.equal(cli(['db', 'import', join(dir, 'items.jsonl'), '--db', a]).status, 0);
   cli(['db', 'create', '--db', b]);
 
-  const server = await serve(t, a);
+  const server = await startServe(t, a);
   assert.equal(server.url.endsWith('/inventory'), true);
   const pull = cli(['replicate', '--db', b, '--target', server.url, '--pull', '--json']);
   assert.equal(pull.status, 0, pull.stderr);
@@ -43,7 +43,7 @@ test('replicate reports a wrong database name and an unreachable peer with disti
   const a = join(dir, 'inventory');
   const b = join(dir, 'phone');
   cli(['db', 'create', '--db', b]);
-  const server = await serve(t, a);
+  const server = await startServe(t, a);
   const wrong = cli(['replicate', '--db', b, '--target', server.url.replace('/inventory', '/nope')]);
   assert.equal(wrong.status, 10);
   assert.match(wrong.stderr, /404/);
@@ -62,7 +62,7 @@ test('serve --read-only refuses a push from another process', async (t) => {
   const b = join(dir, 'phone');
   cli(['db', 'create', '--db', b]);
   cli(['db', 'put', 'x', '{}', '--db', b]);
-  const server = await serve(t, a, ['--read-only']);
+  const server = await startServe(t, a, { args: ['--read-only'] });
   const push = cli(['replicate', '--db', b, '--target', server.url, '--push']);
   assert.equal(push.status, 10);
   assert.match(push.stderr, /read-only/);
