@@ -206,7 +206,7 @@ test('BlipConnection under a hostile peer: it answers or closes with a protocol 
     conn.on('handlerError', (err) => handlerErrors.push(err));
     conn.on('error', () => undefined);
     conn.onRequest('echo', (req) => ({ body: req.body, properties: { length: String(req.body.length) } }));
-    const peer = new FuzzPeer(theirs);
+    const peer = new FuzzPeer(theirs, (text) => theirs.sendText(text));
     const script: Script = { framer: new Framer(), peer, rng, partial: [] };
     const actions: Action[] = [];
     try {

@@ -81,7 +81,7 @@ test('a peer cannot make a connection buffer unbounded data across many unfinish
   const conn = new BlipConnection(ours, { name: 'bounded', maxMessageSize });
   conn.on('error', () => undefined);
   conn.onRequest('echo', (req) => ({ body: req.body }));
-  const peer = new FuzzPeer(theirs);
+  const peer = new FuzzPeer(theirs, (text) => theirs.sendText(text));
   const framer = new Framer();
   try {
     // 64 unfinished requests of 60 KiB each: 3.75 MiB held for a peer allowed 64 KiB messages.

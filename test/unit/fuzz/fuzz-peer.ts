@@ -5,8 +5,7 @@
 import { FrameDecoder, type DecodedFrame } from '../../../server/blip/frame-decoder';
 import { MessageType } from '../../../server/blip/frame';
 import { decodeMessagePayload } from '../../../server/blip/message';
-import type { MemoryTransport } from '../../../server/blip/memory-transport';
-import type { TransportCloseInfo } from '../../../server/blip/transport';
+import type { FrameTransport, TransportCloseInfo } from '../../../server/blip/transport';
 import { within } from '../../helpers/fuzz';
 
 export interface ReplySeen {
@@ -26,7 +25,11 @@ export class FuzzPeer {
   closeInfo: TransportCloseInfo | undefined;
   readonly closed: Promise<TransportCloseInfo>;
 
-  constructor(readonly transport: MemoryTransport) {
+  /** `sendText` sends a text message, which BLIP forbids (a memory transport or a WebSocket can). */
+  constructor(
+    readonly transport: FrameTransport,
+    private readonly textSender?: (text: string) => void,
+  ) {
     transport.onFrame((frame) => {
       if (typeof frame === 'string') return;
       this.decodeTail = this.decodeTail.then(async () => {
@@ -50,7 +53,7 @@ export class FuzzPeer {
   }
 
   sendText(text: string): void {
-    this.transport.sendText(text);
+    this.textSender?.(text);
   }
 
   /** The complete reply to request `msgNo`, or the close, whichever comes first (bounded). */

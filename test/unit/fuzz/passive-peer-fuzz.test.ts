@@ -12,6 +12,7 @@ import type { Database } from '../../../server/store';
 import { type Rng, drainEventLoop, fuzzLoop, guardProcess, pendingTimers, within } from '../../helpers/fuzz';
 import { jsonValue, passiveRequest, type FuzzRequest } from '../../helpers/fuzz-protocol';
 import { openTempDb } from '../../helpers/open-db';
+import { knownIssue } from './known-issues';
 
 const WAIT_MS = 10_000;
 
@@ -24,19 +25,6 @@ function describe(o: Outcome): string {
   const props = JSON.stringify(o.request.properties).slice(0, 300);
   const body = typeof o.request.body === 'string' ? o.request.body.slice(0, 200) : `<${o.request.body.length} bytes>`;
   return `${o.request.profile} ${props} ${JSON.stringify(body)} -> ${JSON.stringify(o.result)}`;
-}
-
-/**
- * Outcomes that are wrong but already reproduced by a `todo` test in fuzz-findings.test.ts: they
- * are reported here instead of failing every run that happens to hit them. Remove an entry once
- * its todo test passes.
- */
-function knownIssue(o: Outcome): string | undefined {
-  const r = o.result;
-  if (typeof r === 'object' && 'code' in r && r.code === 500 && r.message === 'Maximum call stack size exceeded' && o.request.profile === 'rev') {
-    return 'a deeply nested body with a blob reference overflows the stack';
-  }
-  return undefined;
 }
 
 async function send(client: BlipConnection, request: FuzzRequest): Promise<Outcome> {
@@ -94,7 +82,7 @@ async function iteration(t: TestContext, db: Database, rng: Rng, i: number): Pro
     const log = (): string => outcomes.map(describe).join('\n  ');
     for (const o of outcomes) {
       if (o.result === 'reply') continue;
-      const known = knownIssue(o);
+      const known = typeof o.result === 'object' && 'code' in o.result ? knownIssue(o.request.profile, o.result.code, o.result.message) : undefined;
       if (known) {
         t.diagnostic(`iteration ${i}: known issue (${known}): ${describe(o)}`);
         continue;
