@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { NO_AUTO_SNAPSHOT, runChild, type BuildReport, type OpenReport } from './child';
 import { makeBody, makeDocs, type DocSet } from './docs';
 import { now, round, secondsSince, type BenchCase, type BenchContext } from './harness';
+import { loadCase } from './load-case';
 import { replicationCases } from './repl-cases';
 import { Database } from '../server/store';
 import { loadSqlJs } from '../server/store/sqljs-loader';
@@ -221,4 +222,5 @@ export const cases: BenchCase[] = [
     },
   },
   ...replicationCases,
+  loadCase,
 ];
