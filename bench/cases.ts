@@ -9,6 +9,7 @@ import { NO_AUTO_SNAPSHOT, runChild, type BuildReport, type OpenReport } from '.
 import { makeBody, makeDocs, type DocSet } from './docs';
 import { now, round, secondsSince, type BenchCase, type BenchContext } from './harness';
 import { cbliteCases } from './cblite-cases';
+import { loadCase } from './load-case';
 import { replicationCases } from './repl-cases';
 import { Database } from '../server/store';
 import { loadSqlJs } from '../server/store/sqljs-loader';
@@ -223,4 +224,5 @@ export const cases: BenchCase[] = [
   },
   ...replicationCases,
   ...cbliteCases,
+  loadCase,
 ];

@@ -7,7 +7,7 @@ import { ChangesSender } from './changes-sender';
 import { peerCheckpointDocId } from './checkpoint';
 import type { DocumentEnded } from './document-event';
 import { Profile, Prop, Tuning, badRequest, collectionIndex, isTrue, jsonBody } from './protocol';
-import { RevReceiver } from './rev-receiver';
+import { RevReceiver, storeToBlip } from './rev-receiver';
 
 export interface PassivePeerOptions {
   readonly database: Database;
@@ -140,7 +140,8 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
       return { properties: { [Prop.rev]: saved.rev } };
     } catch (e) {
       if (isStoreError(e, 'CONFLICT')) throw new BlipError('HTTP', 409, 'checkpoint revision mismatch');
-      throw new BlipError('HTTP', 500, (e as Error).message);
+      // A body the store refuses (too deep, say) is the client's mistake (400), not a server fault.
+      throw storeToBlip(e);
     }
   }
 

@@ -154,7 +154,8 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
       this.maybeCaughtUp(collection);
       return { body: '[]' };
     }
-    const request: Record<string, string[]> = {};
+    // No prototype: a peer's document ID such as `constructor` must not find Object's members.
+    const request: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
     for (const [, docId, revId] of entries) (request[docId] ??= []).push(revId);
     let diff: ReturnType<Collection['revsDiff']>;
     try {
@@ -165,7 +166,7 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     const alreadyHere: [string, string][] = [];
     const reply: ChangesReplyEntry[] = entries.map(([seq, docId, revId]) => {
       st.tracker.add(seq);
-      const d = diff[docId];
+      const d = Object.hasOwn(diff, docId) ? diff[docId] : undefined;
       const key = expectKey(collection, docId, revId);
       if (d && d.missing.includes(revId as RevId) && !this.expected.has(key)) {
         this.expected.set(key, seq);
