@@ -66,7 +66,7 @@ describe('limits on what a peer can make a connection hold', () => {
   });
 
   it('closes with 1008 when unfinished messages together hold more bytes than allowed', async () => {
-    const { connection, peer, frames } = setUp({ maxPendingIncomingBytes: 10_000 });
+    const { connection, frames } = setUp({ maxPendingIncomingBytes: 10_000 });
     // Each message is far below the per-message limit; only their sum is too much.
     for (let n = 1; n <= 3; n++) frames.begin(n, 10_000, 4096);
     const info = await withTimeout(closeEvent(connection), 'close over the byte limit');
@@ -90,7 +90,7 @@ describe('limits on what a peer can make a connection hold', () => {
   });
 
   it('closes with 1001 when an unfinished message gets no frame within the stall timeout', async () => {
-    const { connection, peer, frames } = setUp({ stalledMessageTimeoutMs: 50 });
+    const { connection, frames } = setUp({ stalledMessageTimeoutMs: 50 });
     frames.begin(1, 10_000);
     const info = await withTimeout(closeEvent(connection), 'close of a stalled message');
     assert.equal(info.code, CloseCode.GoingAway);
@@ -151,7 +151,7 @@ describe('limits on what a peer can make a connection hold', () => {
     });
 
     it('closes with 1001 when a paused reply gets no ACK within the stall timeout', async () => {
-      const { connection, peer, frames } = setUp({ stalledMessageTimeoutMs: 50 });
+      const { connection, frames } = setUp({ stalledMessageTimeoutMs: 50 });
       connection.onRequest('p', () => bigReply);
       frames.send(1, 10);
       const info = await withTimeout(closeEvent(connection), 'close of a stalled reply');
