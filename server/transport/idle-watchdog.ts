@@ -51,8 +51,8 @@ export function watchIdle(ws: WebSocket, connection: BlipConnection, limits: Wat
       pinged = true;
       ws.ping();
     }
-    const deadlines = [lastHeard + limits.idleTimeoutMs];
-    if (!pinged) deadlines.push(lastHeard + limits.pingIntervalMs);
+    // Once pinged, look again a ping interval later: the pong moves lastHeard, not this timer.
+    const deadlines = [lastHeard + limits.idleTimeoutMs, pinged ? now + limits.pingIntervalMs : lastHeard + limits.pingIntervalMs];
     if (!sawMessage) deadlines.push(connectedAt + limits.firstMessageTimeoutMs);
     timer = setTimeout(check, Math.max(1, Math.min(...deadlines) - now));
     timer.unref();

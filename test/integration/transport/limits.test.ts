@@ -115,12 +115,20 @@ describe('listener limits (loopback)', () => {
     });
 
     it('keeps a peer that answers pings open however long it has nothing to say', async () => {
-      const server = await startServer(cleanup, { limits });
+      // A roomy idle timeout: a busy test machine may hold up a pong for a while.
+      const server = await startServer(cleanup, { limits: { pingIntervalMs: 50, idleTimeoutMs: 1000, firstMessageTimeoutMs: 1000 } });
       const ws = await openWebSocket(server);
       ws.send(requestFrames().whole(1));
       let pings = 0;
-      // Ten pings span well over two idle timeouts of silence at the BLIP level.
-      await waitFor(new Promise<void>((resolve) => ws.on('ping', () => ++pings === 10 && resolve())), T, 'ten pings');
+      // Pings come every 50 ms of silence: thirty of them span well over the idle timeout.
+      await waitFor(
+        new Promise<void>((resolve, reject) => {
+          ws.on('ping', () => ++pings === 30 && resolve());
+          ws.once('close', (code: number, reason: Buffer) => reject(new Error(`closed after ${pings} pings: ${code} ${reason.toString()}`)));
+        }),
+        T,
+        'thirty pings',
+      );
       assert.equal(ws.readyState, WebSocket.OPEN);
       assert.equal(server.status.connectionCount, 1);
     });
