@@ -5,6 +5,10 @@ import {
   DEFAULT_COMPRESSION_THRESHOLD,
   DEFAULT_FRAME_SIZE,
   DEFAULT_MAX_MESSAGE_SIZE,
+  DEFAULT_MAX_OUTGOING_BYTES,
+  DEFAULT_MAX_PENDING_INCOMING_BYTES,
+  DEFAULT_MAX_PENDING_INCOMING_MESSAGES,
+  DEFAULT_STALLED_MESSAGE_TIMEOUT_MS,
   MAX_PROPERTIES_SIZE,
   MAX_UNACKED_BYTES,
 } from './constants';
@@ -35,6 +39,8 @@ import {
   requestProperties,
 } from './message';
 import { Outbox, type Schedulable } from './outbox';
+import { PendingIncoming } from './pending-incoming';
+import { StallTimer } from './stall-timer';
 import type { FrameTransport, TransportCloseInfo, TransportFrame } from './transport';
 import { decodeVarint, tryDecodeVarint } from './varint';
 import { decodeProperties, type BlipProperties } from './properties';
@@ -50,6 +56,23 @@ export interface BlipConnectionOptions {
   readonly compressionLevel?: number | undefined;
   /** Messages whose payload is smaller than this are sent uncompressed unless they ask otherwise. */
   readonly compressionThreshold?: number | undefined;
+  /**
+   * Incoming messages held at once: begun but not finished, or finished requests waiting for the
+   * outgoing queue to drain. One more closes the connection with 1008.
+   */
+  readonly maxPendingIncomingMessages?: number | undefined;
+  /** Bytes those messages may hold together; more closes the connection with 1008. */
+  readonly maxPendingIncomingBytes?: number | undefined;
+  /**
+   * An incoming message with no new frame, or an outgoing one waiting for the peer's ACK, for this
+   * long closes the connection with 1001. 0 disables the check.
+   */
+  readonly stalledMessageTimeoutMs?: number | undefined;
+  /**
+   * Outgoing bytes (messages not completely sent) at which incoming requests stop being handled
+   * until the peer has taken enough of them: the peer cannot make this side queue replies forever.
+   */
+  readonly maxOutgoingBytes?: number | undefined;
 }
 
 /**
@@ -84,6 +107,11 @@ export interface BlipConnectionStats {
   readonly bytesReceived: number;
   readonly messagesSent: number;
   readonly messagesReceived: number;
+  /** Incoming messages held right now (unfinished, or waiting for the outgoing queue). */
+  readonly pendingIncomingMessages: number;
+  readonly pendingIncomingBytes: number;
+  /** Payload bytes of outgoing messages not yet completely sent. */
+  readonly outgoingBytes: number;
 }
 
 /**
@@ -104,6 +132,8 @@ class OutgoingMessage implements Schedulable {
   /** Bytes after the frame headers sent so far; what the peer's ACKs count. */
   bytesSent = 0;
   unacked = 0;
+  /** Runs while the message is paused for an ACK. */
+  stall: StallTimer | undefined;
 
   constructor(
     readonly msgNo: number,
@@ -152,6 +182,8 @@ class IncomingAssembly {
   unackedWireBytes = 0;
   compressed = false;
   propertiesLengthChecked = false;
+  /** Set while the message is counted in PendingIncoming (it spans several frames). */
+  stall: StallTimer | undefined;
 
   constructor(
     readonly kind: IncomingKind,
@@ -206,6 +238,12 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
   private readonly decoder: FrameDecoder;
   private readonly maxMessageSize: number;
   private readonly compressionThreshold: number;
+  private readonly stalledMessageTimeoutMs: number;
+  private readonly maxOutgoingBytes: number;
+  private readonly pendingIncoming: PendingIncoming;
+  /** Finished requests not yet handed to their handler because the outgoing queue is full. */
+  private readonly waitingRequests: { readonly request: IncomingRequest; readonly size: number }[] = [];
+  private outgoingBytes = 0;
   private readonly detach: (() => void)[];
 
   private readonly handlers = new Map<string, RequestHandler>();
@@ -232,6 +270,12 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
     this.transport = transport;
     this.maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.compressionThreshold = options.compressionThreshold ?? DEFAULT_COMPRESSION_THRESHOLD;
+    this.stalledMessageTimeoutMs = options.stalledMessageTimeoutMs ?? DEFAULT_STALLED_MESSAGE_TIMEOUT_MS;
+    this.maxOutgoingBytes = options.maxOutgoingBytes ?? DEFAULT_MAX_OUTGOING_BYTES;
+    this.pendingIncoming = new PendingIncoming(
+      options.maxPendingIncomingMessages ?? DEFAULT_MAX_PENDING_INCOMING_MESSAGES,
+      options.maxPendingIncomingBytes ?? DEFAULT_MAX_PENDING_INCOMING_BYTES,
+    );
     this.encoder = new FrameEncoder({ compressionLevel: options.compressionLevel });
     this.decoder = new FrameDecoder({ maxInflatedFrameSize: options.maxInflatedFrameSize });
     this.detach = [
@@ -250,7 +294,12 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
   }
 
   get stats(): BlipConnectionStats {
-    return { ...this.counters };
+    return {
+      ...this.counters,
+      pendingIncomingMessages: this.pendingIncoming.messages,
+      pendingIncomingBytes: this.pendingIncoming.bytes,
+      outgoingBytes: this.outgoingBytes,
+    };
   }
 
   /** Handles incoming requests whose Profile is `profile` (replacing any previous handler). */
@@ -338,7 +387,10 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
 
   private enqueue(item: Outgoing): void {
     if (this.closed) return;
-    if (item.kind === 'message') this.sending.set(outgoingKey(item.isReply, item.msgNo), item);
+    if (item.kind === 'message') {
+      this.sending.set(outgoingKey(item.isReply, item.msgNo), item);
+      this.outgoingBytes += item.payload.length;
+    }
     this.outbox.enqueue(item);
     this.schedulePump();
   }
@@ -385,9 +437,14 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
           if (!frame.moreComing) {
             this.sending.delete(outgoingKey(item.isReply, item.msgNo));
             this.counters.messagesSent++;
+            this.outgoingBytes -= item.payload.length;
             item.onSent?.();
+            this.resumeWaitingRequests();
           } else if (item.needsAck) {
             this.frozen.add(item);
+            item.stall = new StallTimer(this.stalledMessageTimeoutMs, () =>
+              this.fail(new BlipProtocolError('STALLED_MESSAGE', `peer sent no ACK for ${describeOutgoing(item)} in ${this.stalledMessageTimeoutMs} ms`)),
+            );
           } else {
             this.outbox.enqueue(item);
           }
@@ -472,6 +529,8 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
     message.acknowledge(byteCount);
     if (this.frozen.has(message) && !message.needsAck) {
       this.frozen.delete(message);
+      message.stall?.stop();
+      message.stall = undefined;
       this.outbox.enqueue(message);
       this.schedulePump();
     }
@@ -492,14 +551,54 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
       }
       this.lastRequestReceived = frame.msgNo;
       assembly = new IncomingAssembly('request', frame.msgNo, frame);
-      if (frame.moreComing) this.incomingRequests.set(frame.msgNo, assembly);
+      if (frame.moreComing) {
+        this.incomingRequests.set(frame.msgNo, assembly);
+        this.holdPartial(assembly);
+      }
     }
     this.absorb(assembly, frame, MessageType.ACKMSG);
     if (frame.moreComing) return;
     this.incomingRequests.delete(frame.msgNo);
+    this.releasePartial(assembly);
     const request = assembly.finish();
     this.counters.messagesReceived++;
+    if (this.waitingRequests.length > 0 || this.outgoingBytes >= this.maxOutgoingBytes) {
+      // Counted first: a peer that keeps sending while ignoring our replies hits the cap.
+      this.pendingIncoming.add(1, assembly.size);
+      this.waitingRequests.push({ request, size: assembly.size });
+      return;
+    }
     this.dispatchRequest(request);
+  }
+
+  /** Hands waiting requests to their handlers while the outgoing queue has room. */
+  private resumeWaitingRequests(): void {
+    while (!this.closed && this.outgoingBytes < this.maxOutgoingBytes) {
+      const next = this.waitingRequests.shift();
+      if (!next) return;
+      this.pendingIncoming.release(1, next.size);
+      this.dispatchRequest(next.request);
+    }
+  }
+
+  /** Starts counting a message that spans frames, and watching that its frames keep coming. */
+  private holdPartial(assembly: IncomingAssembly): void {
+    assembly.stall = new StallTimer(this.stalledMessageTimeoutMs, () =>
+      this.fail(
+        new BlipProtocolError(
+          'STALLED_MESSAGE',
+          `no frame of incoming ${assembly.kind === 'request' ? 'request' : 'reply'} #${assembly.msgNo} for ${this.stalledMessageTimeoutMs} ms`,
+        ),
+      ),
+    );
+    this.pendingIncoming.add(1, 0);
+  }
+
+  private releasePartial(assembly: IncomingAssembly): void {
+    if (!assembly.stall) return;
+    assembly.stall.stop();
+    assembly.stall = undefined;
+    this.pendingIncoming.release(1, assembly.size);
   }
 
   private handleReplyFrame(frame: DecodedFrame): void {
@@ -512,7 +611,10 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
           : `reply #${frame.msgNo} to a request that is not awaiting one`,
       );
     }
-    pending.assembly ??= new IncomingAssembly(frame.type === MessageType.ERR ? 'error' : 'reply', frame.msgNo, frame);
+    if (!pending.assembly) {
+      pending.assembly = new IncomingAssembly(frame.type === MessageType.ERR ? 'error' : 'reply', frame.msgNo, frame);
+      if (frame.moreComing) this.holdPartial(pending.assembly);
+    }
     const assembly = pending.assembly;
     if (pending.sink && assembly.kind === 'reply') {
       this.streamReplyFrame(pending, pending.sink, assembly, frame);
@@ -521,6 +623,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
     this.absorb(assembly, frame, MessageType.ACKRPY);
     if (frame.moreComing) return;
     this.pendingReplies.delete(frame.msgNo);
+    this.releasePartial(assembly);
     const reply = assembly.finish();
     this.counters.messagesReceived++;
     if (reply.kind === 'error') pending.reject(blipErrorFromMessage(reply));
@@ -529,12 +632,14 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
 
   /** Hands a reply frame's body bytes to the sink, once the properties before them are complete. */
   private streamReplyFrame(pending: PendingReply, sink: ReplyBodySink, assembly: IncomingAssembly, frame: DecodedFrame): void {
+    assembly.stall?.touch();
     this.countForAck(assembly, frame, MessageType.ACKRPY);
     if (frame.compressed) assembly.compressed = true;
     let body: Uint8Array | undefined = frame.payload;
     if (!pending.properties) {
       assembly.chunks.push(body);
       assembly.size += body.length;
+      if (assembly.stall) this.pendingIncoming.add(0, body.length);
       body = undefined;
       const length = tryDecodeVarint(assembly.head(10));
       if (length !== undefined) {
@@ -546,6 +651,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
           const head = concat(assembly.chunks, assembly.size);
           pending.properties = decodeProperties(head.subarray(length.length, end));
           body = head.subarray(end);
+          if (assembly.stall) this.pendingIncoming.release(0, assembly.size);
           assembly.chunks.length = 0;
           assembly.size = 0;
         }
@@ -560,6 +666,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
     }
     if (frame.moreComing) return;
     this.pendingReplies.delete(frame.msgNo);
+    this.releasePartial(assembly);
     this.counters.messagesReceived++;
     if (pending.sinkError) pending.reject(pending.sinkError);
     else if (!pending.properties) throw new BlipProtocolError('TRUNCATED_MESSAGE', `reply #${frame.msgNo} ends before its properties`);
@@ -574,7 +681,9 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
     if (frame.payload.length > 0) {
       assembly.chunks.push(frame.payload);
       assembly.size += frame.payload.length;
+      if (assembly.stall) this.pendingIncoming.add(0, frame.payload.length);
     }
+    assembly.stall?.touch();
     if (frame.compressed) assembly.compressed = true;
     if (!assembly.propertiesLengthChecked) {
       // Reject oversized properties as soon as their length is known, not after buffering them.
@@ -693,11 +802,17 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
         // Already closing or closed underneath us: the outcome is the same.
       }
     }
+    for (const message of this.frozen) message.stall?.stop();
+    for (const assembly of this.incomingRequests.values()) assembly.stall?.stop();
+    for (const pending of this.pendingReplies.values()) pending.assembly?.stall?.stop();
     this.outbox.clear();
     this.frozen.clear();
     this.sending.clear();
+    this.outgoingBytes = 0;
     this.inbox.length = 0;
     this.incomingRequests.clear();
+    this.waitingRequests.length = 0;
+    this.pendingIncoming.clear();
     this.encoder.close();
     this.decoder.close();
     const pending = [...this.pendingReplies.values()];
@@ -708,6 +823,10 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
     if (info.error) this.emit('error', info.error);
     this.emit('close', info);
   }
+}
+
+function describeOutgoing(message: OutgoingMessage): string {
+  return `${message.isReply ? 'reply' : 'request'} #${message.msgNo}`;
 }
 
 function outgoingKey(isReply: boolean, msgNo: number): string {
@@ -721,6 +840,11 @@ function closeCodeFor(code: BlipProtocolErrorCode): number {
     case 'MESSAGE_TOO_LARGE':
     case 'INFLATE_LIMIT':
       return CloseCode.MessageTooBig;
+    case 'PENDING_INCOMING_LIMIT':
+      return CloseCode.PolicyViolation;
+    case 'STALLED_MESSAGE':
+      // Most likely a network that stopped moving: the client may retry.
+      return CloseCode.GoingAway;
     default:
       return CloseCode.ProtocolError;
   }

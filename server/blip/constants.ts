@@ -35,11 +35,35 @@ export const DEFAULT_MAX_MESSAGE_SIZE = 20 * 1024 * 1024;
 /** Default cap on what a single compressed frame may inflate to (decompression-bomb guard). */
 export const DEFAULT_MAX_INFLATED_FRAME_SIZE = 4 * 1024 * 1024;
 
+/**
+ * Default cap on incoming messages held at once: those begun but not finished, plus finished
+ * requests waiting while the connection's outgoing queue is full. A LiteCore peer has at most
+ * about twenty requests of its own in flight.
+ */
+export const DEFAULT_MAX_PENDING_INCOMING_MESSAGES = 128;
+/** Default cap on the bytes those messages hold (room for a full-size message and then some). */
+export const DEFAULT_MAX_PENDING_INCOMING_BYTES = 64 * 1024 * 1024;
+/**
+ * Default time a message may go without progress: an incoming one without a new frame, an
+ * outgoing one paused for the peer's ACK. A live peer ACKs every 50 kB, so only a stalled or
+ * hostile one gets near this.
+ */
+export const DEFAULT_STALLED_MESSAGE_TIMEOUT_MS = 60_000;
+/**
+ * Default size of the outgoing queue (payloads not yet completely sent) at which the connection
+ * stops taking on new incoming requests until the peer has drained it.
+ */
+export const DEFAULT_MAX_OUTGOING_BYTES = 16 * 1024 * 1024;
+
 /** WebSocket close codes the connection uses (RFC 6455 §7.4.1). */
 export const CloseCode = {
   Normal: 1000,
+  /** Transient for Couchbase Lite clients: they retry. */
+  GoingAway: 1001,
   ProtocolError: 1002,
   UnsupportedData: 1003,
+  /** The peer broke a limit of this side; permanent for Couchbase Lite clients. */
+  PolicyViolation: 1008,
   MessageTooBig: 1009,
   InternalError: 1011,
 } as const;

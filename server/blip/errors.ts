@@ -14,7 +14,11 @@ export type BlipProtocolErrorCode =
   | 'MESSAGE_TOO_LARGE'
   | 'UNKNOWN_REPLY'
   | 'UNKNOWN_MESSAGE'
-  | 'TEXT_FRAME';
+  | 'TEXT_FRAME'
+  /** More incoming messages (or bytes of them) held at once than the connection allows. */
+  | 'PENDING_INCOMING_LIMIT'
+  /** A message in either direction made no progress for too long. */
+  | 'STALLED_MESSAGE';
 
 /**
  * The peer violated the BLIP protocol. The connection reacts by closing the socket with a reason

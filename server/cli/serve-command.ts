@@ -8,6 +8,8 @@ import { ListenerCertificateAuthenticator } from '../listener/authenticators';
 import { UsersFile } from '../listener/users-file';
 import { splitPemCertificates } from '../tls';
 import { requireIdentity } from './security-commands';
+import { DEFAULT_CONNECTION_LIMITS } from '../transport/connection-limits';
+import type { ListenerLimits } from '../listener/listener-limits';
 
 export const DEFAULT_PORT = 4984;
 
@@ -19,6 +21,16 @@ export const serveCommand: CommandSpec = {
     interface: { type: 'string', description: 'listen only on this IP address or interface name (default: all)', valueName: 'X' },
     'read-only': { type: 'boolean', description: 'serve pulls only; refuse pushes (403)' },
     'max-connections': { type: 'string', description: 'connections allowed at once (default 100)', valueName: 'N' },
+    'max-connections-per-address': {
+      type: 'string',
+      description: `connections allowed at once from one IP address (default ${DEFAULT_CONNECTION_LIMITS.maxConnectionsPerAddress})`,
+      valueName: 'N',
+    },
+    'idle-timeout': {
+      type: 'string',
+      description: `close a client that sends nothing, not even a pong to our pings, for this long (default ${DEFAULT_CONNECTION_LIMITS.idleTimeoutMs / 1000})`,
+      valueName: 'SECONDS',
+    },
     demo: { type: 'boolean', description: "seed the tutorial's inventory list if the database is new" },
     tls: { type: 'boolean', description: 'serve wss:// (the default; an anonymous self-signed certificate unless --identity)' },
     'no-tls': { type: 'boolean', description: 'serve plain ws:// instead' },
@@ -33,6 +45,7 @@ export const serveCommand: CommandSpec = {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0–65535');
     const maxConnections = ctx.values['max-connections'] === undefined ? undefined : Number(ctx.values['max-connections']);
     if (maxConnections !== undefined && (!Number.isInteger(maxConnections) || maxConnections < 1)) throw new UsageError('--max-connections must be a positive integer');
+    const limits = serveLimits(ctx.values);
     const server = new SyncServer({
       info: (m) => process.stderr.write(`peersync: ${m}\n`),
       warn: (m) => process.stderr.write(`peersync: warning: ${m}\n`),
@@ -65,6 +78,7 @@ export const serveCommand: CommandSpec = {
         networkInterface: ctx.values.interface as string | undefined,
         readOnly: ctx.values['read-only'] === true,
         maxConnections,
+        limits,
         disableTLS,
         ...(tlsIdentity ? { tlsIdentity } : {}),
         ...(authenticator ? { authenticator } : {}),
@@ -113,3 +127,22 @@ export const serveCommand: CommandSpec = {
     }
   },
 };
+
+/** The listener limits given on the command line. The ping interval follows the idle timeout (half of it). */
+function serveLimits(values: Record<string, unknown>): ListenerLimits {
+  const perAddress = values['max-connections-per-address'];
+  const idle = values['idle-timeout'];
+  const limits: { maxConnectionsPerAddress?: number; idleTimeoutMs?: number; pingIntervalMs?: number } = {};
+  if (perAddress !== undefined) {
+    const n = Number(perAddress);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError('--max-connections-per-address must be a positive integer');
+    limits.maxConnectionsPerAddress = n;
+  }
+  if (idle !== undefined) {
+    const seconds = Number(idle);
+    if (!Number.isFinite(seconds) || seconds < 2) throw new UsageError('--idle-timeout must be a number of seconds, at least 2');
+    limits.idleTimeoutMs = Math.round(seconds * 1000);
+    limits.pingIntervalMs = Math.round(seconds * 500);
+  }
+  return limits;
+}

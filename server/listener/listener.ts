@@ -10,6 +10,8 @@ import type { BlipConnection } from '../blip';
 import { join } from 'node:path';
 import { FileKeystore, anonymousIdentity, identityTlsOptions, type TLSIdentity } from '../tls';
 import type { AuthenticationResult } from '../transport';
+import type { ServerTimeoutOptions } from '../transport/connection-limits';
+import { blipLimits, connectionLimits, type ListenerLimits } from './listener-limits';
 
 export interface ListenerConfig {
   readonly database: Database;
@@ -38,6 +40,8 @@ export interface ListenerConfig {
   readonly keystore?: FileKeystore | undefined;
   /** Repeated authentication failures from one address get 429 for a while (default 10 in 60 s → 60 s). */
   readonly failureLimiter?: FailureLimiter | undefined;
+  /** Bounds on what one client can make the listener hold (per-address cap, timeouts, buffers). */
+  readonly limits?: ListenerLimits | undefined;
 }
 
 /** A refused connection attempt, for logs. */
@@ -79,10 +83,13 @@ export class Listener extends TypedEmitter<ListenerEvents> {
       networkInterface: config.networkInterface,
       databases: [db.name],
       maxConnections: config.maxConnections,
+      limits: connectionLimits(config.limits),
       // Frames are sent uncompressed (compressed ones from peers are still accepted): zlib's
       // asynchronous round trip per frame stalls the outbox, and sync peers are mostly on LANs.
-      blipOptions: { compressionLevel: 0 },
-      ...(config.disableTLS ? {} : { createServer: (handler: RequestListener) => this.createTlsServer(handler), secure: true }),
+      blipOptions: { compressionLevel: 0, ...blipLimits(config.limits) },
+      ...(config.disableTLS
+        ? {}
+        : { createServer: (handler: RequestListener, timeouts: ServerTimeoutOptions) => this.createTlsServer(handler, timeouts), secure: true }),
       ...(config.authenticator ? { authenticate: (req: IncomingMessage) => this.authenticate(req) } : {}),
       onConnection: (conn, info) => this.accept(conn, info.remoteAddress),
     });
@@ -97,6 +104,7 @@ export class Listener extends TypedEmitter<ListenerEvents> {
       collections: config.collections,
       readOnly: config.readOnly,
       enableDeltaSync: config.enableDeltaSync,
+      maxCheckpointBytes: config.limits?.maxCheckpointBytes,
     });
     const client = { remoteAddress, connectedAt: Date.now(), busy: false };
     this.clients.set(session, client);
@@ -113,10 +121,11 @@ export class Listener extends TypedEmitter<ListenerEvents> {
     this.emit('status', this.status);
   }
 
-  private createTlsServer(handler: RequestListener): HttpsServer {
+  private createTlsServer(handler: RequestListener, timeouts: ServerTimeoutOptions): HttpsServer {
     const identity = this.identity!;
     return createHttpsServer(
       {
+        ...timeouts,
         ...identityTlsOptions(identity),
         minVersion: 'TLSv1.2',
         // Client certificates are requested, then judged by the authenticator (so a refusal is a clear 403, not a handshake failure).

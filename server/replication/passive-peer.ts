@@ -9,6 +9,12 @@ import type { DocumentEnded } from './document-event';
 import { Profile, Prop, Tuning, badRequest, collectionIndex, isTrue, jsonBody } from './protocol';
 import { RevReceiver, storeToBlip } from './rev-receiver';
 
+/**
+ * Default cap on a checkpoint a client stores here. LiteCore's are a few dozen bytes; the cap keeps
+ * a client from making every later getCheckpoint/getCollections reply carry megabytes.
+ */
+export const DEFAULT_MAX_CHECKPOINT_BYTES = 16 * 1024;
+
 export interface PassivePeerOptions {
   readonly database: Database;
   /** Collections this peer serves (default: all of the database's). */
@@ -17,6 +23,8 @@ export interface PassivePeerOptions {
   readonly readOnly?: boolean | undefined;
   /** Stored for delta sync (a later protocol feature); not used yet. */
   readonly enableDeltaSync?: boolean | undefined;
+  /** Largest `setCheckpoint` body accepted (bytes); larger ones are refused with HTTP 413. */
+  readonly maxCheckpointBytes?: number | undefined;
 }
 
 export type PassivePeerEvents = {
@@ -35,7 +43,11 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
   /** null until the first message decides legacy (default collection) or collections mode. */
   private collectionsMode: boolean | null = null;
   private agreed: (Collection | null)[] = [];
-  private readonly senders: ChangesSender[] = [];
+  /**
+   * One changes feed per collection, as a LiteCore passive peer has one pusher per collection: a
+   * later subChanges for the same collection replaces the feed rather than adding one.
+   */
+  private readonly feeds = new Map<Collection, ChangesSender>();
   private readonly receiver: RevReceiver;
   private readonly blobServer: BlobServer;
   private readonly unregister: (() => void)[] = [];
@@ -70,7 +82,7 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
     if (this.closed) return;
     this.closed = true;
     for (const off of this.unregister) off();
-    for (const s of this.senders) s.stop();
+    for (const s of this.feeds.values()) s.stop();
     this.receiver.close();
     this.blobServer.close();
     this.emit('closed');
@@ -132,6 +144,8 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
     const client = req.properties[Prop.client];
     if (!client) throw badRequest('setCheckpoint needs a client property');
     this.collectionFor(collectionIndex(req));
+    const limit = this.options.maxCheckpointBytes ?? DEFAULT_MAX_CHECKPOINT_BYTES;
+    if (req.body.length > limit) throw new BlipError('HTTP', 413, `checkpoint is ${req.body.length} bytes; this listener keeps at most ${limit}`);
     const body = jsonBody(req);
     if (!isJsonObject(body)) throw badRequest('checkpoint must be a JSON object');
     try {
@@ -186,14 +200,19 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
     sender.on('progress', () => this.updateBusy());
     sender.on('caughtUp', () => this.updateBusy());
     sender.on('failed', () => this.conn.close(1011, 'sending changes failed'));
-    this.senders.push(sender);
+    this.feeds.get(collection)?.stop();
+    this.feeds.set(collection, sender);
     // Start after this handler's (empty) reply is queued, so the reply precedes the first changes.
-    queueMicrotask(() => sender.start());
+    // Unless a later subChanges has replaced it by then (both may arrive in one read).
+    queueMicrotask(() => {
+      if (!this.closed && this.feeds.get(collection) === sender) sender.start();
+    });
     return undefined;
   }
 
   private updateBusy(): void {
-    const busy = this.senders.some((s) => !s.isCaughtUp) || !this.receiver.isIdle;
+    let busy = !this.receiver.isIdle;
+    for (const s of this.feeds.values()) busy ||= !s.isCaughtUp;
     if (busy !== this.busy) {
       this.busy = busy;
       this.emit('activity', busy);

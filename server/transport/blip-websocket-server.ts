@@ -10,9 +10,11 @@ import os from 'node:os';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { BlipConnection, type BlipConnectionOptions } from '../blip/connection';
-import { DEFAULT_MAX_MESSAGE_SIZE } from '../blip/constants';
+import { CloseCode, DEFAULT_MAX_MESSAGE_SIZE } from '../blip/constants';
 import { createWebSocketTransport } from '../blip/websocket-transport';
 import { TypedEmitter } from '../util/typed-emitter';
+import { type ConnectionLimits, type ServerTimeoutOptions, resolveConnectionLimits, serverTimeoutOptions } from './connection-limits';
+import { watchIdle } from './idle-watchdog';
 
 /** The only subprotocol the listener speaks. A Couchbase Lite 3.x replicator offers it first. */
 export const BLIP_SUBPROTOCOL = 'BLIP_3+CBMobile_3';
@@ -20,7 +22,7 @@ export const BLIP_SUBPROTOCOL = 'BLIP_3+CBMobile_3';
 export const BLIPSYNC_PATH_SEGMENT = '_blipsync';
 
 /** WebSocket close code sent to every peer when the listener stops ("going away": transient for clients). */
-export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_GOING_AWAY = CloseCode.GoingAway;
 
 export const DEFAULT_MAX_CONNECTIONS = 100;
 /**
@@ -101,10 +103,12 @@ export interface BlipWebSocketServerOptions {
   /** Called for every accepted connection, before any of its frames are processed. */
   readonly onConnection?: ((connection: BlipConnection, info: ConnectionInfo) => void) | undefined;
   /**
-   * Builds the HTTP server (e.g. `(handler) => https.createServer(tlsOptions, handler)`).
+   * Builds the HTTP server (e.g. `(handler, timeouts) => https.createServer({...tlsOptions, ...timeouts}, handler)`).
    * Default: plain `http.createServer`. Called on every start().
    */
-  readonly createServer?: ((handler: http.RequestListener) => http.Server | https.Server) | undefined;
+  readonly createServer?: ((handler: http.RequestListener, timeouts: ServerTimeoutOptions) => http.Server | https.Server) | undefined;
+  /** Per-address cap, idle and handshake timeouts (see ConnectionLimits); defaults for any left out. */
+  readonly limits?: Partial<ConnectionLimits> | undefined;
   /** Whether the server built by `createServer` speaks TLS (only affects urls() and messages). Default: instanceof check. */
   readonly secure?: boolean | undefined;
   /** How long stop() waits for close handshakes before terminating sockets. */
@@ -144,6 +148,9 @@ type State = 'stopped' | 'starting' | 'running' | 'stopping';
 export class BlipWebSocketServer extends TypedEmitter<BlipWebSocketServerEvents> {
   private readonly options: BlipWebSocketServerOptions;
   private readonly maxConnections: number;
+  private readonly limits: ConnectionLimits;
+  /** Sockets per remote address: upgrades in progress and open WebSockets. */
+  private readonly perAddress = new Map<string, number>();
   private readonly stopTimeoutMs: number;
   private readonly wss: WebSocketServer;
   private readonly entries = new Map<BlipConnection, Entry>();
@@ -171,6 +178,7 @@ export class BlipWebSocketServer extends TypedEmitter<BlipWebSocketServerEvents>
     }
     this.options = options;
     this.maxConnections = maxConnections;
+    this.limits = resolveConnectionLimits(options.limits);
     this.stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     this.wss = new WebSocketServer({
       noServer: true,
@@ -292,9 +300,13 @@ export class BlipWebSocketServer extends TypedEmitter<BlipWebSocketServerEvents>
   private async listen(): Promise<void> {
     const host = resolveListenHost(this.options.networkInterface);
     const configuredPort = this.options.port ?? 0;
+    const timeouts = serverTimeoutOptions(this.limits);
     const server = this.options.createServer
-      ? this.options.createServer((req, res) => this.onRequest(req, res))
-      : http.createServer((req, res) => this.onRequest(req, res));
+      ? this.options.createServer((req, res) => this.onRequest(req, res), timeouts)
+      : http.createServer(timeouts, (req, res) => this.onRequest(req, res));
+    // Also set directly, in case a custom createServer did not pass them on.
+    server.headersTimeout = timeouts.headersTimeout;
+    server.requestTimeout = timeouts.requestTimeout;
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       void this.onUpgrade(req, socket, head);
     });
@@ -441,18 +453,47 @@ export class BlipWebSocketServer extends TypedEmitter<BlipWebSocketServerEvents>
       return;
     }
 
+    const address = normalizeAddress(req.socket.remoteAddress);
+    const fromAddress = this.perAddress.get(address) ?? 0;
+    if (fromAddress >= this.limits.maxConnectionsPerAddress) {
+      this.rejectUpgrade(
+        socket,
+        req,
+        429,
+        `too many connections from ${address} (at most ${this.limits.maxConnectionsPerAddress}); try again later`,
+        database,
+        { 'Retry-After': '5' },
+      );
+      return;
+    }
+    // Counted for the socket's whole life, through the upgrade and the WebSocket that follows.
+    this.perAddress.set(address, fromAddress + 1);
+    socket.once('close', () => {
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(address, left);
+      else this.perAddress.delete(address);
+    });
+
     this.reservedSlots++;
     this.pendingSockets.add(socket);
     let slotHeld = true;
     const releaseSlot = (): void => {
       if (!slotHeld) return;
       slotHeld = false;
+      clearTimeout(upgradeTimer);
       this.reservedSlots--;
       this.pendingSockets.delete(socket);
     };
     // Whatever happens next (rejection, ws refusing the handshake, the peer hanging up), the slot
     // is released when the upgrade either completes or its socket closes.
     socket.once('close', releaseSlot);
+    let timedOut = false;
+    const upgradeTimer = setTimeout(() => {
+      timedOut = true;
+      releaseSlot();
+      this.rejectUpgrade(socket, req, 408, `the upgrade was not completed within ${this.limits.upgradeTimeoutMs} ms`, database);
+    }, this.limits.upgradeTimeoutMs);
+    upgradeTimer.unref();
     try {
       let user: string | undefined;
       if (this.options.authenticate) {
@@ -460,11 +501,13 @@ export class BlipWebSocketServer extends TypedEmitter<BlipWebSocketServerEvents>
         try {
           result = await this.options.authenticate(req);
         } catch (err) {
+          if (timedOut) return;
           releaseSlot();
           this.emit('error', err instanceof Error ? err : new Error(String(err)));
           this.rejectUpgrade(socket, req, 500, 'authentication failed: internal error', database);
           return;
         }
+        if (timedOut) return;
         if (!result.ok) {
           releaseSlot();
           this.rejectUpgrade(socket, req, result.status, result.message, database, result.headers);
@@ -509,6 +552,7 @@ export class BlipWebSocketServer extends TypedEmitter<BlipWebSocketServerEvents>
     });
     const entry: Entry = { connection, socket: ws, info, active: false, closed };
     this.entries.set(connection, entry);
+    watchIdle(ws, connection, this.limits, this.stopTimeoutMs);
     ws.once('close', (code: number, reason: Buffer) => {
       this.entries.delete(connection);
       markClosed();
