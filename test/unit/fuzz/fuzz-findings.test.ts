@@ -75,24 +75,24 @@ test('a pushed revision holding a blob reference and deep nesting is a 400, not 
   assert.equal(code, 400);
 });
 
-test('a peer cannot make a connection buffer unbounded data across many unfinished messages', { todo: 'BlipConnection (server/blip/connection.ts) caps each incoming message at maxMessageSize but not their number: unfinished requests pile up without limit' }, async () => {
+test('a peer cannot make a connection buffer unbounded data across many unfinished messages', async () => {
   const [ours, theirs] = createMemoryTransportPair();
   const maxMessageSize = 64 * 1024;
-  const conn = new BlipConnection(ours, { name: 'bounded', maxMessageSize });
+  const conn = new BlipConnection(ours, { name: 'bounded', maxMessageSize, maxPendingIncomingBytes: 1024 * 1024 });
   conn.on('error', () => undefined);
   conn.onRequest('echo', (req) => ({ body: req.body }));
   const peer = new FuzzPeer(theirs, (text) => theirs.sendText(text));
   const framer = new Framer();
   try {
-    // 64 unfinished requests of 60 KiB each: 3.75 MiB held for a peer allowed 64 KiB messages.
+    // 64 unfinished requests of 60 KiB each: 3.75 MiB, past the 1 MiB this connection may hold.
     const chunk = new Uint8Array(60 * 1024);
     for (let i = 0; i < 64; i++) peer.send(await framer.frame(framer.nextRequest++, MessageType.MSG | FrameFlag.MoreComing, plainPayload({ Profile: 'echo' }, chunk)));
     const probe = framer.nextRequest++;
     peer.send(await framer.frame(probe, MessageType.MSG, plainPayload({ Profile: 'echo' }, new Uint8Array(1))));
     const outcome = await peer.replyOrClose(probe, WAIT_MS);
-    assert.ok(!isReply(outcome), 'the connection should have refused to hold that much (closing with 1009), yet it still answers');
+    assert.ok(!isReply(outcome), 'the connection should have refused to hold that much (closing with 1008), yet it still answers');
     const info: BlipCloseInfo | undefined = conn.closeInfo;
-    assert.equal(info?.code, 1009);
+    assert.equal(info?.code, 1008);
   } finally {
     conn.close();
     peer.close();
