@@ -25,8 +25,8 @@ interface LockRecord extends Partial<ProcessIdentity> {
  *   or in a container), is taken over at once; a running owner is never displaced.
  * - otherwise (another host sharing the folder, another container's PID namespace, no /proc): the
  *   PID cannot be checked, so the owner proves it runs by touching the LOCK every 10 s; one not
- *   touched for 60 s is taken over. Without /proc on the same host, a PID that does not run at all
- *   needs no wait.
+ *   touched for 60 s is taken over. A LOCK from this host without a start time (written by an older
+ *   version, or where there is no /proc) whose PID does not run at all needs no wait.
  *
  * Taking over is serialised by a second, exclusively created file (LOCK.takeover), and the stale
  * LOCK is removed only if it is still the one judged stale, so two contenders can never both win.
@@ -111,7 +111,9 @@ function ownerRuns(owner: LockRecord, touchedAtMs: number): boolean {
   if (owner.host === hostname() && owner.boot !== undefined && owner.boot === me.boot && owner.pidNamespace === me.pidNamespace && owner.start !== undefined) {
     return isRunning(owner.pid, owner.start);
   }
-  if (owner.host === hostname() && me.boot === undefined && !isRunning(owner.pid)) return false;
+  // A record without a start time (an older version, or a system without /proc) from this host: a
+  // PID that runs nowhere here is gone, as those versions judged it themselves.
+  if (owner.host === hostname() && (owner.start === undefined || me.start === undefined) && !isRunning(owner.pid)) return false;
   return Date.now() - touchedAtMs < LOCK_STALE_MS;
 }
 
