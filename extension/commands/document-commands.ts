@@ -52,7 +52,7 @@ export async function newDocument(s: Services, arg?: unknown): Promise<vscode.Ur
     title: 'New Document: ID',
     prompt: `ID of the new document in ${target.db} · ${target.collection}`,
     value: randomId(),
-    validateInput: (v) => (v.length === 0 ? 'An ID is required' : new TextEncoder().encode(v).length > 255 ? 'At most 255 bytes' : undefined),
+    validateInput: docIdProblem,
   });
   if (!docId) return undefined;
   const ref = { ...target, docId };
@@ -164,4 +164,13 @@ export async function resolveConflict(s: Services, arg?: unknown): Promise<Confl
 
 function randomId(): string {
   return `doc-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** The store's document-ID rules, checked as the user types (the server checks them again). */
+function docIdProblem(v: string): string | undefined {
+  if (v.length === 0) return 'An ID is required';
+  if (new TextEncoder().encode(v).length > 240) return 'At most 240 bytes';
+  if (v.startsWith('_')) return 'IDs starting with “_” are reserved';
+  for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) < 0x20) return 'No control characters (tabs, line breaks)';
+  return undefined;
 }

@@ -120,7 +120,7 @@ export async function exportDocuments(collection: Collection, target: string, op
     const page = collection.allDocs({ after, limit: 1000 });
     if (page.length === 0) break;
     let chunk = '';
-    for (const d of page) chunk += JSON.stringify({ _id: d.id, _rev: d.revId, ...d.body }) + '\n';
+    for (const d of page) chunk += JSON.stringify(exportRecord(d.id, d.revId, d.body)) + '\n';
     if (!out.write(chunk)) await once(out, 'drain');
     written += page.length;
     after = page[page.length - 1]!.id;
@@ -132,4 +132,14 @@ export async function exportDocuments(collection: Collection, target: string, op
     await once(out, 'finish');
   }
   return written;
+}
+
+/**
+ * `_id` and `_rev` first, then the body. Bodies cannot hold `_` names at the top level any more, but
+ * one saved by an older version might: the document's own ID and revision must still win.
+ */
+function exportRecord(id: string, rev: string, body: JsonObject | undefined): JsonObject {
+  const record: JsonObject = { _id: id, _rev: rev };
+  for (const key of Object.keys(body ?? {})) if (!key.startsWith('_')) record[key] = body![key]!;
+  return record;
 }

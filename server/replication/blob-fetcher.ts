@@ -40,10 +40,10 @@ export class BlobFetcher {
   /**
    * Obtains the blobs a revision body references; undefined when it references none. Rejects
    * (BlipError) when one cannot be obtained or verified: the revision must then be refused.
+   * Callers skip bodies their validation found no blob in (ValidBody.hasBlobs): a search of the
+   * text for "@type" would miss a reference whose name is written with escapes.
    */
   ensure(docId: string, bodyJson: string, collectionIndex: number | undefined): Promise<void> | undefined {
-    // Only bodies that mention "@type" can hold blob references; most revisions stop here.
-    if (!bodyJson.includes('"@type"')) return undefined;
     let refs: BlobRef[];
     try {
       refs = findBlobRefs(parseJsonObject(bodyJson, 'revision body'));

@@ -136,7 +136,7 @@ export function parseProposedChanges(req: IncomingRequest): ProposedChange[] {
   });
 }
 
-/** A `rev` message's metadata, validated. The body stays as raw JSON text. */
+/** A `rev` message's metadata, validated. The body stays as the bytes received, for the store's rules to decode and check. */
 export interface RevMessage {
   readonly docId: string;
   readonly revId: string;
@@ -145,7 +145,7 @@ export interface RevMessage {
   readonly deleted: boolean;
   readonly sequence: RemoteSequence | undefined;
   readonly noConflicts: boolean;
-  readonly bodyJson: string;
+  readonly body: Uint8Array;
 }
 
 export function parseRev(req: IncomingRequest): RevMessage {
@@ -173,9 +173,11 @@ export function parseRev(req: IncomingRequest): RevMessage {
     deleted: isTrue(p[Prop.deleted]),
     sequence,
     noConflicts: isTrue(p[Prop.noconflicts]),
-    bodyJson: req.body.length === 0 ? '{}' : Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength).toString('utf8'),
+    body: req.body.length === 0 ? EMPTY_BODY : req.body,
   };
 }
+
+const EMPTY_BODY = Buffer.from('{}');
 
 export function isTrue(v: string | undefined): boolean {
   return v === 'true' || v === '1';

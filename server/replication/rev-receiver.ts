@@ -1,6 +1,8 @@
 import { BlipError, type BlipConnection, type BlipReply, type IncomingRequest } from '../blip';
 import { isStoreError, type Collection, type Database, type Document, type RevId } from '../store';
 import { parseJsonObject } from '../store/canonical-json';
+import { asValidDocId } from '../store/doc-id';
+import { ValidBody } from '../store/document-body';
 import { TypedEmitter } from '../util/typed-emitter';
 import { BlobFetcher } from './blob-fetcher';
 import type { DocumentEnded } from './document-event';
@@ -69,6 +71,7 @@ interface PendingInsert {
   readonly collection: Collection;
   /** Loses its body and history once inserted (see flush). */
   rev: RevMessage;
+  body: ValidBody | undefined;
   readonly resolve: () => void;
   readonly reject: (e: BlipError) => void;
 }
@@ -221,13 +224,18 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     this.refuseIfReadOnly();
     const collection = this.options.collectionFor(collectionIndex(req));
     const rev = parseRev(req);
+    // The store's own rules, checked before anything else (the pull filter, fetching blobs) sees the body.
+    let valid: ValidBody;
+    try {
+      asValidDocId(rev.docId);
+      valid = ValidBody.received(rev.body, rev.deleted);
+    } catch (e) {
+      const err = storeToBlip(e);
+      this.finishRev(collection, rev, { error: { code: err.code, message: err.message } });
+      throw err;
+    }
     if (this.options.pullFilter) {
-      let body;
-      try {
-        body = parseJsonObject(rev.bodyJson, 'revision body');
-      } catch (e) {
-        throw storeToBlip(e);
-      }
+      const body = parseJsonObject(valid.json, 'revision body');
       const doc: Document = { id: rev.docId as Document['id'], revId: rev.revId as RevId, sequence: 0 as Document['sequence'], deleted: rev.deleted, conflicted: false, body };
       let accept = false;
       try {
@@ -241,13 +249,13 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
       }
     }
     // Blobs first: a stored revision must never reference content this peer does not have.
-    const fetching = this.blobs.ensure(rev.docId, rev.bodyJson, collectionIndex(req));
-    if (!fetching) return this.insertSoon(collection, rev);
+    const fetching = valid.hasBlobs ? this.blobs.ensure(rev.docId, valid.json, collectionIndex(req)) : undefined;
+    if (!fetching) return this.insertSoon(collection, rev, valid);
     this.fetchingBlobs++;
     return fetching.then(
       () => {
         this.fetchingBlobs--;
-        return this.insertSoon(collection, rev);
+        return this.insertSoon(collection, rev, valid);
       },
       (e: unknown) => {
         this.fetchingBlobs--;
@@ -258,10 +266,10 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     );
   }
 
-  private insertSoon(collection: Collection, rev: RevMessage): Promise<BlipReply | undefined> {
+  private insertSoon(collection: Collection, rev: RevMessage, body: ValidBody): Promise<BlipReply | undefined> {
     if (this.closed) return Promise.reject(new BlipError('HTTP', 503, 'replication stopped'));
     return new Promise<BlipReply | undefined>((resolve, reject) => {
-      this.queue.push({ collection, rev, resolve: () => resolve(undefined), reject });
+      this.queue.push({ collection, rev, body, resolve: () => resolve(undefined), reject });
       // Inserted once the frames already received in this I/O turn have queued too: batches form
       // by themselves under load (and never exceed the 100-revision/20 ms bounds), while a lone
       // revision is not held back. Durability is group-committed, so small batches stay cheap.
@@ -310,14 +318,15 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
             // not have), checked at insert time: another revision of the document may have been
             // saved since this one was announced (several clients pushing the same document at once).
             const out = collection.insertRevisionWithHistory(
-              { id: rev.docId, bodyJson: rev.bodyJson, deleted: rev.deleted },
+              { id: rev.docId, validBody: item.body!, deleted: rev.deleted },
               [rev.revId, ...rev.history.slice(0, Tuning.maxHistory)],
-              this.options.role === 'passive' ? { markConflict: true, onlyExtending: rev.history } : { markConflict: true },
+              this.options.role === 'passive' ? { markConflict: true, onlyExtending: true } : { markConflict: true },
             );
             outcomes[i] = { conflicted: out.conflicted };
             // The reply waits for the fsync; meanwhile only the identity is needed. Letting the
             // body go now keeps it out of V8's young-generation copies (thousands are in flight).
-            item.rev = { ...rev, bodyJson: '', history: [] };
+            item.rev = { ...rev, body: NO_BODY, history: [] };
+            item.body = undefined;
             if (this.options.remoteId !== undefined) {
               let list = remoteRevs.get(collection);
               if (!list) remoteRevs.set(collection, (list = []));
@@ -396,6 +405,8 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     if (this.isCaughtUp(collection)) this.emit('peerCaughtUp', collection);
   }
 }
+
+const NO_BODY = new Uint8Array(0);
 
 function expectKey(collection: Collection, docId: string, revId: string): string {
   return `${collection.id}\u0000${docId}\u0000${revId}`;

@@ -27,7 +27,7 @@ export class BlobStore {
     const digest = `sha1-${sha.toString('base64')}`;
     const final = this.pathFor(digest);
     if (!existsSync(final)) {
-      mkdirSync(this.dir, { recursive: true });
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       const tmp = `${final}.${process.pid}.tmp`;
       try {
         const fd = openSync(tmp, 'w', 0o600);
@@ -73,7 +73,7 @@ export class BlobStore {
    * `install` has checked the content against the digest and length it is expected to have.
    */
   createWriter(): BlobWriter {
-    mkdirSync(this.dir, { recursive: true });
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     return new BlobWriter(this, join(this.dir, `incoming-${process.pid}-${randomBytes(6).toString('hex')}.tmp`));
   }
 

@@ -1,3 +1,4 @@
+import { FORBIDDEN_KEY, MAX_NESTING, forbiddenKey, nestsTooDeep } from './body-limits';
 import { StoreError } from './errors';
 import type { JsonObject, JsonValue } from './types';
 
@@ -7,8 +8,6 @@ export interface CanonicalForm {
   /** The body holds at least one blob reference (`"@type": "blob"`). */
   readonly hasBlobs: boolean;
 }
-
-const MAX_DEPTH = 200;
 
 /**
  * Serialises a JSON value with object keys sorted and no whitespace, so that equal bodies always
@@ -26,7 +25,7 @@ export function canonicalJson(value: JsonValue): string {
  */
 export function canonicalize(value: JsonValue): CanonicalForm {
   const state: WalkState = { hasBlobs: false, integerKeys: false };
-  const ordered = sorted(value, 0, state);
+  const ordered = sorted(value, 1, state);
   // JavaScript always enumerates integer-like keys first, in numeric order, so an object holding
   // them cannot be rebuilt in string order; a sorted key list as JSON.stringify's replacer can.
   const json = state.integerKeys ? JSON.stringify(value, [...collectKeys(value, new Set())].sort()) : JSON.stringify(ordered);
@@ -63,7 +62,7 @@ function sorted(value: unknown, depth: number, state: WalkState): unknown {
       return value;
     case 'object': {
       if (value === null) return value;
-      if (depth > MAX_DEPTH) throw new StoreError('INVALID_DOCUMENT', `document nests deeper than ${MAX_DEPTH} levels`);
+      if (depth > MAX_NESTING) throw nestsTooDeep();
       if (Array.isArray(value)) {
         let out: unknown[] | undefined;
         for (let i = 0; i < value.length; i++) {
@@ -80,6 +79,7 @@ function sorted(value: unknown, depth: number, state: WalkState): unknown {
       const obj = value as Record<string, unknown>;
       if (obj['@type'] === 'blob') state.hasBlobs = true;
       const keys = Object.keys(obj);
+      if (keys.includes(FORBIDDEN_KEY)) throw forbiddenKey();
       if (keys.length > 0 && INTEGER_KEY.test(keys[0]!)) state.integerKeys = true;
       let inOrder = true;
       for (let i = 1; i < keys.length; i++) {

@@ -1,8 +1,9 @@
 import type { SqlValue } from 'sql.js';
 import { findBlobRefs } from './blob-store';
-import { canonicalJson, canonicalize, isJsonObject, parseJsonObject } from './canonical-json';
+import { isJsonObject, parseJsonObject } from './canonical-json';
 import { toResolver, type Conflict, type ConflictResolver, type ConflictResolverFn, type ConflictRevision, type Resolution } from './conflict-resolver';
-import { asDocId } from './doc-id';
+import { asDocId, asValidDocId } from './doc-id';
+import { ValidBody } from './document-body';
 import type { DurableSqlite, SqlParam } from './durable-sqlite';
 import { StoreError } from './errors';
 import { asRevId, computeRevId } from './rev-id';
@@ -47,9 +48,11 @@ export interface InsertOptions {
   readonly markConflict?: boolean;
   /**
    * Refuse (CONFLICT) unless the document is new, deleted (every branch a tombstone), already at
-   * this revision, or its current revision is in this ancestry (a listener's rule for pushes). Checked on the row the insert reads.
+   * this revision, or its current revision is in the history being inserted (a listener's rule for
+   * pushes). Checked on the row the insert reads, against exactly the revisions inserted: a
+   * current revision found only further back would leave the new branch unconnected, a conflict.
    */
-  readonly onlyExtending?: readonly string[];
+  readonly onlyExtending?: boolean;
 }
 
 export interface ForeignRevision {
@@ -57,8 +60,10 @@ export interface ForeignRevision {
   readonly deleted?: boolean;
   /** The body, parsed… */
   readonly body?: JsonObject;
-  /** …or as JSON text straight off the wire (stored as is after validation, not re-serialised). */
+  /** …or as JSON text straight off the wire (stored as is after validation, not re-serialised)… */
   readonly bodyJson?: string;
+  /** …or already validated with ValidBody.received (a receiver that checks before fetching blobs). */
+  readonly validBody?: ValidBody;
 }
 
 export interface InsertOutcome {
@@ -191,12 +196,12 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
    */
   save(doc: DocumentInput, concurrency: ConcurrencyControl | SaveConflictHandler = 'lastWriteWins'): Document {
     if (!isJsonObject(doc.body)) throw new StoreError('INVALID_DOCUMENT', 'document body must be a JSON object');
-    return this.writeLocal(doc.id === undefined ? newDocId() : asDocId(doc.id), doc.revId ?? null, doc.body, false, concurrency);
+    return this.writeLocal(doc.id === undefined ? newDocId() : asValidDocId(doc.id), doc.revId ?? null, doc.body, false, concurrency);
   }
 
   /** Deletes a document by adding a tombstone revision (replicated, unlike purge). */
   delete(docId: string, options: { revId?: string | null; concurrency?: ConcurrencyControl | SaveConflictHandler } = {}): Document {
-    const id = asDocId(docId);
+    const id = asValidDocId(docId);
     const current = this.readRow(id);
     if (!current || (current.flags & F_DELETED) !== 0) throw new StoreError('NOT_FOUND', `document ${JSON.stringify(id)} not found`);
     const base = options.revId === undefined ? current.rev : options.revId;
@@ -205,9 +210,6 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
 
   private writeLocal(id: DocId, baseRev: string | null, body: JsonObject, deleted: boolean, concurrency: ConcurrencyControl | SaveConflictHandler): Document {
     let toSave = body;
-    for (const key of Object.keys(toSave)) {
-      if (key.startsWith('_')) throw new StoreError('INVALID_DOCUMENT', `top-level property ${JSON.stringify(key)} is reserved (names starting with "_")`);
-    }
     return this.engine.transaction(() => {
       const row = this.readRow(id);
       const tree = row ? this.treeOf(row) : new RevTree();
@@ -232,10 +234,8 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
       }
       let json = TOMBSTONE_BODY;
       let hasBlobs = false;
-      if (!deleted) {
-        ({ json, hasBlobs } = canonicalize(toSave));
-        if (hasBlobs) findBlobRefs(toSave); // validates each reference's shape
-      }
+      // The final body is what counts: a conflict handler may have edited it.
+      if (!deleted) ({ json, hasBlobs } = ValidBody.local(toSave));
       const revId = computeRevId(parent?.revId ?? null, deleted, json);
       const seq = this.nextSequence();
       tree.addChild(revId, parent, json, deleted, seq);
@@ -276,28 +276,14 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
    * conflicts, marked so the local winner stays current until resolved.
    */
   insertRevisionWithHistory(rev: ForeignRevision, history: readonly string[], options: InsertOptions = {}): InsertOutcome {
-    const id = asDocId(rev.id);
+    const id = asValidDocId(rev.id);
     const revIds = history.map(asRevId);
     const deleted = rev.deleted === true;
-    let json: string;
-    let body: JsonObject;
-    let hasBlobs = false;
-    if (rev.bodyJson !== undefined) {
-      body = parseJsonObject(rev.bodyJson);
-      json = rev.bodyJson;
-      // Only bodies that mention "@type" can hold blob references; skip the walk for the rest.
-      hasBlobs = json.includes('"@type"') && findBlobRefs(body).length > 0;
-    } else if (rev.body !== undefined) {
-      body = rev.body;
-      ({ json, hasBlobs } = canonicalize(body));
-      if (hasBlobs) findBlobRefs(body);
-    } else {
-      body = {};
-      json = TOMBSTONE_BODY;
-    }
+    const input = rev.bodyJson ?? rev.body;
+    const { json, hasBlobs } = rev.validBody ?? (input === undefined ? { json: TOMBSTONE_BODY, hasBlobs: false } : ValidBody.received(input, deleted));
     return this.engine.transaction(() => {
       const row = this.readRow(id);
-      const ancestry = options.onlyExtending;
+      const ancestry = options.onlyExtending ? revIds.slice(1) : undefined;
       if (ancestry && row && row.rev !== revIds[0] && !ancestry.includes(row.rev) && !this.recreatesDeleted(row, ancestry)) {
         throw new StoreError('CONFLICT', `conflict: ${id} is at ${row.rev} here, which ${revIds[0]!} does not descend from`);
       }
@@ -396,7 +382,7 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
           if (!isJsonObject(resolution.merged)) throw new StoreError('INVALID_DOCUMENT', 'merged body must be a JSON object');
           deleted = false;
           resultBody = resolution.merged;
-          json = canonicalJson(resolution.merged);
+          json = ValidBody.local(resolution.merged).json;
         } else {
           deleted = true;
           json = TOMBSTONE_BODY;

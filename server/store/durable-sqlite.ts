@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Database as SqlJsDatabase, SqlValue, Statement } from 'sql.js';
@@ -29,6 +29,8 @@ interface Txn {
 }
 
 /** The first wait after a failed automatic snapshot. */
+/** Database folders (and the blobs folder) are readable by their owner only; files are created 0600. */
+const PRIVATE_DIR = 0o700;
 const FIRST_SNAPSHOT_RETRY_MS = 5_000;
 const SNAPSHOT_PATTERN = /^snapshot-(\d{16})-([0-9a-f]{8})\.sqlite$/;
 const SNAPSHOT_TMP = 'snapshot.tmp';
@@ -90,7 +92,15 @@ export class DurableSqlite {
   static async open(dir: string, options: DurableSqliteOptions = {}): Promise<DurableSqlite> {
     if (!existsSync(dir)) {
       if (options.create === false) throw new StoreError('NOT_FOUND', `no database at ${dir}`);
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+    }
+    // Documents are private to their owner, like the keystore; a folder made by an older version is tightened.
+    if (process.platform !== 'win32') {
+      try {
+        chmodSync(dir, PRIVATE_DIR);
+      } catch {
+        /* not ours to change (another owner): its permissions stay as they are */
+      }
     }
     const engine = await loadSqlJsEngine();
     const lock = LockFile.acquire(join(dir, LOCK_FILE));

@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fdatasyncSync, fsyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, fchmodSync, fdatasync, fdatasyncSync, fsyncSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync, writevSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { StoreError } from './errors';
@@ -61,10 +61,11 @@ export class Journal {
   static open(path: string, onRecord?: (payload: Buffer) => void): { journal: Journal; records: Buffer[]; tornBytes: number } {
     let fd: number;
     try {
-      fd = openSync(path, 'a+');
+      fd = openSync(path, 'a+', 0o600);
     } catch (e) {
       throw new StoreError('IO', `cannot open journal ${path}: ${(e as Error).message}`, { cause: e });
     }
+    tightenMode(fd);
     try {
       const size = fstatSync(fd).size;
       if (size === 0) {
@@ -78,7 +79,7 @@ export class Journal {
       if (scan.tornBytes > 0) {
         // The tail was never acknowledged, but keep a copy of non-blank bytes rather than trust the diagnosis blindly.
         const tail = readAt(fd, scan.validLength, scan.tornBytes);
-        if (!allZero(tail, 0)) writeFileSync(`${path}.tail-${Date.now()}`, tail);
+        if (!allZero(tail, 0)) writeFileSync(`${path}.tail-${Date.now()}`, tail, { mode: 0o600 });
         ftruncateSync(fd, scan.validLength);
         if (validLength < HEADER) {
           writeSync(fd, JOURNAL_MAGIC, 0, HEADER, 0);
@@ -209,7 +210,7 @@ export class Journal {
     const next = `${this.path}.next`;
     let fd = -1;
     try {
-      fd = openSync(next, 'w+', 0o644);
+      fd = openSync(next, 'w+', 0o600);
       writeSync(fd, JOURNAL_MAGIC);
       fdatasyncSync(fd);
       renameSync(this.path, frozenPath);
@@ -355,5 +356,15 @@ function writeAllAt(fd: number, parts: Buffer[], position: number): void {
       }
     }
     pending = rest;
+  }
+}
+
+/** A journal created by an older version was 0644: documents must not be readable by other users. */
+function tightenMode(fd: number): void {
+  if (process.platform === 'win32') return;
+  try {
+    fchmodSync(fd, 0o600);
+  } catch {
+    /* not ours to change (another owner): its permissions stay as they are */
   }
 }

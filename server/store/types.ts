@@ -9,7 +9,7 @@ export interface JsonObject {
 declare const brand: unique symbol;
 type Brand<T, B extends string> = T & { readonly [brand]: B };
 
-/** A document ID: 1–255 bytes of UTF-8, no NUL. */
+/** A document ID: see doc-id.ts for the rules (Couchbase Lite's). */
 export type DocId = Brand<string, 'DocId'>;
 /** A revision ID: `<generation>-<digest>`. */
 export type RevId = Brand<string, 'RevId'>;

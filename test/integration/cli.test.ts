@@ -47,7 +47,7 @@ test('bad input gets a one-line error and a distinct exit code', (t) => {
   const cases: [string[], number, RegExp][] = [
     [['db', 'put', 'x', '{nope', '--db', db], 9, /not valid JSON/],
     [['db', 'put', 'x', '[1,2]', '--db', db], 9, /must be a JSON object/],
-    [['db', 'put', 'x'.repeat(300), '{}', '--db', db], 9, /1–255 bytes/],
+    [['db', 'put', 'x'.repeat(300), '{}', '--db', db], 9, /1–240 bytes/],
     [['db', 'get', 'missing', '--db', db], 3, /not found/],
     [['db', 'ls', '--db', join(db, 'nope')], 3, /no database at/],
     [['db', 'ls', '--bogus', '--db', db], 2, /Unknown option/],
