@@ -310,7 +310,8 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
 
   /** For each document, which of the given revisions are missing here, and which known ones may be their ancestors. */
   revsDiff(request: Readonly<Record<string, readonly string[]>>): Record<string, RevsDiffEntry> {
-    const out: Record<string, RevsDiffEntry> = {};
+    // No prototype: a peer's document ID such as `__proto__` must be a key like any other.
+    const out = Object.create(null) as Record<string, RevsDiffEntry>;
     const ids = Object.keys(request).map(asDocId);
     // One query per batch; bodies are not read (only the trees matter here).
     const rows = new Map<string, Row>();

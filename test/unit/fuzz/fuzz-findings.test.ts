@@ -1,6 +1,6 @@
 /**
- * What the fuzz suite found, each as a plain reproduction. Fixed ones guard against a relapse;
- * `todo` ones fail today and say where the fix belongs.
+ * What the fuzz suite found, each as a plain reproduction that guards against a relapse (an open
+ * finding would be a `todo` test saying where the fix belongs).
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
@@ -53,21 +53,21 @@ test('changes naming documents `constructor` and `toString` are answered (no han
   assert.deepEqual(reply.json(), [[], [], []], 'all three are new here, so all three are wanted');
 });
 
-test('changes naming a document `__proto__` asks for it like any other', { todo: "Collection.revsDiff (server/store) builds its result in a plain object, where '__proto__' sets the prototype instead of a key, so the revision is answered as already present" }, async (t) => {
+test('changes naming a document `__proto__` asks for it like any other', async (t) => {
   const { db } = await openTempDb(t);
   const client = listenerClient(t, db);
   const reply = await within(client.request({ profile: 'changes', body: JSON.stringify([[1, '__proto__', '1-aa']]) }), WAIT_MS, 'the changes reply');
   assert.deepEqual(reply.json(), [[]]);
 });
 
-test('a pushed revision nested far deeper than the store allows is refused with 400', { todo: 'insertRevisionWithHistory (server/store) stores a body of any depth, while putLocal and save refuse more than 200 levels: one write validator should apply to all' }, async (t) => {
+test('a pushed revision nested far deeper than the store allows is refused with 400', async (t) => {
   const { db } = await openTempDb(t);
   const client = listenerClient(t, db);
   const code = await errorCode(client.request({ profile: 'rev', properties: { id: 'deep', rev: '1-aa' }, body: `{"a":${deepJson(5000, 'array')}}` }));
   assert.equal(code, 400);
 });
 
-test('a pushed revision holding a blob reference and deep nesting is a 400, not a stack overflow (500)', { todo: 'findBlobRefs (server/store/blob-store.ts) recurses without a depth limit; RangeError: Maximum call stack size exceeded becomes HTTP 500' }, async (t) => {
+test('a pushed revision holding a blob reference and deep nesting is a 400, not a stack overflow (500)', async (t) => {
   const { db } = await openTempDb(t);
   const client = listenerClient(t, db);
   const body = `{"b":{"@type":"blob","digest":"sha1-${'A'.repeat(27)}=","length":10},"a":${deepJson(20_000, 'array')}}`;

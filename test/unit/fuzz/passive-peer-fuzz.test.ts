@@ -12,7 +12,6 @@ import type { Database } from '../../../server/store';
 import { type Rng, drainEventLoop, fuzzLoop, guardProcess, pendingTimers, within } from '../../helpers/fuzz';
 import { jsonValue, passiveRequest, type FuzzRequest } from '../../helpers/fuzz-protocol';
 import { openTempDb } from '../../helpers/open-db';
-import { knownIssue } from './known-issues';
 
 const WAIT_MS = 10_000;
 
@@ -82,11 +81,6 @@ async function iteration(t: TestContext, db: Database, rng: Rng, i: number): Pro
     const log = (): string => outcomes.map(describe).join('\n  ');
     for (const o of outcomes) {
       if (o.result === 'reply') continue;
-      const known = typeof o.result === 'object' && 'code' in o.result ? knownIssue(o.request.profile, o.result.code, o.result.message) : undefined;
-      if (known) {
-        t.diagnostic(`iteration ${i}: known issue (${known}): ${describe(o)}`);
-        continue;
-      }
       if ('code' in o.result) {
         // 501 from the replication layer means "not supported" (a filter, a versioning); from the
         // BLIP layer it means a handler threw, which a peer's input must never cause.
