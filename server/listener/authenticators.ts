@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { AuthenticationResult } from '../transport';
+import { subjectCommonName, verifyClientChain } from './client-chain';
 
 /** Decides whether a client may connect; runs on the WebSocket upgrade, before any data is exchanged. */
 export interface ListenerAuthenticator {
@@ -47,44 +48,48 @@ export class ListenerPasswordAuthenticator implements ListenerAuthenticator {
   }
 }
 
-/** Root certificates (PEM) that client certificates must chain to, or a callback given the chain. */
-export type ClientCertificateCheck = readonly string[] | ((chain: X509Certificate[]) => boolean | Promise<boolean>);
+/** An extra decision on a client certificate chain that already verified against the trusted roots. */
+export type ClientCertificateCheck = (chain: readonly X509Certificate[]) => boolean | Promise<boolean>;
 
 /**
  * Client-certificate authentication (requires TLS): the listener asks for a certificate during the
- * handshake and accepts the client only if its chain verifies against the given roots (or the
- * callback approves it). A missing or refused certificate gets 403.
+ * handshake and accepts the client only if its chain leads to one of `rootCerts` (PEM; a root or
+ * an intermediate CA, or a client's own certificate to pin it), and then, when given, `accept`
+ * approves it. A missing or refused certificate gets 403 with the reason.
  */
 export class ListenerCertificateAuthenticator implements ListenerAuthenticator {
   readonly requiresTls = true;
-  private readonly roots: X509Certificate[] | undefined;
+  private readonly anchors: X509Certificate[];
 
-  constructor(private readonly check: ClientCertificateCheck) {
-    this.roots = typeof check === 'function' ? undefined : check.map((pem) => new X509Certificate(pem));
+  constructor(
+    rootCerts: readonly string[],
+    private readonly accept?: ClientCertificateCheck,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (rootCerts.length === 0) throw new Error('client-certificate authentication needs at least one trusted root certificate');
+    this.anchors = rootCerts.map((pem) => new X509Certificate(pem));
   }
 
   async authenticate(request: IncomingMessage): Promise<AuthenticationResult> {
     const socket = request.socket as TLSSocket;
     if (typeof socket.getPeerX509Certificate !== 'function') return { ok: false, status: 403, message: 'a client certificate requires TLS' };
-    const chain = peerChain(socket);
-    if (chain.length === 0) return { ok: false, status: 403, message: 'no client certificate was presented' };
-    const now = Date.now();
-    const leaf = chain[0]!;
-    if (Date.parse(leaf.validFrom) > now || Date.parse(leaf.validTo) < now) return { ok: false, status: 403, message: 'client certificate is expired or not yet valid' };
-    if (this.roots) {
-      const trusted = verifiesAgainst(chain, this.roots);
-      return trusted ? { ok: true, user: subjectCn(leaf) } : { ok: false, status: 403, message: 'client certificate is not signed by a trusted root' };
+    const verdict = verifyClientChain(peerChain(socket), this.anchors, this.now());
+    if (!verdict.ok) return { ok: false, status: 403, message: `client certificate refused: ${verdict.reason}` };
+    const leaf = verdict.path[0]!;
+    if (this.accept) {
+      let ok = false;
+      try {
+        ok = await this.accept(verdict.path);
+      } catch {
+        ok = false;
+      }
+      if (!ok) return { ok: false, status: 403, message: 'client certificate refused by the application' };
     }
-    let ok = false;
-    try {
-      ok = await (this.check as (chain: X509Certificate[]) => boolean | Promise<boolean>)(chain);
-    } catch {
-      ok = false;
-    }
-    return ok ? { ok: true, user: subjectCn(leaf) } : { ok: false, status: 403, message: 'client certificate refused' };
+    return { ok: true, user: subjectCommonName(leaf) };
   }
 }
 
+/** The client's certificate, then the certificates it sent with it, in the order Node linked them by issuer. */
 function peerChain(socket: TLSSocket): X509Certificate[] {
   const chain: X509Certificate[] = [];
   let cert = socket.getPeerX509Certificate();
@@ -92,30 +97,9 @@ function peerChain(socket: TLSSocket): X509Certificate[] {
   while (cert && !seen.has(cert.fingerprint256)) {
     seen.add(cert.fingerprint256);
     chain.push(cert);
-    const issuer = cert.issuerCertificate;
-    if (!issuer) break;
-    cert = issuer;
+    cert = cert.issuerCertificate;
   }
   return chain;
-}
-
-/** True when some certificate in the chain is a root, or is issued by one, and every link verifies. */
-function verifiesAgainst(chain: X509Certificate[], roots: X509Certificate[]): boolean {
-  for (let i = 0; i < chain.length; i++) {
-    const cert = chain[i]!;
-    const root = roots.find((r) => cert.checkIssued(r) && cert.verify(r.publicKey));
-    if (root) {
-      for (let j = 0; j < i; j++) if (!(chain[j]!.checkIssued(chain[j + 1]!) && chain[j]!.verify(chain[j + 1]!.publicKey))) return false;
-      return true;
-    }
-    if (roots.some((r) => r.fingerprint256 === cert.fingerprint256)) return true;
-  }
-  return false;
-}
-
-function subjectCn(cert: X509Certificate): string {
-  const m = /CN=([^\n,]+)/.exec(cert.subject);
-  return m ? m[1]! : cert.subject;
 }
 
 /**

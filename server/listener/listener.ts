@@ -6,6 +6,8 @@ import type { DocumentEnded } from '../replication/document-event';
 import { FailureLimiter, type ListenerAuthenticator } from './authenticators';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { describeTlsError, isOpenSslError, remoteAddressOf } from './remote-address';
 import type { BlipConnection } from '../blip';
 import { join } from 'node:path';
 import { FileKeystore, anonymousIdentity, identityTlsOptions, type TLSIdentity } from '../tls';
@@ -47,6 +49,12 @@ export interface AuthFailure {
   readonly reason: string;
 }
 
+/** A TLS handshake that failed, for logs. */
+export interface TlsFailure {
+  readonly remoteAddress: string;
+  readonly reason: string;
+}
+
 export interface ListenerClient {
   readonly remoteAddress: string;
   readonly connectedAt: number;
@@ -57,6 +65,8 @@ export type ListenerEvents = {
   status: [ServerStatus];
   documentEnded: [DocumentEnded];
   authFailure: [AuthFailure];
+  /** A TLS handshake that failed before any HTTP request (wrong protocol, no shared cipher, a certificate OpenSSL could not accept). */
+  tlsError: [TlsFailure];
 };
 
 /**
@@ -115,17 +125,24 @@ export class Listener extends TypedEmitter<ListenerEvents> {
 
   private createTlsServer(handler: RequestListener): HttpsServer {
     const identity = this.identity!;
-    return createHttpsServer(
+    const server = createHttpsServer(
       {
         ...identityTlsOptions(identity),
         minVersion: 'TLSv1.2',
-        // Client certificates are requested, then judged by the authenticator (so a refusal is a clear 403, not a handshake failure).
-        // No `ca` here: with it, OpenSSL checks the chain during a TLS 1.2 handshake and resets the
-        // connection, unreported, when a certificate names a trusted root but is signed by another key.
-        ...(this.config.authenticator?.requiresTls ? { requestCert: true, rejectUnauthorized: false } : {}),
+        // Client certificates are requested during the handshake and judged after it by the
+        // authenticator (see verifyClientChain), so that every refusal is an HTTP 403 with its reason.
+        // `ca: []` keeps the handshake from looking issuers up anywhere: a chain it cannot build
+        // has no signature for it to check, and a failed check can reset a TLS 1.2 handshake.
+        ...(this.config.authenticator?.requiresTls ? { requestCert: true, rejectUnauthorized: false, ca: [] } : {}),
       },
       handler,
     );
+    const report = (err: Error, socket: TLSSocket): void => void this.emit('tlsError', { remoteAddress: remoteAddressOf(socket), reason: describeTlsError(err) });
+    server.on('tlsClientError', report);
+    // OpenSSL can also fail a TLS 1.2 connection on its first read after the handshake (a client
+    // chain check it let pass during the handshake); the HTTP layer would close it without a word.
+    server.on('secureConnection', (socket: TLSSocket) => socket.on('error', (err: Error) => isOpenSslError(err) && report(err, socket)));
+    return server;
   }
 
   /** The certificate the listener presents (undefined when TLS is disabled or before start()). */
