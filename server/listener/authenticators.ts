@@ -8,6 +8,12 @@ import { subjectCommonName, verifyClientChain } from './client-chain';
 export interface ListenerAuthenticator {
   /** Whether this authenticator needs TLS (client certificates do). */
   readonly requiresTls: boolean;
+  /**
+   * The user name an attempt is made at, for counting failures before the (possibly slow) check
+   * runs; undefined when the request carries no credentials at all (a client asking for the
+   * challenge, which costs nothing to answer). Without this method every attempt counts under ''.
+   */
+  attemptUser?(request: IncomingMessage): string | undefined;
   authenticate(request: IncomingMessage): Promise<AuthenticationResult>;
 }
 
@@ -27,25 +33,34 @@ export class ListenerPasswordAuthenticator implements ListenerAuthenticator {
     private readonly realm = 'PeerSync',
   ) {}
 
+  attemptUser(request: IncomingMessage): string | undefined {
+    const credentials = basicCredentials(request.headers.authorization);
+    return credentials === 'none' ? undefined : credentials === 'malformed' ? '' : credentials.user;
+  }
+
   async authenticate(request: IncomingMessage): Promise<AuthenticationResult> {
     const challenge = { 'WWW-Authenticate': `Basic realm="${this.realm}"` };
-    const header = request.headers.authorization;
-    if (!header) return { ok: false, status: 401, headers: challenge, message: 'credentials required' };
-    const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-    if (!m) return { ok: false, status: 401, headers: challenge, message: 'only Basic authentication is supported' };
-    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return { ok: false, status: 401, headers: challenge, message: 'malformed Basic credentials' };
-    const user = decoded.slice(0, colon);
-    const password = decoded.slice(colon + 1);
+    const credentials = basicCredentials(request.headers.authorization);
+    if (credentials === 'none') return { ok: false, status: 401, headers: challenge, message: 'credentials required' };
+    if (credentials === 'malformed') return { ok: false, status: 401, headers: challenge, message: 'only well-formed Basic credentials are accepted' };
     let ok = false;
     try {
-      ok = await this.check(user, password);
+      ok = await this.check(credentials.user, credentials.password);
     } catch {
       ok = false;
     }
-    return ok ? { ok: true, user } : { ok: false, status: 401, headers: challenge, message: 'wrong user name or password' };
+    return ok ? { ok: true, user: credentials.user } : { ok: false, status: 401, headers: challenge, message: 'wrong user name or password' };
   }
+}
+
+function basicCredentials(header: string | undefined): 'none' | 'malformed' | { user: string; password: string } {
+  if (!header) return 'none';
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (!m) return 'malformed';
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return 'malformed';
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
 /** An extra decision on a client certificate chain that already verified against the trusted roots. */
@@ -100,49 +115,4 @@ function peerChain(socket: TLSSocket): X509Certificate[] {
     cert = cert.issuerCertificate;
   }
   return chain;
-}
-
-/**
- * Remembers failed attempts per remote address; after `maxFailures` within `windowMs` the address
- * gets 429 until `cooldownMs` has passed (slows password guessing without locking users out forever).
- */
-export class FailureLimiter {
-  private readonly failures = new Map<string, number[]>();
-  private readonly blockedUntil = new Map<string, number>();
-
-  constructor(
-    private readonly maxFailures = 10,
-    private readonly windowMs = 60_000,
-    private readonly cooldownMs = 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Milliseconds the address must still wait, or 0. */
-  blockedFor(address: string): number {
-    const until = this.blockedUntil.get(address);
-    if (until === undefined) return 0;
-    const left = until - this.now();
-    if (left <= 0) {
-      this.blockedUntil.delete(address);
-      return 0;
-    }
-    return left;
-  }
-
-  recordFailure(address: string): void {
-    const t = this.now();
-    const list = (this.failures.get(address) ?? []).filter((x) => t - x < this.windowMs);
-    list.push(t);
-    if (list.length >= this.maxFailures) {
-      this.blockedUntil.set(address, t + this.cooldownMs);
-      this.failures.delete(address);
-    } else {
-      this.failures.set(address, list);
-    }
-    if (this.failures.size > 10_000) this.failures.clear(); // bounded memory under a spray of addresses
-  }
-
-  recordSuccess(address: string): void {
-    this.failures.delete(address);
-  }
 }

@@ -3,7 +3,8 @@ import { PassivePeerSession } from '../replication/passive-peer';
 import { BlipWebSocketServer, type ServerStatus } from '../transport';
 import { TypedEmitter } from '../util/typed-emitter';
 import type { DocumentEnded } from '../replication/document-event';
-import { FailureLimiter, type ListenerAuthenticator } from './authenticators';
+import type { ListenerAuthenticator } from './authenticators';
+import { AttemptLimiter } from './attempt-limiter';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -38,8 +39,8 @@ export interface ListenerConfig {
   readonly tlsIdentity?: TLSIdentity | undefined;
   /** Where the anonymous identity is kept (default: `<database>/keystore`). */
   readonly keystore?: FileKeystore | undefined;
-  /** Repeated authentication failures from one address get 429 for a while (default 10 in 60 s → 60 s). */
-  readonly failureLimiter?: FailureLimiter | undefined;
+  /** Limits on authentication attempts per address and per (address, user) (defaults: DEFAULT_ATTEMPT_LIMITS). */
+  readonly attemptLimiter?: AttemptLimiter | undefined;
 }
 
 /** A refused connection attempt, for logs. */
@@ -79,7 +80,7 @@ export class Listener extends TypedEmitter<ListenerEvents> {
 
   constructor(readonly config: ListenerConfig) {
     super();
-    this.limiter = config.failureLimiter ?? new FailureLimiter();
+    this.limiter = config.attemptLimiter ?? new AttemptLimiter();
     const db = config.database;
     if (config.authenticator?.requiresTls && config.disableTLS) {
       throw new Error('client-certificate authentication requires TLS: remove disableTLS');
@@ -150,22 +151,28 @@ export class Listener extends TypedEmitter<ListenerEvents> {
     return this.config.disableTLS ? undefined : this.identity;
   }
 
-  private readonly limiter: FailureLimiter;
+  private readonly limiter: AttemptLimiter;
 
   private async authenticate(req: IncomingMessage): Promise<AuthenticationResult> {
-    const address = req.socket.remoteAddress ?? 'unknown';
-    const wait = this.limiter.blockedFor(address);
-    if (wait > 0) {
-      this.emit('authFailure', { remoteAddress: address, status: 429, reason: 'too many failed attempts' });
-      return { ok: false, status: 429, headers: { 'Retry-After': String(Math.ceil(wait / 1000)) }, message: `too many failed attempts; try again in ${Math.ceil(wait / 1000)} s` };
+    const authenticator = this.config.authenticator!;
+    const address = remoteAddressOf(req.socket);
+    const user = authenticator.attemptUser ? authenticator.attemptUser(req) : '';
+    // A request without credentials is how real clients ask for the challenge: free, not an attempt.
+    const admission = user === undefined ? undefined : this.limiter.admit(address, user);
+    if (admission && !admission.ok) {
+      const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
+      this.emit('authFailure', { remoteAddress: address, status: 429, reason: admission.reason });
+      return { ok: false, status: 429, headers: { 'Retry-After': String(seconds) }, message: `${admission.reason}; try again in ${seconds} s` };
     }
-    const result = await this.config.authenticator!.authenticate(req);
-    if (result.ok) this.limiter.recordSuccess(address);
-    else {
-      // A first request without credentials is how real clients ask for the challenge: not a failure.
-      if (!(result.status === 401 && req.headers.authorization === undefined)) this.limiter.recordFailure(address);
-      this.emit('authFailure', { remoteAddress: address, status: result.status, reason: result.message });
+    let result: AuthenticationResult;
+    try {
+      result = await authenticator.authenticate(req);
+    } catch (err) {
+      admission?.finish(false);
+      throw err;
     }
+    admission?.finish(result.ok);
+    if (!result.ok) this.emit('authFailure', { remoteAddress: address, status: result.status, reason: result.message });
     return result;
   }
 

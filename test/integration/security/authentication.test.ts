@@ -3,7 +3,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { FailureLimiter, ListenerPasswordAuthenticator } from '../../../server/listener/authenticators';
+import { ListenerPasswordAuthenticator } from '../../../server/listener/authenticators';
+import { AttemptLimiter } from '../../../server/listener/attempt-limiter';
 import { Listener, type AuthFailure, type ListenerConfig } from '../../../server/listener/listener';
 import { UsersFile } from '../../../server/listener/users-file';
 import { Replicator } from '../../../server/replication/replicator';
@@ -92,7 +93,7 @@ test('repeated failures from one address get 429 for a cool-down, even with the 
   const { db: server } = await openTempDb(t);
   const { url, failures } = await listen(t, server, {
     authenticator: new ListenerPasswordAuthenticator((u, p) => u === 'a' && p === 'b'),
-    failureLimiter: new FailureLimiter(3, 60_000, 60_000),
+    attemptLimiter: new AttemptLimiter({ maxFailures: 3 }),
   });
   const { db: client } = await openTempDb(t);
   for (let i = 0; i < 3; i++) assert.equal((await pull(client, url, new BasicAuthenticator('a', 'wrong'))).error?.code, 401);
