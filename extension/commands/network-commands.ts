@@ -151,6 +151,11 @@ export async function startReplication(s: Services, arg?: unknown): Promise<P.Re
   target ??= await pickTarget(s);
   if (!target) return undefined;
   target = normalizePeerUrl(target);
+  const problem = validatePeerUrl(target);
+  if (problem) {
+    void ui.showErrorMessage(problem);
+    return undefined;
+  }
   const db = arg instanceof DatabaseNode ? arg.summary.name : await pickDatabase(s, 'Start Replication: local database');
   if (!db) return undefined;
   const type = await pick(s, 'Start Replication: direction', [
