@@ -3,7 +3,7 @@ import { PassivePeerSession } from '../replication/passive-peer';
 import { BlipWebSocketServer, type ServerStatus } from '../transport';
 import { TypedEmitter } from '../util/typed-emitter';
 import type { DocumentEnded } from '../replication/document-event';
-import type { ListenerAuthenticator } from './authenticators';
+import { ListenerPasswordAuthenticator, type ListenerAuthenticator } from './authenticators';
 import { AttemptLimiter } from './attempt-limiter';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -144,6 +144,13 @@ export class Listener extends TypedEmitter<ListenerEvents> {
     // chain check it let pass during the handshake); the HTTP layer would close it without a word.
     server.on('secureConnection', (socket: TLSSocket) => socket.on('error', (err: Error) => isOpenSslError(err) && report(err, socket)));
     return server;
+  }
+
+  /** What whoever runs the listener should know about its security (e.g. passwords received over ws://). */
+  get warnings(): string[] {
+    return this.config.disableTLS && this.config.authenticator instanceof ListenerPasswordAuthenticator
+      ? ['clients send their HTTP Basic passwords unencrypted over ws://; anyone on the network path can read them (serve wss://)']
+      : [];
   }
 
   /** The certificate the listener presents (undefined when TLS is disabled or before start()). */
