@@ -71,7 +71,7 @@ export const serveCommand: CommandSpec = {
       });
       listener.on('authFailure', (f) => process.stderr.write(`peersync: refused ${f.remoteAddress}: ${f.status} ${f.reason}\n`));
       for (const w of listener.warnings) process.stderr.write(`peersync: warning: ${w}\n`);
-      listener.on('tlsError', (f) => process.stderr.write(`peersync: TLS handshake with ${f.remoteAddress} failed: ${f.reason}\n`));
+      listener.on('tlsError', (f) => process.stderr.write(`peersync: TLS error with ${f.remoteAddress}: ${f.reason}\n`));
       if (ctx.values.events === true && ctx.out.json) {
         listener.on('documentEnded', (e) => ctx.out.result({ event: 'document', time: Date.now(), ...e }));
       }

@@ -50,7 +50,7 @@ export interface AuthFailure {
   readonly reason: string;
 }
 
-/** A TLS handshake that failed, for logs. */
+/** A TLS connection that OpenSSL failed, for logs. */
 export interface TlsFailure {
   readonly remoteAddress: string;
   readonly reason: string;
@@ -66,7 +66,7 @@ export type ListenerEvents = {
   status: [ServerStatus];
   documentEnded: [DocumentEnded];
   authFailure: [AuthFailure];
-  /** A TLS handshake that failed before any HTTP request (wrong protocol, no shared cipher, a certificate OpenSSL could not accept). */
+  /** A TLS connection that failed in OpenSSL (wrong protocol, no shared cipher, a client chain whose presented links do not verify). */
   tlsError: [TlsFailure];
 };
 
