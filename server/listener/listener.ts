@@ -138,11 +138,15 @@ export class Listener extends TypedEmitter<ListenerEvents> {
       },
       handler,
     );
-    const report = (err: Error, socket: TLSSocket): void => void this.emit('tlsError', { remoteAddress: remoteAddressOf(socket), reason: describeTlsError(err) });
-    server.on('tlsClientError', report);
+    const report = (err: Error, remoteAddress: string): void => void this.emit('tlsError', { remoteAddress, reason: describeTlsError(err) });
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) => report(err, remoteAddressOf(socket)));
     // OpenSSL can also fail a TLS 1.2 connection on its first read after the handshake (a client
     // chain check it let pass during the handshake); the HTTP layer would close it without a word.
-    server.on('secureConnection', (socket: TLSSocket) => socket.on('error', (err: Error) => isOpenSslError(err) && report(err, socket)));
+    // The address is taken now: a destroyed socket no longer has one.
+    server.on('secureConnection', (socket: TLSSocket) => {
+      const remoteAddress = remoteAddressOf(socket);
+      socket.on('error', (err: Error) => isOpenSslError(err) && report(err, remoteAddress));
+    });
     return server;
   }
 

@@ -106,7 +106,8 @@ describe('client certificates against a real PKI', () => {
     assert.notEqual(tls12.status, 101);
     if (tls12.status === undefined) {
       await waitForCondition(() => l.tlsErrors.length > 0, (notify) => (l.listener.on('tlsError', notify), () => l.listener.off('tlsError', notify)), 10_000, 'the failed handshake to be reported');
-      assert.match(l.tlsErrors[0]!.reason, /padding|signature/i);
+      // OpenSSL's reason depends on the forged signature's bytes (bad padding, too large for the modulus…).
+      assert.match(l.tlsErrors[0]!.reason, /\(ERR_SSL_[A-Z0-9_]+\)$/);
       assert.equal(l.tlsErrors[0]!.remoteAddress, '127.0.0.1');
     } else assert.equal(tls12.status, 403);
   });
