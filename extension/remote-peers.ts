@@ -44,6 +44,7 @@ export function validatePeerUrl(url: string): string | undefined {
     return 'Enter a URL such as ws://192.168.1.20:4984/inventory';
   }
   if (u.protocol !== 'ws:' && u.protocol !== 'wss:') return 'The URL must start with ws:// or wss://';
+  if (u.username || u.password) return 'Leave the user name and password out of the URL: Start Replication asks for them and keeps them in secret storage';
   if (u.pathname === '/' || u.pathname === '') return 'The URL must name the remote database, e.g. ws://host:4984/inventory';
   return undefined;
 }

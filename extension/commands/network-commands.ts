@@ -83,6 +83,7 @@ export async function startListener(s: Services, arg?: unknown): Promise<P.Liste
     ...(clientCaFile !== undefined ? { clientCaFile } : {}),
   });
   s.ctx.announce('listenerStarted');
+  for (const w of info.warnings ?? []) s.ctx.log.warn(`listener ${info.id}: ${w}`);
   s.ctx.log.info(`listener ${info.id} on ${info.urls.join(', ')}${info.certificateFingerprint ? ` (certificate SHA-256 ${info.certificateFingerprint})` : ''}${info.authentication && info.authentication !== 'none' ? ` (authentication: ${info.authentication})` : ''}`);
   const url = info.urls[0];
   void ui.showInformationMessage(`PeerSync is listening on ${url ?? `port ${info.port}`}`, ...(url ? ['Copy URL'] : [])).then((c) => {
@@ -151,6 +152,11 @@ export async function startReplication(s: Services, arg?: unknown): Promise<P.Re
   target ??= await pickTarget(s);
   if (!target) return undefined;
   target = normalizePeerUrl(target);
+  const problem = validatePeerUrl(target);
+  if (problem) {
+    void ui.showErrorMessage(problem);
+    return undefined;
+  }
   const db = arg instanceof DatabaseNode ? arg.summary.name : await pickDatabase(s, 'Start Replication: local database');
   if (!db) return undefined;
   const type = await pick(s, 'Start Replication: direction', [
@@ -212,6 +218,7 @@ export async function startReplication(s: Services, arg?: unknown): Promise<P.Re
   if (continuous) {
     const info = await s.ctx.request(P.StartReplication, params);
     s.ctx.log.info(`replicator ${info.id}: ${db} ⇄ ${target} (${type}, continuous)`);
+    for (const w of info.warnings ?? []) s.ctx.log.warn(`replicator ${info.id}: ${w}`);
     return info;
   }
   return runOneShot(s, params);
@@ -228,6 +235,7 @@ async function runOneShot(s: Services, params: P.StartReplicationParams): Promis
   try {
     const started = await s.ctx.request(P.StartReplication, params);
     s.ctx.log.info(`replicator ${started.id}: ${params.db} ⇄ ${params.target} (${params.type}, one-shot)`);
+    for (const w of started.warnings ?? []) s.ctx.log.warn(`replicator ${started.id}: ${w}`);
     const final = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Replicating ${params.db} with ${params.target}`, cancellable: true },
       (progress, token) =>

@@ -9,6 +9,7 @@ import { splitPemCertificates } from '../tls';
 import { readPassword } from './secrets';
 import { requireIdentity } from './security-commands';
 import { ProgressBar } from './progress';
+import { hasUrlCredentials } from '../replication/target-url';
 
 /** Failed documents listed at the end of a run (the rest are counted). */
 const FAILURES_LISTED = 50;
@@ -36,6 +37,8 @@ export const replicateCommand: CommandSpec = {
   async run(ctx) {
     const v = ctx.values;
     if (typeof v.target !== 'string') throw new UsageError('--target URL is required (e.g. ws://127.0.0.1:4984/inventory)');
+    // Checked before anything else, so the credentials are neither sent nor printed.
+    if (targetHasCredentials(v.target)) throw new UsageError('--target must not contain a user name or password (user:password@host); use --user USER with --password-env VAR, or answer the prompt');
     if (v.push && v.pull) throw new UsageError('choose --push or --pull, or neither for both directions');
     const resolverName = (v.resolver as string | undefined) ?? 'default';
     const resolver = builtInResolvers[resolverName as BuiltInResolverName];
@@ -70,6 +73,7 @@ export const replicateCommand: CommandSpec = {
         ...(heartbeat !== undefined ? { heartbeat } : {}),
         ...(maxAttempts !== undefined ? { maxAttempts } : {}),
       });
+      for (const w of replicator.warnings) process.stderr.write(`peersync: warning: ${w}\n`);
       const bar = new ProgressBar('replicating', ctx.out.isTty && process.stderr.isTTY === true);
       let lastActivity = '';
       replicator.on('change', (s: ReplicatorStatus) => {
@@ -126,6 +130,15 @@ function statusJson(s: ReplicatorStatus): Record<string, unknown> {
 function describe(s: ReplicatorStatus): string {
   if (s.activity === 'offline' && s.nextAttemptAt) return `offline (${s.error?.message ?? 'unreachable'}); retrying in ${Math.max(0, Math.round((s.nextAttemptAt - Date.now()) / 1000))} s`;
   return `${s.activity}${s.error ? `: ${s.error.message}` : ''}`;
+}
+
+function targetHasCredentials(target: string): boolean {
+  try {
+    return hasUrlCredentials(new URL(target));
+  } catch {
+    // Not a URL at all: the replicator refuses it, without repeating anything before an "@".
+    return false;
+  }
 }
 
 /** A certificate file as PEM text or DER bytes, whichever it holds. */

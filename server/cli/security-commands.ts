@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsersFile } from '../listener/users-file';
+import { UsersFile, userNameProblem } from '../listener/users-file';
 import { FileKeystore, createIdentity, exportCertificateDer, exportCertificatePem, exportIdentityPkcs12, importIdentity, type TLSIdentity } from '../tls';
 import { StoreError } from '../store';
 import { UsageError, type CommandContext, type CommandSpec } from './command';
@@ -118,6 +118,8 @@ export const securityCommands: CommandSpec[] = [
     options: { ...usersFileOption, 'password-env': { type: 'string', description: 'environment variable holding the password (else prompted)', valueName: 'VAR' } },
     async run(ctx) {
       const user = arg(ctx, 0, 'user name', 'users add USER --file FILE');
+      const problem = userNameProblem(user);
+      if (problem) throw new UsageError(problem);
       const file = usersFile(ctx);
       await file.add(user, await readPassword(ctx.values['password-env'], `password for ${user}`));
       ctx.out.result({ user, file: file.path }, () => `added ${user} to ${file.path}`);

@@ -36,7 +36,7 @@ export const serveCommand: CommandSpec = {
     'no-tls': { type: 'boolean', description: 'serve plain ws:// instead' },
     identity: { type: 'string', description: "the listener's TLS identity (a label in the database keystore; see peersync identity)", valueName: 'LABEL' },
     users: { type: 'string', description: 'require HTTP Basic credentials checked against this users file (see peersync users)', valueName: 'FILE' },
-    'client-ca': { type: 'string', description: 'require client certificates signed by these root certificates (PEM file)', valueName: 'FILE' },
+    'client-ca': { type: 'string', description: 'require client certificates whose chain leads to one of these certificates (PEM file: root or intermediate CAs)', valueName: 'FILE' },
     events: { type: 'boolean', description: 'print one JSON line per document replicated through the listener (with --json)' },
   },
   async run(ctx) {
@@ -84,6 +84,8 @@ export const serveCommand: CommandSpec = {
         ...(authenticator ? { authenticator } : {}),
       });
       listener.on('authFailure', (f) => process.stderr.write(`peersync: refused ${f.remoteAddress}: ${f.status} ${f.reason}\n`));
+      for (const w of listener.warnings) process.stderr.write(`peersync: warning: ${w}\n`);
+      listener.on('tlsError', (f) => process.stderr.write(`peersync: TLS error with ${f.remoteAddress}: ${f.reason}\n`));
       if (ctx.values.events === true && ctx.out.json) {
         listener.on('documentEnded', (e) => ctx.out.result({ event: 'document', time: Date.now(), ...e }));
       }

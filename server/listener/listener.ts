@@ -3,9 +3,12 @@ import { PassivePeerSession } from '../replication/passive-peer';
 import { BlipWebSocketServer, type ServerStatus } from '../transport';
 import { TypedEmitter } from '../util/typed-emitter';
 import type { DocumentEnded } from '../replication/document-event';
-import { FailureLimiter, type ListenerAuthenticator } from './authenticators';
+import { ListenerPasswordAuthenticator, type ListenerAuthenticator } from './authenticators';
+import { AttemptLimiter } from './attempt-limiter';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { describeTlsError, isOpenSslError, remoteAddressOf } from './remote-address';
 import type { BlipConnection } from '../blip';
 import { join } from 'node:path';
 import { FileKeystore, anonymousIdentity, identityTlsOptions, type TLSIdentity } from '../tls';
@@ -38,8 +41,8 @@ export interface ListenerConfig {
   readonly tlsIdentity?: TLSIdentity | undefined;
   /** Where the anonymous identity is kept (default: `<database>/keystore`). */
   readonly keystore?: FileKeystore | undefined;
-  /** Repeated authentication failures from one address get 429 for a while (default 10 in 60 s → 60 s). */
-  readonly failureLimiter?: FailureLimiter | undefined;
+  /** Limits on authentication attempts per address and per (address, user) (defaults: DEFAULT_ATTEMPT_LIMITS). */
+  readonly attemptLimiter?: AttemptLimiter | undefined;
   /** Bounds on what one client can make the listener hold (per-address cap, timeouts, buffers). */
   readonly limits?: ListenerLimits | undefined;
 }
@@ -48,6 +51,12 @@ export interface ListenerConfig {
 export interface AuthFailure {
   readonly remoteAddress: string;
   readonly status: number;
+  readonly reason: string;
+}
+
+/** A TLS connection that OpenSSL failed, for logs. */
+export interface TlsFailure {
+  readonly remoteAddress: string;
   readonly reason: string;
 }
 
@@ -61,6 +70,8 @@ export type ListenerEvents = {
   status: [ServerStatus];
   documentEnded: [DocumentEnded];
   authFailure: [AuthFailure];
+  /** A TLS connection that failed in OpenSSL (wrong protocol, no shared cipher, a client chain whose presented links do not verify). */
+  tlsError: [TlsFailure];
 };
 
 /**
@@ -73,7 +84,7 @@ export class Listener extends TypedEmitter<ListenerEvents> {
 
   constructor(readonly config: ListenerConfig) {
     super();
-    this.limiter = config.failureLimiter ?? new FailureLimiter();
+    this.limiter = config.attemptLimiter ?? new AttemptLimiter();
     const db = config.database;
     if (config.authenticator?.requiresTls && config.disableTLS) {
       throw new Error('client-certificate authentication requires TLS: remove disableTLS');
@@ -123,18 +134,36 @@ export class Listener extends TypedEmitter<ListenerEvents> {
 
   private createTlsServer(handler: RequestListener, timeouts: ServerTimeoutOptions): HttpsServer {
     const identity = this.identity!;
-    return createHttpsServer(
+    const server = createHttpsServer(
       {
         ...timeouts,
         ...identityTlsOptions(identity),
         minVersion: 'TLSv1.2',
-        // Client certificates are requested, then judged by the authenticator (so a refusal is a clear 403, not a handshake failure).
-        // No `ca` here: with it, OpenSSL checks the chain during a TLS 1.2 handshake and resets the
-        // connection, unreported, when a certificate names a trusted root but is signed by another key.
-        ...(this.config.authenticator?.requiresTls ? { requestCert: true, rejectUnauthorized: false } : {}),
+        // Client certificates are requested during the handshake and judged after it by the
+        // authenticator (see verifyClientChain), so that every refusal is an HTTP 403 with its reason.
+        // `ca: []` keeps the handshake from looking issuers up anywhere: a chain it cannot build
+        // has no signature for it to check, and a failed check can reset a TLS 1.2 handshake.
+        ...(this.config.authenticator?.requiresTls ? { requestCert: true, rejectUnauthorized: false, ca: [] } : {}),
       },
       handler,
     );
+    const report = (err: Error, remoteAddress: string): void => void this.emit('tlsError', { remoteAddress, reason: describeTlsError(err) });
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) => report(err, remoteAddressOf(socket)));
+    // OpenSSL can also fail a TLS 1.2 connection on its first read after the handshake (a client
+    // chain check it let pass during the handshake); the HTTP layer would close it without a word.
+    // The address is taken now: a destroyed socket no longer has one.
+    server.on('secureConnection', (socket: TLSSocket) => {
+      const remoteAddress = remoteAddressOf(socket);
+      socket.on('error', (err: Error) => isOpenSslError(err) && report(err, remoteAddress));
+    });
+    return server;
+  }
+
+  /** What whoever runs the listener should know about its security (e.g. passwords received over ws://). */
+  get warnings(): string[] {
+    return this.config.disableTLS && this.config.authenticator instanceof ListenerPasswordAuthenticator
+      ? ['clients send their HTTP Basic passwords unencrypted over ws://; anyone on the network path can read them (serve wss://)']
+      : [];
   }
 
   /** The certificate the listener presents (undefined when TLS is disabled or before start()). */
@@ -142,22 +171,28 @@ export class Listener extends TypedEmitter<ListenerEvents> {
     return this.config.disableTLS ? undefined : this.identity;
   }
 
-  private readonly limiter: FailureLimiter;
+  private readonly limiter: AttemptLimiter;
 
   private async authenticate(req: IncomingMessage): Promise<AuthenticationResult> {
-    const address = req.socket.remoteAddress ?? 'unknown';
-    const wait = this.limiter.blockedFor(address);
-    if (wait > 0) {
-      this.emit('authFailure', { remoteAddress: address, status: 429, reason: 'too many failed attempts' });
-      return { ok: false, status: 429, headers: { 'Retry-After': String(Math.ceil(wait / 1000)) }, message: `too many failed attempts; try again in ${Math.ceil(wait / 1000)} s` };
+    const authenticator = this.config.authenticator!;
+    const address = remoteAddressOf(req.socket);
+    const user = authenticator.attemptUser ? authenticator.attemptUser(req) : '';
+    // A request without credentials is how real clients ask for the challenge: free, not an attempt.
+    const admission = user === undefined ? undefined : this.limiter.admit(address, user);
+    if (admission && !admission.ok) {
+      const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
+      this.emit('authFailure', { remoteAddress: address, status: 429, reason: admission.reason });
+      return { ok: false, status: 429, headers: { 'Retry-After': String(seconds) }, message: `${admission.reason}; try again in ${seconds} s` };
     }
-    const result = await this.config.authenticator!.authenticate(req);
-    if (result.ok) this.limiter.recordSuccess(address);
-    else {
-      // A first request without credentials is how real clients ask for the challenge: not a failure.
-      if (!(result.status === 401 && req.headers.authorization === undefined)) this.limiter.recordFailure(address);
-      this.emit('authFailure', { remoteAddress: address, status: result.status, reason: result.message });
+    let result: AuthenticationResult;
+    try {
+      result = await authenticator.authenticate(req);
+    } catch (err) {
+      admission?.finish(false);
+      throw err;
     }
+    admission?.finish(result.ok);
+    if (!result.ok) this.emit('authFailure', { remoteAddress: address, status: result.status, reason: result.message });
     return result;
   }
 

@@ -52,6 +52,8 @@ export interface ReplicatorLink {
 export interface ReplicatorConnector {
   /** Identifies the peer database (used for checkpoint IDs and what the peer is known to have). */
   readonly address: string;
+  /** What a user should know before relying on this connection (e.g. credentials sent unencrypted). */
+  readonly warnings?: readonly string[];
   connect(signal: AbortSignal, heartbeatSeconds: number): Promise<ReplicatorLink>;
 }
 

@@ -112,6 +112,11 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
     return this.connector.address;
   }
 
+  /** What a user should know about this replication's security (e.g. a password sent over ws://). */
+  get warnings(): readonly string[] {
+    return this.connector.warnings ?? [];
+  }
+
   /** Starts replicating; a running replicator is left as is. */
   start(): void {
     if (this.running) return;

@@ -2,6 +2,7 @@ import { connectBlipWebSocket, type ClientTlsOptions } from '../transport';
 import { identityTlsOptions, serverTrustTlsOptions } from '../tls';
 import type { ReplicatorConfig, ReplicatorConnector } from './replicator-types';
 import { ReplicatorError } from './replicator-types';
+import { CREDENTIALS_IN_URL, hasUrlCredentials, plaintextCredentialsWarning, withoutCredentials } from './target-url';
 
 /** Connects to `ws[s]://host:port/db` (its `/_blipsync` endpoint) over a real WebSocket. */
 export function createWebSocketConnector(
@@ -12,8 +13,9 @@ export function createWebSocketConnector(
   try {
     parsed = new URL(url);
   } catch {
-    throw new ReplicatorError(`invalid target URL ${JSON.stringify(url)} (expected ws://host:port/db or wss://…)`, false, 'bad-url');
+    throw new ReplicatorError(`invalid target URL ${JSON.stringify(withoutCredentials(url))} (expected ws://host:port/db or wss://…)`, false, 'bad-url');
   }
+  if (hasUrlCredentials(parsed)) throw new ReplicatorError(CREDENTIALS_IN_URL, false, 'bad-url');
   if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') throw new ReplicatorError(`target URL must start with ws:// or wss:// (got ${parsed.protocol})`, false, 'bad-url');
   if (parsed.pathname.replace(/\/+$/, '').split('/').filter(Boolean).length !== 1) {
     throw new ReplicatorError(`target URL must name one database, like ws://host:port/db (got ${url})`, false, 'bad-url');
@@ -35,8 +37,10 @@ export function createWebSocketConnector(
         minVersion: 'TLSv1.2' as const,
       }
     : undefined;
+  const warning = plaintextCredentialsWarning(secure, config.authenticator?.kind === 'basic' || Object.keys(config.headers ?? {}).some((h) => h.toLowerCase() === 'authorization'));
   return {
     address,
+    warnings: warning ? [warning] : [],
     async connect(signal, heartbeatSeconds) {
       const headers: Record<string, string> = { ...config.headers };
       if (config.authenticator?.kind === 'basic') headers['Authorization'] = config.authenticator.header();

@@ -168,6 +168,8 @@ export interface ListenerInfo {
   readonly authentication?: 'none' | 'password' | 'clientCertificate' | undefined;
   /** The keystore label of the listener's TLS identity (the anonymous one's is `anonymous-<db uuid>`). */
   readonly certificateLabel?: string | undefined;
+  /** Security warnings (e.g. passwords received over ws://). */
+  readonly warnings?: readonly string[] | undefined;
 }
 
 export interface StartListenerParams {
@@ -267,6 +269,8 @@ export interface ReplicatorInfo {
   readonly pendingDocuments?: number | undefined;
   /** Documents whose last attempt failed (never counted as replicated), and the first few of them. */
   readonly failed: number;
+  /** Security warnings (e.g. a password sent over ws://). */
+  readonly warnings?: readonly string[] | undefined;
   readonly failedDocuments?: readonly { readonly direction: 'push' | 'pull'; readonly collection: string; readonly docId: string; readonly message: string }[] | undefined;
 }
 

@@ -297,6 +297,7 @@ export class ServerApi {
       ...(s.nextAttemptAt ? { nextAttemptAt: s.nextAttemptAt } : {}),
       ...(pending !== undefined ? { pendingDocuments: pending } : {}),
       failed: s.failed,
+      ...(replicator.warnings.length > 0 ? { warnings: replicator.warnings } : {}),
       ...(s.failed > 0
         ? { failedDocuments: replicator.failedDocuments().slice(0, 20).map((f) => ({ direction: f.direction, collection: f.collection, docId: f.docId, message: f.error?.message ?? 'failed' })) }
         : {}),
@@ -319,6 +320,7 @@ export class ServerApi {
       clients: l.connectedClients(),
       authentication: authenticationKind(l.config.authenticator),
       ...(l.tlsIdentity ? { certificateLabel: l.tlsIdentity.label } : {}),
+      ...(l.warnings.length > 0 ? { warnings: l.warnings } : {}),
     };
   }
 

@@ -94,3 +94,44 @@ interopTest('client certificates: serve --client-ca accepts a leaf of its root a
   assert.deepEqual(peersyncGet(shop, 'from-phone')?.body, { by: 'phone' });
   for (const refused of ['from-forged', 'from-undernotca', 'from-nocert']) assert.equal(peersyncGet(shop, refused), undefined, `${refused} must not reach the listener`);
 });
+
+interopTest('client certificates: an intermediate as --client-ca, a forged leaf with the real intermediate appended, and a server-only certificate', async (t) => {
+  const dir = tempDir(t);
+  const root = issue({ commonName: 'Interop Root CA', ca: true });
+  const inter = issue({ commonName: 'Interop Issuing CA', ca: true, issuer: root });
+  const client = issue({ commonName: 'phone', issuer: inter, clientAuth: true });
+  const attacker = issue({ commonName: 'Attacker', ca: true });
+  const forged = issue({ commonName: 'admin', issuer: attacker, claimedIssuerName: inter.cert.subject.attributes, clientAuth: true });
+  const serverOnly = issue({ commonName: 'web', issuer: inter, serverAuth: true });
+  const write = (name: string, text: string | Buffer): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const shop = makePeersyncDb(join(dir, 'shop'), { ledger: { balance: 10 } });
+  const listenerPem = listenerIdentity(shop, dir);
+  const serve = await startServe(t, shop, { tls: true, args: ['--identity', 'listener', '--client-ca', write('inter.pem', inter.certPem)] });
+  const attempt = async (name: string, certPem: string, keyDer: Buffer): Promise<{ db: string; code: number | null; output: string }> => {
+    const db = await makeCbliteDb(dir, name, { [`from-${name}`]: { by: name } });
+    const r = await runCblite(['cp', '--bidi', '--cert', write(`${name}.pem`, certPem), '--key', write(`${name}.der`, keyDer), '--cacert', listenerPem, db, serve.url]);
+    assert.doesNotMatch(r.output, /mbedtls_pk_parse_key|configuring TLS client certificate/, r.output);
+    return { db, code: r.code, output: r.output };
+  };
+
+  const forgedRun = await attempt('forged', forged.certPem + inter.certPem, forged.keyDer);
+  assert.notEqual(forgedRun.code, 0, `a leaf signed by another key must be refused even with the real intermediate appended:\n${forgedRun.output}`);
+  assert.equal(await cbliteGet(forgedRun.db, 'ledger'), undefined);
+  // The TLS 1.2 handshake checks the appended link itself and fails; the listener reports it.
+  assert.match(serve.stderr(), /TLS error with 127\.0\.0\.1|refused 127\.0\.0\.1: 403/, serve.stderr());
+
+  const serverRun = await attempt('web', serverOnly.certPem + inter.certPem, serverOnly.keyDer);
+  assert.notEqual(serverRun.code, 0, `a serverAuth-only certificate must be refused:\n${serverRun.output}`);
+  assert.match(serverRun.output, /403|Forbidden/, serverRun.output);
+  assert.match(serve.stderr(), /refused 127\.0\.0\.1: 403 client certificate refused: "web" is not allowed for client authentication/, serve.stderr());
+
+  const good = await attempt('phone', client.certPem, client.keyDer);
+  assert.equal(good.code, 0, good.output);
+  assert.deepEqual(await cbliteGet(good.db, 'ledger'), { balance: 10 });
+  assert.equal(await serve.stop(), 0);
+  for (const refused of ['from-forged', 'from-web']) assert.equal(peersyncGet(shop, refused), undefined, `${refused} must not reach the listener`);
+});

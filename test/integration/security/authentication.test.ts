@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { FailureLimiter, ListenerPasswordAuthenticator } from '../../../server/listener/authenticators';
+import { ListenerPasswordAuthenticator } from '../../../server/listener/authenticators';
+import { AttemptLimiter } from '../../../server/listener/attempt-limiter';
 import { Listener, type AuthFailure, type ListenerConfig } from '../../../server/listener/listener';
 import { UsersFile } from '../../../server/listener/users-file';
 import { Replicator } from '../../../server/replication/replicator';
@@ -92,7 +93,7 @@ test('repeated failures from one address get 429 for a cool-down, even with the 
   const { db: server } = await openTempDb(t);
   const { url, failures } = await listen(t, server, {
     authenticator: new ListenerPasswordAuthenticator((u, p) => u === 'a' && p === 'b'),
-    failureLimiter: new FailureLimiter(3, 60_000, 60_000),
+    attemptLimiter: new AttemptLimiter({ maxFailures: 3 }),
   });
   const { db: client } = await openTempDb(t);
   for (let i = 0; i < 3; i++) assert.equal((await pull(client, url, new BasicAuthenticator('a', 'wrong'))).error?.code, 401);
@@ -100,4 +101,32 @@ test('repeated failures from one address get 429 for a cool-down, even with the 
   assert.equal(locked.error?.code, 429);
   assert.equal(locked.error?.transient, true);
   assert.ok(failures.some((f) => f.status === 429));
+});
+
+test('user names are data, not object keys: toString works, __proto__ is refused when added or found in the file', async (t) => {
+  const file = join(tempDir(t), 'users.json');
+  const users = new UsersFile(file);
+  await users.add('toString', 'pw');
+  assert.equal(await users.verify('toString', 'pw'), true);
+  assert.equal(await users.verify('__proto__', 'pw'), false);
+  assert.equal(await users.verify('constructor', ''), false);
+  await assert.rejects(users.add('__proto__', 'pw'), /reserved/);
+  assert.deepEqual(new UsersFile(file).list(), ['toString']);
+  const record = JSON.parse(readFileSync(file, 'utf8')).users.toString;
+  writeFileSync(file, `{"version":1,"users":{"__proto__":${JSON.stringify(record)}}}`);
+  assert.throws(() => new UsersFile(file), /entry for "__proto__" is not valid/);
+  writeFileSync(file, JSON.stringify({ version: 1, users: { bob: { ...record, N: 2 ** 30 } } }));
+  assert.throws(() => new UsersFile(file), /entry for "bob" is not valid/, 'an scrypt cost that would stall every check is refused');
+});
+
+test('a replicator refuses credentials in its target URL and warns when Basic credentials would cross ws://', async (t) => {
+  const { db } = await openTempDb(t);
+  assert.throws(
+    () => new Replicator({ database: db, target: 'wss://alice:hunter2@127.0.0.1:4984/db' }),
+    (e: Error) => /must not contain a user name or password/.test(e.message) && !e.message.includes('hunter2'),
+  );
+  assert.throws(() => new Replicator({ database: db, target: 'ws://alice:hunter 2@[bad/db' }), (e: Error) => !e.message.includes('hunter'));
+  assert.deepEqual(new Replicator({ database: db, target: 'wss://127.0.0.1:4984/db', authenticator: new BasicAuthenticator('a', 'b') }).warnings, []);
+  assert.match(new Replicator({ database: db, target: 'ws://127.0.0.1:4984/db', authenticator: new BasicAuthenticator('a', 'b') }).warnings.join(), /unencrypted over ws:\/\//);
+  assert.match(new Replicator({ database: db, target: 'ws://127.0.0.1:4984/db', headers: { authorization: 'Basic YTpi' } }).warnings.join(), /unencrypted/);
 });

@@ -89,12 +89,46 @@ test('users file: add with --password-env, serve --users, replicate --user with 
   const server = await serve(t, ['--db', join(dir, 'inventory'), '--no-tls', '--users', users]);
   const phone = join(dir, 'phone');
   cli(['db', 'create', '--db', phone]);
-  assert.equal(cli(['replicate', '--db', phone, '--target', server.ready.urls[0]!, '--user', 'alice', '--password-env', 'PW'], { env: { PW: 's3cret!' } }).status, 0);
+  const good = cli(['replicate', '--db', phone, '--target', server.ready.urls[0]!, '--user', 'alice', '--password-env', 'PW'], { env: { PW: 's3cret!' } });
+  assert.equal(good.status, 0, good.stderr);
+  assert.match(good.stderr, /warning: HTTP Basic credentials are sent unencrypted over ws:\/\//);
+  assert.ok(!`${good.stdout}${good.stderr}`.includes('s3cret!'), 'the password is never printed');
+  assert.match(server.stderr(), /warning: clients send their HTTP Basic passwords unencrypted over ws:\/\//);
   const bad = cli(['replicate', '--db', phone, '--target', server.ready.urls[0]!, '--user', 'alice', '--password-env', 'PW'], { env: { PW: 'guess' } });
   assert.equal(bad.status, 10);
   assert.match(bad.stderr, /401/);
   await server.stop();
   assert.match(server.stderr(), /refused 127\.0\.0\.1: 401/, 'the failure is logged with the remote address');
+});
+
+test('replicate refuses a target URL with credentials in it, without sending or printing them', async (t) => {
+  const dir = tempDir(t);
+  const server = await serve(t, ['--db', join(dir, 'inventory'), '--no-tls']);
+  const url = new URL(server.ready.urls[0]!);
+  url.username = 'alice';
+  url.password = 'hunter2';
+  const phone = join(dir, 'phone');
+  cli(['db', 'create', '--db', phone]);
+  for (const args of [['--target', url.toString()], ['--target', url.toString(), '--json'], ['--target', url.toString().replace('alice:hunter2@', 'hunter2@')]]) {
+    const r = cli(['replicate', '--db', phone, ...args]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /must not contain a user name or password.*--user/);
+    assert.ok(!`${r.stdout}${r.stderr}`.includes('hunter2'), `the password is not printed:\n${r.stdout}${r.stderr}`);
+  }
+  await server.stop();
+  assert.ok(!server.stderr().includes('hunter2') && !server.stderr().includes('refused'), 'nothing reached the listener');
+});
+
+test('users add refuses reserved names and saves every accepted one', async (t) => {
+  const users = join(tempDir(t), 'users.json');
+  for (const name of ['__proto__', 'constructor', 'prototype']) {
+    const r = cli(['users', 'add', name, '--file', users, '--password-env', 'PW'], { env: { PW: 'pw' } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`user name "${name}" is reserved`));
+    assert.doesNotMatch(r.stdout, /added/);
+  }
+  assert.equal(cli(['users', 'add', 'toString', '--file', users, '--password-env', 'PW'], { env: { PW: 'pw' } }).status, 0);
+  assert.deepEqual(JSON.parse(cli(['users', 'ls', '--file', users, '--json']).stdout), ['toString']);
 });
 
 function readdirKeystore(db: string): string {

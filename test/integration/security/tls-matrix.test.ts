@@ -161,10 +161,10 @@ describe('client-certificate authentication', () => {
     assert.equal(foreign.db.defaultCollection.count(), 0);
   });
 
-  test('a callback decides; a refusal is 403', async (t) => {
+  test('a callback decides on top of a verified chain; a refusal is 403', async (t) => {
     const seen: string[] = [];
     const f = await serve(t, {
-      authenticator: new ListenerCertificateAuthenticator((chain) => {
+      authenticator: new ListenerCertificateAuthenticator([exportCertificatePem(ca), exportCertificatePem(otherCa)], (chain) => {
         seen.push(chain[0]!.subject);
         return chain[0]!.subject.includes('CN=phone-1');
       }),
