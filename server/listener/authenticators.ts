@@ -2,7 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { AuthenticationResult } from '../transport';
-import { subjectCommonName, verifyClientChain } from './client-chain';
 
 /** Decides whether a client may connect; runs on the WebSocket upgrade, before any data is exchanged. */
 export interface ListenerAuthenticator {
@@ -63,8 +62,11 @@ function basicCredentials(header: string | undefined): 'none' | 'malformed' | { 
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-/** An extra decision on a client certificate chain that already verified against the trusted roots. */
-export type ClientCertificateCheck = (chain: readonly X509Certificate[]) => boolean | Promise<boolean>;
+/**
+ * An extra decision on a client certificate whose chain OpenSSL has already verified against the
+ * trusted roots (on the server side Node exposes only the client's own certificate, not the chain).
+ */
+export type ClientCertificateCheck = (certificate: X509Certificate) => boolean | Promise<boolean>;
 
 /**
  * Client-certificate authentication (requires TLS): the listener asks for a certificate during the
@@ -74,27 +76,34 @@ export type ClientCertificateCheck = (chain: readonly X509Certificate[]) => bool
  */
 export class ListenerCertificateAuthenticator implements ListenerAuthenticator {
   readonly requiresTls = true;
-  private readonly anchors: X509Certificate[];
+  /** PEM of the trust anchors, handed to the TLS server: OpenSSL verifies the chain during the handshake. */
+  readonly trustedRoots: readonly string[];
+  /** Every anchor is a self-signed root (otherwise the TLS server must accept partial chains). */
+  readonly anchorsAreRoots: boolean;
 
   constructor(
     rootCerts: readonly string[],
     private readonly accept?: ClientCertificateCheck,
-    private readonly now: () => number = Date.now,
   ) {
     if (rootCerts.length === 0) throw new Error('client-certificate authentication needs at least one trusted root certificate');
-    this.anchors = rootCerts.map((pem) => new X509Certificate(pem));
+    // Parsed once so a bad file fails here, not at the first client.
+    const parsed = rootCerts.map((pem) => new X509Certificate(pem));
+    this.trustedRoots = [...rootCerts];
+    this.anchorsAreRoots = parsed.every((c) => c.checkIssued(c) && c.verify(c.publicKey));
   }
 
   async authenticate(request: IncomingMessage): Promise<AuthenticationResult> {
     const socket = request.socket as TLSSocket;
     if (typeof socket.getPeerX509Certificate !== 'function') return { ok: false, status: 403, message: 'a client certificate requires TLS' };
-    const verdict = verifyClientChain(peerChain(socket), this.anchors, this.now());
-    if (!verdict.ok) return { ok: false, status: 403, message: `client certificate refused: ${verdict.reason}` };
-    const leaf = verdict.path[0]!;
+    const leaf = socket.getPeerX509Certificate();
+    if (!leaf) return { ok: false, status: 403, message: 'client certificate refused: no client certificate was presented' };
+    // OpenSSL's verdict on the whole chain (signatures, CA flags, key usage, extended key usage for
+    // client authentication, path length, name constraints, dates of every certificate).
+    if (!socket.authorized) return { ok: false, status: 403, message: `client certificate refused: ${describeVerifyError(socket.authorizationError)}` };
     if (this.accept) {
       let ok = false;
       try {
-        ok = await this.accept(verdict.path);
+        ok = await this.accept(leaf);
       } catch {
         ok = false;
       }
@@ -104,15 +113,28 @@ export class ListenerCertificateAuthenticator implements ListenerAuthenticator {
   }
 }
 
-/** The client's certificate, then the certificates it sent with it, in the order Node linked them by issuer. */
-function peerChain(socket: TLSSocket): X509Certificate[] {
-  const chain: X509Certificate[] = [];
-  let cert = socket.getPeerX509Certificate();
-  const seen = new Set<string>();
-  while (cert && !seen.has(cert.fingerprint256)) {
-    seen.add(cert.fingerprint256);
-    chain.push(cert);
-    cert = cert.issuerCertificate;
-  }
-  return chain;
+/** What OpenSSL's verification error means for whoever reads the listener's log. */
+const VERIFY_ERRORS: Readonly<Record<string, string>> = {
+  CERT_SIGNATURE_FAILURE: 'a signature in the chain does not verify (a forged or altered certificate)',
+  CERT_HAS_EXPIRED: 'a certificate in the chain has expired',
+  CERT_NOT_YET_VALID: 'a certificate in the chain is not valid yet',
+  INVALID_PURPOSE: 'a certificate in the chain may not be used for client authentication (its extended key usage, or a signer that is not a CA)',
+  INVALID_CA: 'a certificate that signed another is not a CA certificate',
+  PATH_LENGTH_EXCEEDED: 'the chain is longer than a CA in it allows',
+  UNABLE_TO_GET_ISSUER_CERT: 'it was not issued by a trusted certificate',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'it was not issued by a trusted certificate',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'it was not issued by a trusted certificate',
+  SELF_SIGNED_CERT_IN_CHAIN: 'it was not issued by a trusted certificate',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'it was not issued by a trusted certificate',
+};
+
+function describeVerifyError(error: Error | string | null | undefined): string {
+  const code = typeof error === 'string' ? error : ((error as { code?: string } | null | undefined)?.code ?? error?.message ?? 'UNKNOWN');
+  return `${VERIFY_ERRORS[code] ?? 'the chain did not verify'} (${code})`;
+}
+
+/** The client's user name: the common name of its certificate (the whole subject if it has none). */
+function subjectCommonName(cert: X509Certificate): string {
+  const m = /^CN=(.*)$/m.exec(cert.subject);
+  return m ? m[1]! : cert.subject.replace(/\n/g, ', ');
 }

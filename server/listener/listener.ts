@@ -3,11 +3,11 @@ import { PassivePeerSession } from '../replication/passive-peer';
 import { BlipWebSocketServer, type ServerStatus } from '../transport';
 import { TypedEmitter } from '../util/typed-emitter';
 import type { DocumentEnded } from '../replication/document-event';
-import { ListenerPasswordAuthenticator, type ListenerAuthenticator } from './authenticators';
+import { ListenerCertificateAuthenticator, ListenerPasswordAuthenticator, type ListenerAuthenticator } from './authenticators';
 import { AttemptLimiter } from './attempt-limiter';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { describeTlsError, isOpenSslError, remoteAddressOf } from './remote-address';
 import type { BlipConnection } from '../blip';
 import { join } from 'node:path';
@@ -139,14 +139,11 @@ export class Listener extends TypedEmitter<ListenerEvents> {
         ...timeouts,
         ...identityTlsOptions(identity),
         minVersion: 'TLSv1.2',
-        // Client certificates are requested during the handshake and judged after it by the
-        // authenticator (see verifyClientChain), so that every refusal is an HTTP 403 with its reason.
-        // `ca: []` keeps the handshake from looking issuers up anywhere: a chain it cannot build
-        // has no signature for it to check, and a failed check can reset a TLS 1.2 handshake.
-        ...(this.config.authenticator?.requiresTls ? { requestCert: true, rejectUnauthorized: false, ca: [] } : {}),
+        ...this.clientCertificateOptions(),
       },
       handler,
     );
+    this.allowPartialChains(server);
     const report = (err: Error, remoteAddress: string): void => void this.emit('tlsError', { remoteAddress, reason: describeTlsError(err) });
     server.on('tlsClientError', (err: Error, socket: TLSSocket) => report(err, remoteAddressOf(socket)));
     // OpenSSL can also fail a TLS 1.2 connection on its first read after the handshake (a client
@@ -157,6 +154,33 @@ export class Listener extends TypedEmitter<ListenerEvents> {
       socket.on('error', (err: Error) => isOpenSslError(err) && report(err, remoteAddress));
     });
     return server;
+  }
+
+  /**
+   * OpenSSL verifies client chains against the authenticator's anchors during the handshake (an
+   * intermediate or a pinned client certificate may be an anchor: partial chains are allowed).
+   * Its verdict is not enforced there but read by the authenticator, so most refusals are an HTTP
+   * 403 with the reason; a chain whose own signatures fail can still end the handshake of a TLS 1.2
+   * client, which is then reported as a TLS error.
+   */
+  private clientCertificateOptions(): { requestCert?: boolean; rejectUnauthorized?: boolean; ca?: string[] } {
+    const auth = this.config.authenticator;
+    if (!(auth instanceof ListenerCertificateAuthenticator)) return {};
+    return { requestCert: true, rejectUnauthorized: false, ca: [...auth.trustedRoots] };
+  }
+
+  /**
+   * Anchors that are not self-signed (an intermediate, a pinned client certificate) need OpenSSL's
+   * partial-chain mode. Node 20's TLS server builds its context from a fixed list of options that
+   * leaves `allowPartialTrustChain` out, so the context it shares between connections is replaced
+   * by one made with the same options plus that flag.
+   */
+  private allowPartialChains(server: HttpsServer): void {
+    const auth = this.config.authenticator;
+    if (!(auth instanceof ListenerCertificateAuthenticator) || auth.anchorsAreRoots) return;
+    const shared = server as unknown as { _sharedCreds?: SecureContext };
+    if (!shared._sharedCreds) throw new Error('this Node.js version keeps its TLS server context elsewhere: intermediate or pinned client-certificate anchors are not supported; give the root CA instead');
+    shared._sharedCreds = createSecureContext({ ...identityTlsOptions(this.identity!), ca: [...auth.trustedRoots], allowPartialTrustChain: true });
   }
 
   /** What whoever runs the listener should know about its security (e.g. passwords received over ws://). */

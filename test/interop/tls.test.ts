@@ -82,9 +82,13 @@ interopTest('client certificates: serve --client-ca accepts a leaf of its root a
   const noCertRun = await runCblite(['cp', '--bidi', '--cacert', listenerPem, noCert, serve.url]);
   assert.notEqual(noCertRun.code, 0, `no client certificate must be refused:\n${noCertRun.output}`);
 
-  // Each refusal is a 403 from the listener, reported with the client's address, never a silent reset.
-  for (const run of [forgedRun, chainRun, { output: noCertRun.output }]) assert.match(run.output, /403|Forbidden/, run.output);
-  assert.equal(serve.stderr().match(/refused 127\.0\.0\.1: 403/g)?.length, 3, serve.stderr());
+  // Each refusal is reported with the client's address, never silent. A missing certificate or a
+  // chain OpenSSL rejects after the handshake is a 403; a forged signature ends this TLS 1.2
+  // client's handshake instead (OpenSSL fails it on its next read), which is logged as a TLS error.
+  for (const run of [chainRun, { output: noCertRun.output }]) assert.match(run.output, /403|Forbidden/, run.output);
+  assert.match(forgedRun.output, /403|Forbidden|EOF|reset/i, forgedRun.output);
+  const reported = (serve.stderr().match(/refused 127\.0\.0\.1: 403|TLS error with 127\.0\.0\.1/g) ?? []).length;
+  assert.equal(reported, 3, serve.stderr());
 
   const good = await attempt('phone', client.certPem, client.keyDer);
   assert.equal(good.code, 0, good.output);
@@ -127,7 +131,7 @@ interopTest('client certificates: an intermediate as --client-ca, a forged leaf 
   const serverRun = await attempt('web', serverOnly.certPem + inter.certPem, serverOnly.keyDer);
   assert.notEqual(serverRun.code, 0, `a serverAuth-only certificate must be refused:\n${serverRun.output}`);
   assert.match(serverRun.output, /403|Forbidden/, serverRun.output);
-  assert.match(serve.stderr(), /refused 127\.0\.0\.1: 403 client certificate refused: "web" is not allowed for client authentication/, serve.stderr());
+  assert.match(serve.stderr(), /refused 127\.0\.0\.1: 403 client certificate refused: .*\(INVALID_PURPOSE\)/, serve.stderr());
 
   const good = await attempt('phone', client.certPem, client.keyDer);
   assert.equal(good.code, 0, good.output);

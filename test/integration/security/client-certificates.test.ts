@@ -67,6 +67,22 @@ function assertRefused(outcome: Outcome, refusals: AuthFailure[], reason: RegExp
   assert.equal(refusals.at(-1)?.remoteAddress, '127.0.0.1');
 }
 
+/**
+ * A forged signature over TLS 1.2: OpenSSL's failed check ends the handshake (the client sees a
+ * reset) unless it finished first (then 403). Refused either way, and reported either way.
+ */
+async function assertRefusedOverTls12(l: Awaited<ReturnType<typeof listen>>, outcome: Outcome): Promise<void> {
+  assert.notEqual(outcome.status, 101);
+  if (outcome.status !== undefined) {
+    assertRefused(outcome, l.refusals, /CERT_SIGNATURE_FAILURE/);
+    return;
+  }
+  await waitForCondition(() => l.tlsErrors.length > 0, (notify) => (l.listener.on('tlsError', notify), () => l.listener.off('tlsError', notify)), 10_000, 'the failed handshake to be reported');
+  // OpenSSL's reason depends on the forged signature's bytes (bad padding, too large for the modulus…).
+  assert.match(l.tlsErrors.at(-1)!.reason, /\(ERR_SSL_[A-Z0-9_]+\)$/);
+  assert.equal(l.tlsErrors.at(-1)!.remoteAddress, '127.0.0.1');
+}
+
 describe('client certificates against a real PKI', () => {
   let root: Issued;
   let inter: Issued;
@@ -81,13 +97,14 @@ describe('client certificates against a real PKI', () => {
 
   test('a leaf of the intermediate, sent with it, is accepted with the root as the anchor', async (t) => {
     const l = await listen(t, [root]);
-    assert.equal((await attempt(l.url, { certs: [leaf, inter], key: leaf })).status, 101);
+    assert.equal((await attempt(l.url, { certs: [leaf, inter], key: leaf })).status, 101, JSON.stringify(l.refusals));
     assert.equal((await attempt(l.url, { certs: [leaf, inter], key: leaf }, 'TLSv1.2')).status, 101);
   });
 
   test('the intermediate can be the anchor on its own (a partial chain)', async (t) => {
     const l = await listen(t, [inter]);
-    assert.equal((await attempt(l.url, { certs: [leaf], key: leaf })).status, 101);
+    const o = await attempt(l.url, { certs: [leaf], key: leaf });
+    assert.equal(o.status, 101, JSON.stringify(l.refusals));
     assert.equal((await attempt(l.url, { certs: [leaf, inter], key: leaf })).status, 101);
   });
 
@@ -99,24 +116,16 @@ describe('client certificates against a real PKI', () => {
   test('intermediate as the anchor: a leaf naming it but signed by another key is refused, with or without the real intermediate appended', async (t) => {
     const l = await listen(t, [inter]);
     const forged = issue({ commonName: 'admin', issuer: attacker, claimedIssuerName: inter.cert.subject.attributes, clientAuth: true });
-    assertRefused(await attempt(l.url, { certs: [forged, inter], key: forged }), l.refusals, /does not carry a valid signature of "Test Issuing CA"/);
-    assertRefused(await attempt(l.url, { certs: [forged], key: forged }), l.refusals, /does not carry a valid signature/);
-    // Over TLS 1.2 the handshake itself checks the appended link and fails: refused, and reported.
-    const tls12 = await attempt(l.url, { certs: [forged, inter], key: forged }, 'TLSv1.2');
-    assert.notEqual(tls12.status, 101);
-    if (tls12.status === undefined) {
-      await waitForCondition(() => l.tlsErrors.length > 0, (notify) => (l.listener.on('tlsError', notify), () => l.listener.off('tlsError', notify)), 10_000, 'the failed handshake to be reported');
-      // OpenSSL's reason depends on the forged signature's bytes (bad padding, too large for the modulus…).
-      assert.match(l.tlsErrors[0]!.reason, /\(ERR_SSL_[A-Z0-9_]+\)$/);
-      assert.equal(l.tlsErrors[0]!.remoteAddress, '127.0.0.1');
-    } else assert.equal(tls12.status, 403);
+    assertRefused(await attempt(l.url, { certs: [forged, inter], key: forged }), l.refusals, /CERT_SIGNATURE_FAILURE/);
+    assertRefused(await attempt(l.url, { certs: [forged], key: forged }), l.refusals, /CERT_SIGNATURE_FAILURE|not issued by a trusted certificate/);
+    await assertRefusedOverTls12(l, await attempt(l.url, { certs: [forged, inter], key: forged }, 'TLSv1.2'));
   });
 
   test('a leaf claiming the root as issuer but signed by another key is refused', async (t) => {
     const l = await listen(t, [root]);
     const forged = issue({ commonName: 'admin', issuer: attacker, claimedIssuerName: root.cert.subject.attributes, clientAuth: true });
-    assertRefused(await attempt(l.url, { certs: [forged], key: forged }), l.refusals, /valid signature of "Test Root CA"/);
-    assertRefused(await attempt(l.url, { certs: [forged], key: forged }, 'TLSv1.2'), l.refusals, /valid signature/);
+    assertRefused(await attempt(l.url, { certs: [forged], key: forged }), l.refusals, /CERT_SIGNATURE_FAILURE/);
+    await assertRefusedOverTls12(l, await attempt(l.url, { certs: [forged], key: forged }, 'TLSv1.2'));
   });
 
   test('a certificate signed by an ordinary client certificate (CA:FALSE) is refused: no impersonating CN=admin', async (t) => {
@@ -124,44 +133,45 @@ describe('client certificates against a real PKI', () => {
     // Without a keyUsage extension only basicConstraints forbids signing.
     const plainClient = issue({ commonName: 'phone-2', issuer: root, clientAuth: true, noKeyUsage: true });
     const admin = issue({ commonName: 'admin', issuer: plainClient, clientAuth: true });
-    assertRefused(await attempt(l.url, { certs: [admin, plainClient], key: admin }), l.refusals, /"phone-2" is not a CA certificate/);
+    assertRefused(await attempt(l.url, { certs: [admin, plainClient], key: admin }), l.refusals, /INVALID_PURPOSE|INVALID_CA/);
     const usualClient = issue({ commonName: 'phone-3', issuer: root, clientAuth: true });
     const admin2 = issue({ commonName: 'admin', issuer: usualClient, clientAuth: true });
-    assertRefused(await attempt(l.url, { certs: [admin2, usualClient], key: admin2 }), l.refusals, /not issued by a trusted certificate/);
+    // OpenSSL names this one (a signer whose key usage lacks certificate signing) only as unspecified.
+    assertRefused(await attempt(l.url, { certs: [admin2, usualClient], key: admin2 }), l.refusals, /INVALID_PURPOSE|INVALID_CA|UNSPECIFIED/);
   });
 
   test('an expired intermediate makes its leaves invalid', async (t) => {
     const l = await listen(t, [root]);
     const expired = issue({ commonName: 'Expired CA', ca: true, issuer: root, notBefore: new Date(Date.now() - 30 * DAY), notAfter: new Date(Date.now() - DAY) });
     const under = issue({ commonName: 'phone-4', issuer: expired, clientAuth: true });
-    assertRefused(await attempt(l.url, { certs: [under, expired], key: under }), l.refusals, /"Expired CA" expired/);
+    assertRefused(await attempt(l.url, { certs: [under, expired], key: under }), l.refusals, /CERT_HAS_EXPIRED/);
   });
 
   test('an expired or not yet valid leaf is refused', async (t) => {
     const l = await listen(t, [root]);
     const old = issue({ commonName: 'old', issuer: root, clientAuth: true, notBefore: new Date(Date.now() - 30 * DAY), notAfter: new Date(Date.now() - DAY) });
-    assertRefused(await attempt(l.url, { certs: [old], key: old }), l.refusals, /"old" expired/);
+    assertRefused(await attempt(l.url, { certs: [old], key: old }), l.refusals, /CERT_HAS_EXPIRED/);
     const future = issue({ commonName: 'future', issuer: root, clientAuth: true, notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 30 * DAY) });
-    assertRefused(await attempt(l.url, { certs: [future], key: future }), l.refusals, /"future" is not valid before/);
+    assertRefused(await attempt(l.url, { certs: [future], key: future }), l.refusals, /CERT_NOT_YET_VALID/);
   });
 
   test('a certificate for servers only (extendedKeyUsage serverAuth) is refused', async (t) => {
     const l = await listen(t, [root]);
     const serverOnly = issue({ commonName: 'web', issuer: root, serverAuth: true });
-    assertRefused(await attempt(l.url, { certs: [serverOnly], key: serverOnly }), l.refusals, /not allowed for client authentication/);
+    assertRefused(await attempt(l.url, { certs: [serverOnly], key: serverOnly }), l.refusals, /INVALID_PURPOSE/);
     const serverCa = issue({ commonName: 'Server CA', ca: true, issuer: root, serverAuth: true });
     const underServerCa = issue({ commonName: 'phone-5', issuer: serverCa, clientAuth: true });
-    assertRefused(await attempt(l.url, { certs: [underServerCa, serverCa], key: underServerCa }), l.refusals, /"Server CA" is not allowed for client authentication/);
+    assertRefused(await attempt(l.url, { certs: [underServerCa, serverCa], key: underServerCa }), l.refusals, /INVALID_PURPOSE/);
   });
 
   test('the application callback adds a check to a verified chain and never replaces it', async (t) => {
     const seen: string[] = [];
-    const l = await listen(t, [root], (chain) => {
-      seen.push(chain.map((c) => c.subject.split('\n').find((p) => p.startsWith('CN='))).join(' > '));
-      return !chain[0]!.subject.includes('CN=phone-6');
+    const l = await listen(t, [root], (cert) => {
+      seen.push(cert.subject.split('\n').find((p) => p.startsWith('CN=')) ?? '');
+      return !cert.subject.includes('CN=phone-6');
     });
     assert.equal((await attempt(l.url, { certs: [leaf, inter], key: leaf })).status, 101);
-    assert.deepEqual(seen, ['CN=phone-1 > CN=Test Issuing CA > CN=Test Root CA']);
+    assert.deepEqual(seen, ['CN=phone-1']);
     const vetoed = issue({ commonName: 'phone-6', issuer: root, clientAuth: true });
     assertRefused(await attempt(l.url, { certs: [vetoed], key: vetoed }), l.refusals, /refused by the application/);
     const stranger = issue({ commonName: 'stranger', issuer: attacker, clientAuth: true });
