@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Listener } from '../../../server/listener/listener';
 import type { DocumentEnded } from '../../../server/replication/document-event';
 import { Replicator } from '../../../server/replication/replicator';
 import type { BlobRef, Database, JsonObject } from '../../../server/store';
+import { measurePeak } from '../../helpers/memory';
 import { openTempDb } from '../../helpers/open-db';
 
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
 
 async function listen(t: TestContext, database: Database): Promise<string> {
   const listener = new Listener({ database, networkInterface: '127.0.0.1', port: 0, disableTLS: true });
@@ -67,12 +64,12 @@ test('a 20 MB blob pushed and pulled over a WebSocket, with bounded memory', asy
   const size = 20_000_000;
   const up = client.saveBlob(content(size, 2), 'application/octet-stream');
   client.defaultCollection.save({ id: 'big-up', body: { data: ref(up) } });
-  const push = await peakDuring(() => replicate(t, { database: client, target: url, type: 'push' }));
+  const push = await measurePeak(() => replicate(t, { database: client, target: url, type: 'push' }));
   assert.equal(digestOf(server.getBlob(up.digest)!), up.digest);
 
   const down = server.saveBlob(content(size, 3), 'application/octet-stream');
   server.defaultCollection.save({ id: 'big-down', body: { data: ref(down) } });
-  const pull = await peakDuring(() => replicate(t, { database: client, target: url, type: 'pull' }));
+  const pull = await measurePeak(() => replicate(t, { database: client, target: url, type: 'pull' }));
   assert.equal(digestOf(client.getBlob(down.digest)!), down.digest);
   for (const [what, p] of [['push', push], ['pull', pull]] as const) {
     t.diagnostic(`${what} 20 MB over WebSocket (both peers in this process): peak Buffers +${(p.external / 1e6).toFixed(1)} MB, heap +${(p.heap / 1e6).toFixed(1)} MB, rss +${(p.rss / 1e6).toFixed(1)} MB`);
@@ -82,22 +79,3 @@ test('a 20 MB blob pushed and pulled over a WebSocket, with bounded memory', asy
   }
 });
 
-async function peakDuring(work: () => Promise<unknown>): Promise<{ external: number; heap: number; rss: number }> {
-  collectGarbage();
-  const base = process.memoryUsage();
-  const peak = { external: 0, heap: 0, rss: 0 };
-  const sample = (): void => {
-    const m = process.memoryUsage();
-    peak.external = Math.max(peak.external, m.external - base.external);
-    peak.heap = Math.max(peak.heap, m.heapUsed - base.heapUsed);
-    peak.rss = Math.max(peak.rss, m.rss - base.rss);
-  };
-  const timer = setInterval(sample, 2);
-  try {
-    await work();
-  } finally {
-    clearInterval(timer);
-    sample();
-  }
-  return peak;
-}

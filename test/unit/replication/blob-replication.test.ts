@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { BlipConnection, BlipError, createMemoryTransportPair, type RequestHandler } from '../../../server/blip';
 import { BlobFetcher } from '../../../server/replication/blob-fetcher';
 import { BlobServer } from '../../../server/replication/blob-server';
@@ -13,6 +11,7 @@ import { PassivePeerSession } from '../../../server/replication/passive-peer';
 import { Profile, blobProof } from '../../../server/replication/protocol';
 import { Replicator } from '../../../server/replication/replicator';
 import type { BlobRef, Database, JsonObject } from '../../../server/store';
+import { measurePeak, mb } from '../../helpers/memory';
 import { openTempDb } from '../../helpers/open-db';
 
 function bytes(n: number, seed: number): Buffer {
@@ -268,31 +267,3 @@ test('a 20 MB blob replicates both ways with bounded memory', async (t) => {
   assert.ok(pullPeak.external < 5 * size, `pull peak ${mb(pullPeak.external)} MB`);
 });
 
-setFlagsFromString('--expose-gc');
-/** A full collection before measuring, so garbage from earlier work does not hide or inflate the figures. */
-const collectGarbage = runInNewContext('gc') as () => void;
-
-function mb(n: number): string {
-  return (n / 1e6).toFixed(1);
-}
-
-/** Peak growth of memory while `work` runs, sampled every few milliseconds. */
-export async function measurePeak(work: () => Promise<unknown>): Promise<{ external: number; heap: number; rss: number }> {
-  collectGarbage();
-  const base = process.memoryUsage();
-  const peak = { external: 0, heap: 0, rss: 0 };
-  const sample = (): void => {
-    const m = process.memoryUsage();
-    peak.external = Math.max(peak.external, m.external - base.external);
-    peak.heap = Math.max(peak.heap, m.heapUsed - base.heapUsed);
-    peak.rss = Math.max(peak.rss, m.rss - base.rss);
-  };
-  const timer = setInterval(sample, 2);
-  try {
-    await work();
-  } finally {
-    clearInterval(timer);
-    sample();
-  }
-  return peak;
-}

@@ -3,25 +3,16 @@
  * LiteCore passive peer follows, over an in-memory BLIP pair.
  */
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
-import { BlipConnection, BlipError, createMemoryTransportPair } from '../../../server/blip';
-import { PassivePeerSession } from '../../../server/replication/passive-peer';
+import { test } from 'node:test';
+import { BlipError } from '../../../server/blip';
 import { Profile, Prop } from '../../../server/replication/protocol';
-import type { Database } from '../../../server/store';
 import { openTempDb } from '../../helpers/open-db';
+import { connectRawClient } from '../../helpers/raw-peer';
 
-function connectClient(t: TestContext, db: Database): BlipConnection {
-  const [a, b] = createMemoryTransportPair();
-  const client = new BlipConnection(a, { name: 'client', compressionLevel: 0 });
-  const server = new BlipConnection(b, { name: 'listener', compressionLevel: 0 });
-  new PassivePeerSession(server, { database: db });
-  t.after(() => client.close(1000, 'done'));
-  return client;
-}
 
 test('setCheckpoint with an empty rev saves a first checkpoint; the next save must name the returned rev', async (t) => {
   const { db } = await openTempDb(t);
-  const client = connectClient(t, db);
+  const client = connectRawClient(t, db);
   const first = await client.request({ profile: Profile.setCheckpoint, properties: { [Prop.client]: 'cp-x', [Prop.rev]: '' }, body: '{"local":5}' });
   const rev = first.properties[Prop.rev];
   assert.ok(rev, 'the reply names the saved revision');
@@ -46,7 +37,7 @@ test('proposeChanges with no parent over a deleted document says send, and the r
   const created = coll.save({ id: 'doc', body: { v: 1 } });
   coll.delete('doc');
   coll.save({ id: 'live', body: { v: 1 } });
-  const client = connectClient(t, db);
+  const client = connectRawClient(t, db);
   const proposal = [
     ['doc', '1-aaaa', '', 10],
     ['live', '1-bbbb', '', 10],
