@@ -1,4 +1,4 @@
-import { BlipError, type BlipConnection, type BlipCloseInfo } from '../blip';
+import { BlipError, type BlipConnection } from '../blip';
 import { defaultResolver, toResolver, type Collection, type ConflictResolver } from '../store';
 import { TypedEmitter } from '../util/typed-emitter';
 import { retryDelayMs, sleep } from './backoff';
@@ -18,7 +18,9 @@ import {
   type ReplicatorStatus,
 } from './replicator-types';
 import { createWebSocketConnector } from './websocket-connector';
-import { classifyClose } from '../transport/connection-error';
+import { closeToReplicatorError, toReplicatorError } from '../error-mapping';
+
+export { toReplicatorError };
 
 export type ReplicatorEvents = {
   /** Status changed (activity, progress or error). */
@@ -278,7 +280,7 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
         else reject(e);
       };
     });
-    const offClose = conn.on('close', (info) => settle(closeToError(info)));
+    const offClose = conn.on('close', (info) => settle(closeToReplicatorError(info)));
     const offError = conn.on('error', (e) => settle(new ReplicatorError(`protocol error: ${e.message}`, false, 'protocol', { cause: e })));
     const onAbort = (): void => settle();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -518,24 +520,4 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
 
 function confirmKey(docId: string, revId: string): string {
   return `${docId}\u0000${revId}`;
-}
-
-function closeToError(info: BlipCloseInfo): ReplicatorError {
-  const classified = classifyClose(info.code, info.reason, info.local);
-  if (classified) return toReplicatorError(classified);
-  return new ReplicatorError(`connection closed (${info.code}${info.reason ? `: ${info.reason}` : ''})`, true, info.code);
-}
-
-export function toReplicatorError(e: unknown): ReplicatorError {
-  if (e instanceof ReplicatorError) return e;
-  if (e instanceof BlipError) {
-    const transient = e.code === 408 || e.code === 429 || e.code >= 500;
-    return new ReplicatorError(`peer refused: ${e.message} (${e.domain} ${e.code})`, transient, e.code, { cause: e });
-  }
-  const err = e as { transient?: unknown; message?: unknown; httpStatus?: unknown; code?: unknown };
-  if (typeof err?.transient === 'boolean') {
-    const code = typeof err.httpStatus === 'number' ? err.httpStatus : typeof err.code === 'string' || typeof err.code === 'number' ? err.code : undefined;
-    return new ReplicatorError(String(err.message), err.transient, code, { cause: e });
-  }
-  return new ReplicatorError(e instanceof Error ? e.message : String(e), true, undefined, { cause: e });
 }
