@@ -103,6 +103,8 @@ export class ReplicationSession extends TypedEmitter<ReplicationSessionEvents> {
         else reject(e);
       };
     });
+    // The connection may fail while the checkpoints are still being fetched: that failure is the one reported.
+    done.catch(() => undefined);
     const offClose = this.conn.on('close', (info) => this.end(closeToReplicatorError(info)));
     const offError = this.conn.on('error', (e) => this.end(new ReplicatorError(`protocol error: ${e.message}`, false, 'protocol', { cause: e })));
     const onAbort = (): void => this.end();
@@ -114,6 +116,8 @@ export class ReplicationSession extends TypedEmitter<ReplicationSessionEvents> {
       this.checkDone();
       await done;
       if (!signal.aborted && !this.options.continuous) await this.checkpointer.save();
+    } catch (e) {
+      throw toReplicatorError(e);
     } finally {
       signal.removeEventListener('abort', onAbort);
       offClose();
