@@ -1,5 +1,4 @@
-import { StoreError, type StoreErrorCode } from './store';
-import { ReplicatorError } from './replication/replicator-types';
+import { ExitCode, exitCodeFor } from './error-mapping';
 import { Output, UsageError, helpText, parseCommandArgs, type CommandSpec } from './cli/command';
 import { dbCommands } from './cli/db-commands';
 import { serveCommand } from './cli/serve-command';
@@ -7,28 +6,6 @@ import { replicateCommand } from './cli/replicate-command';
 import { securityCommands } from './cli/security-commands';
 
 const commands: CommandSpec[] = [...dbCommands, serveCommand, replicateCommand, ...securityCommands];
-
-/** Exit codes a script can branch on. */
-const EXIT: Record<StoreErrorCode | 'USAGE' | 'OTHER' | 'REPLICATION' | 'REPLICATION_TRANSIENT', number> = {
-  OTHER: 1,
-  USAGE: 2,
-  NOT_FOUND: 3,
-  CONFLICT: 4,
-  NOT_IN_CONFLICT: 4,
-  LOCKED: 5,
-  CORRUPT: 6,
-  IO: 7,
-  FAILED_STATE: 7,
-  CLOSED: 1,
-  EXISTS: 8,
-  INVALID_DOC_ID: 9,
-  INVALID_DOCUMENT: 9,
-  INVALID_REV_ID: 9,
-  INVALID_HISTORY: 9,
-  INVALID_ARGUMENT: 9,
-  REPLICATION: 10,
-  REPLICATION_TRANSIENT: 11,
-};
 
 function topHelp(): string {
   const rows = commands.map((c) => `  ${c.name.padEnd(16)} ${c.summary}`);
@@ -46,14 +23,14 @@ function findCommand(argv: string[]): { spec: CommandSpec; rest: string[] } | un
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     process.stdout.write(topHelp() + '\n');
-    return argv.length === 0 ? EXIT.USAGE : 0;
+    return argv.length === 0 ? ExitCode.usage : 0;
   }
   const found = findCommand(argv);
   if (!found) {
     const group = commands.filter((c) => c.name.startsWith(`${argv[0]} `));
     const hint = group.length > 0 ? ` (${argv[0]} subcommands: ${group.map((c) => c.name.split(' ')[1]).join(', ')})` : '';
     process.stderr.write(`peersync: error: unknown command ${JSON.stringify(argv.slice(0, 2).join(' '))}${hint}; see peersync --help\n`);
-    return EXIT.USAGE;
+    return ExitCode.usage;
   }
   const { spec, rest } = found;
   try {
@@ -67,11 +44,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     process.stderr.write(`peersync: error: ${message.split('\n')[0]}\n`);
-    if (e instanceof UsageError) return EXIT.USAGE;
-    if (e instanceof StoreError) return EXIT[e.code];
-    if (e instanceof ReplicatorError) return e.transient ? EXIT.REPLICATION_TRANSIENT : EXIT.REPLICATION;
-    if (process.env.PEERSYNC_DEBUG) console.error(e);
-    return EXIT.OTHER;
+    if (e instanceof UsageError) return ExitCode.usage;
+    const code = exitCodeFor(e);
+    if (code === ExitCode.other && process.env.PEERSYNC_DEBUG) console.error(e);
+    return code;
   }
 }
 

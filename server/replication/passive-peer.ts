@@ -7,7 +7,8 @@ import { ChangesSender } from './changes-sender';
 import { peerCheckpointDocId } from './checkpoint';
 import type { DocumentEnded } from './document-event';
 import { Profile, Prop, Tuning, badRequest, collectionIndex, isTrue, jsonBody } from './protocol';
-import { RevReceiver, storeToBlip } from './rev-receiver';
+import { RevReceiver } from './rev-receiver';
+import { storeToBlip } from '../error-mapping';
 
 /**
  * Default cap on a checkpoint a client stores here. LiteCore's are a few dozen bytes; the cap keeps

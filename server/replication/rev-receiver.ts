@@ -1,5 +1,6 @@
 import { BlipError, type BlipConnection, type BlipReply, type IncomingRequest } from '../blip';
-import { isStoreError, type Collection, type Database, type Document, type RevId } from '../store';
+import type { Collection, Database, Document, RevId } from '../store';
+import { storeToBlip } from '../error-mapping';
 import { parseJsonObject } from '../store/canonical-json';
 import { asValidDocId } from '../store/doc-id';
 import { ValidBody } from '../store/document-body';
@@ -11,7 +12,6 @@ import {
   Prop,
   ProposeStatus,
   Tuning,
-  badRequest,
   collectionIndex,
   parseChanges,
   parseProposedChanges,
@@ -410,26 +410,4 @@ const NO_BODY = new Uint8Array(0);
 
 function expectKey(collection: Collection, docId: string, revId: string): string {
   return `${collection.id}\u0000${docId}\u0000${revId}`;
-}
-
-/** Store failures as BLIP errors with HTTP-like codes the sender understands. */
-export function storeToBlip(e: unknown): BlipError {
-  if (e instanceof BlipError) return e;
-  if (isStoreError(e)) {
-    switch (e.code) {
-      case 'INVALID_DOC_ID':
-      case 'INVALID_DOCUMENT':
-      case 'INVALID_REV_ID':
-      case 'INVALID_HISTORY':
-      case 'INVALID_ARGUMENT':
-        return badRequest(e.message);
-      case 'CONFLICT':
-        return new BlipError('HTTP', 409, e.message);
-      case 'NOT_FOUND':
-        return new BlipError('HTTP', 404, e.message);
-      default:
-        return new BlipError('HTTP', 500, e.message);
-    }
-  }
-  return new BlipError('HTTP', 500, (e as Error)?.message ?? String(e));
 }

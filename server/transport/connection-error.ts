@@ -225,6 +225,7 @@ export function classifyConnectError(err: unknown, url?: string): ConnectionErro
     }
   }
   const message = error.message;
+  // The WebSocket library reports a bad handshake with a plain Error and no code: its text is all there is.
   if (/^Server sent (no subprotocol|an invalid subprotocol|a subprotocol but none was requested)/.test(message)) {
     return new ConnectionError(`the server did not select the BLIP_3+CBMobile_3 subprotocol (${message})`, {
       ...init,
@@ -246,7 +247,7 @@ export function classifyConnectError(err: unknown, url?: string): ConnectionErro
       code: ConnectionErrorCode.HandshakeFailed,
     });
   }
-  if (/^(Invalid URL|The URL's protocol must be)/.test(message) || error instanceof SyntaxError) {
+  if (code === 'ERR_INVALID_URL' || error instanceof SyntaxError) {
     return new ConnectionError(message, { ...init, transient: false, code: ConnectionErrorCode.InvalidUrl });
   }
   // Unknown system errors (they have a syscall) are network trouble: retry. Anything else is a bug or misuse.
