@@ -93,9 +93,10 @@ export function isLogNamespace(value: string): value is LogNamespace {
 
 /**
  * Applies a level specification: `debug`, or `listener=debug,blip=trace`, or both (`info,blip=trace`).
- * Throws on an unknown level or namespace, naming the valid ones.
+ * Throws on an unknown level or namespace, naming the valid ones, before changing anything. With
+ * `replace`, levels the spec does not name go back to the default first.
  */
-export function applyLogLevelSpec(spec: string): void {
+export function applyLogLevelSpec(spec: string, options: { replace?: boolean } = {}): void {
   const entries: [LogThreshold, LogNamespace | undefined][] = [];
   for (const part of spec.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
     const [left, right] = part.includes('=') ? (part.split('=', 2) as [string, string]) : [undefined, part];
@@ -106,6 +107,7 @@ export function applyLogLevelSpec(spec: string): void {
     entries.push([level, ns]);
   }
   if (entries.length === 0) throw new Error('empty log level');
+  if (options.replace) resetLogLevels();
   for (const [level, ns] of entries) setLogLevel(level, ns);
 }
 
