@@ -237,7 +237,7 @@ export class Listener extends TypedEmitter<ListenerEvents> {
       this.identity = this.config.tlsIdentity ?? (await anonymousIdentity(this.config.keystore ?? new FileKeystore(join(this.config.database.path, 'keystore')), this.config.database.uuid));
     }
     await this.server.start();
-    log.info('listening', { database: this.config.database.name, urls: this.urls, tls: !this.config.disableTLS, authentication: this.config.authenticator?.constructor.name ?? 'none' });
+    log.info('listening', { database: this.config.database.name, urls: this.urls, tls: !this.config.disableTLS, authentication: authenticationKind(this.config.authenticator) });
   }
 
   /** Closes every connection (clients see a transient close and retry) and stops listening. */
@@ -274,4 +274,12 @@ function logAuthentication(address: string, user: string | undefined, result: Au
   // A request without credentials is a client asking for the challenge, not a failed attempt.
   else if (user === undefined) log.debug('credentials requested', { ...who, status: result.status });
   else log.info('authentication refused', { ...who, status: result.status, reason: result.message });
+}
+
+/** A name that survives minification, unlike the authenticator's class name. */
+function authenticationKind(auth: ListenerAuthenticator | undefined): string {
+  if (!auth) return 'none';
+  if (auth instanceof ListenerCertificateAuthenticator) return 'clientCertificate';
+  if (auth instanceof ListenerPasswordAuthenticator) return 'password';
+  return 'custom';
 }
