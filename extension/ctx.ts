@@ -18,6 +18,7 @@ import { settings } from './config';
 import { errorMessage, type PeerSyncLog } from './log';
 import { RestartPolicy } from './restart-policy';
 import { createServerClient, databasesIn } from './server-client';
+import { writeServerLog } from './server-log';
 import type { Ui } from './ui';
 
 export type ServerState = 'stopped' | 'starting' | 'running';
@@ -117,6 +118,7 @@ export class Ctx {
       client.onNotification(P.DatabaseChanged, (p) => this._onDatabaseChanged.fire(p)),
       client.onNotification(P.ReplicatorStatusChanged, (p) => this._onReplicatorStatus.fire(p)),
       client.onNotification(P.ListenerStatusChanged, (p) => this._onListenerStatus.fire(p)),
+      client.onNotification(P.LogRecord, (r) => writeServerLog(this.log, r)),
       client.onNotification(P.ReplicationLog, (p) => {
         this.recentLog.push(...p.entries);
         if (this.recentLog.length > RECENT_LOG) this.recentLog.splice(0, this.recentLog.length - RECENT_LOG);
@@ -200,6 +202,14 @@ export class Ctx {
     // By method name: a RequestType made by another copy of vscode-jsonrpc (a test bundle) carries
     // a ParameterStructures object this copy does not recognise.
     return params === undefined ? client.sendRequest(type.method) : client.sendRequest(type.method, params);
+  }
+
+  /** Tells a running server the new `peersync.logLevel`; a server started later gets it at initialize. */
+  sendLogLevel(level: string): void {
+    const client = this.client;
+    if (!client || !client.isRunning()) return;
+    // By method name, for the same reason as request().
+    client.sendNotification(P.SetLogLevel.method, { level }).catch((e: unknown) => this.log.warn(`setting the server's log level: ${errorMessage(e)}`));
   }
 
   announce(change: LocalChange): void {

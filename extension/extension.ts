@@ -80,7 +80,10 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
 
   sub.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('peersync.logLevel')) log.setLevel(settings.logLevel());
+      if (e.affectsConfiguration('peersync.logLevel')) {
+        log.setLevel(settings.logLevel());
+        c.sendLogLevel(settings.logLevel());
+      }
       if (e.affectsConfiguration('peersync.dataFolder')) {
         void ui.showInformationMessage('The PeerSync data folder changed. Restart the server to use it.', 'Restart Server').then((choice) => {
           if (choice === 'Restart Server') void vscode.commands.executeCommand('peersync.restartServer');

@@ -16,6 +16,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import type { InitializationOptions } from '../server/rpc/protocol';
+import { settings } from './config';
 import type { PeerSyncLog } from './log';
 import type { RestartPolicy } from './restart-policy';
 
@@ -58,7 +59,7 @@ export function createServerClient(o: ServerClientOptions): LanguageClient {
     // Evaluated at every (re)start. The databases are opened by the context afterwards, one request
     // each, so "ready" means they are open (the server opens `openDatabases` after answering
     // `initialize`, racing the first requests).
-    initializationOptions: (): InitializationOptions => ({ dataFolder: o.dataFolder() }),
+    initializationOptions: (): InitializationOptions => ({ dataFolder: o.dataFolder(), logLevel: settings.logLevel() }),
     errorHandler: {
       error: (error, _message, count) => {
         o.log.warn(`connection to the PeerSync server: ${error.message}`);

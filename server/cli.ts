@@ -1,6 +1,7 @@
 import { ExitCode, exitCodeFor } from './error-mapping';
 import { Output, UsageError, helpText, parseCommandArgs, type CommandSpec } from './cli/command';
 import { dbCommands } from './cli/db-commands';
+import { configureCliLogging } from './cli/logging-options';
 import { serveCommand } from './cli/serve-command';
 import { replicateCommand } from './cli/replicate-command';
 import { securityCommands } from './cli/security-commands';
@@ -39,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(helpText(spec) + '\n');
       return 0;
     }
+    configureCliLogging(values);
     const code = await spec.run({ values, positionals, out: new Output(values.json === true) });
     return typeof code === 'number' ? code : 0;
   } catch (e) {

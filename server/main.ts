@@ -3,7 +3,8 @@
  * the databases, listeners and replicators; the extension only talks to it through rpc/protocol.
  */
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
-import type { InitializationOptions } from './rpc/protocol';
+import { forwardLogs, setServerLogLevel } from './rpc/log-forwarding';
+import { SetLogLevel, type InitializationOptions } from './rpc/protocol';
 import { ServerApi } from './rpc/server-api';
 import { SyncServer } from './sync-server';
 
@@ -23,6 +24,9 @@ process.on('unhandledRejection', (e) => {
 connection.onInitialize(async (params) => {
   const options = (params.initializationOptions ?? {}) as Partial<InitializationOptions>;
   if (!options.dataFolder) throw new Error('initializationOptions.dataFolder is required');
+  // Before anything is opened, so the store's and the listeners' first records reach the extension.
+  setServerLogLevel(options.logLevel);
+  forwardLogs(connection);
   server = new SyncServer({
     info: (m) => connection.console.info(m),
     warn: (m) => connection.console.warn(m),
@@ -37,6 +41,8 @@ connection.onInitialize(async (params) => {
   }
   return { capabilities: {}, serverInfo: { name: 'peersync', version: '0.1.0' } };
 });
+
+connection.onNotification(SetLogLevel, (p) => setServerLogLevel(p.level));
 
 connection.onShutdown(async () => {
   api?.dispose();

@@ -13,6 +13,7 @@ import {
   MAX_UNACKED_BYTES,
 } from './constants';
 import { TypedEmitter } from '../util/typed-emitter';
+import { logger } from '../util/log';
 import {
   BLIP_ERROR_DOMAIN,
   type BlipCloseInfo,
@@ -24,7 +25,7 @@ import {
 } from './errors';
 import { FrameDecoder, type DecodedFrame } from './frame-decoder';
 import { FrameEncoder } from './frame-encoder';
-import { FrameFlag, MessageType, isAckType } from './frame';
+import { FrameFlag, MessageType, isAckType, messageTypeName } from './frame';
 import {
   type BlipReply,
   type BlipRequest,
@@ -44,6 +45,8 @@ import { StallTimer } from './stall-timer';
 import type { FrameTransport, TransportCloseInfo, TransportFrame } from './transport';
 import { decodeVarint, tryDecodeVarint } from './varint';
 import { decodeProperties, type BlipProperties } from './properties';
+
+const log = logger('blip');
 
 export interface BlipConnectionOptions {
   /** Label for diagnostics. */
@@ -420,6 +423,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
         if (!item) return;
         if (item.kind === 'ack') {
           const ack = this.encoder.encodeAck(item.msgNo, item.type, item.bytesReceived);
+          if (log.enabled('trace')) log.trace('frame sent', { connection: this.name, type: messageTypeName(item.type), msgNo: item.msgNo, bytes: ack.length });
           this.transmit(ack);
           bytesThisTurn += ack.length;
         } else {
@@ -429,6 +433,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
             this.encoder.encodeSync(item.msgNo, item.flags, item.payload, item.offset, maxSize) ??
             (await this.encoder.encodeFrame(item.msgNo, item.flags, item.payload, item.offset, maxSize));
           if (this.closed) return;
+          if (log.enabled('trace')) log.trace('frame sent', { connection: this.name, type: messageTypeName((item.flags & FrameFlag.TypeMask) as MessageType), msgNo: item.msgNo, bytes: frame.bytes.length, more: frame.moreComing });
           this.transmit(frame.bytes);
           bytesThisTurn += frame.bytes.length;
           item.offset += frame.consumed;
@@ -505,6 +510,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
         this.counters.bytesReceived += raw.length;
         const frame = this.decoder.decodeSync(raw) ?? (await this.decoder.decode(raw));
         if (this.closed) return;
+        if (log.enabled('trace')) log.trace('frame received', { connection: this.name, type: messageTypeName(frame.type), msgNo: frame.msgNo, bytes: raw.length, more: frame.moreComing });
         this.handleFrame(frame);
       }
     } catch (err) {
@@ -789,11 +795,15 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
       error instanceof BlipProtocolError
         ? { code: closeCodeFor(error.code), reason: truncateReason(`BLIP protocol error ${error.code}: ${error.message}`), local: true, error }
         : { code: CloseCode.InternalError, reason: truncateReason(`BLIP internal error: ${error.message}`), local: true, error };
+    log.warn(error instanceof BlipProtocolError ? 'protocol error' : 'internal error', { connection: this.name, ...(error instanceof BlipProtocolError ? { code: error.code } : {}), message: error.message });
     this.shutdown(info, true);
   }
 
   private shutdown(info: BlipCloseInfo, closeTransport: boolean): void {
     this.closed = info;
+    // Orderly closes are routine; any other code is part of why a sync ended.
+    const orderly = info.code === CloseCode.Normal || info.code === CloseCode.GoingAway;
+    (orderly ? log.debug : log.info)('connection closed', { connection: this.name, by: info.local ? 'us' : 'peer', code: info.code, reason: info.reason, ...this.counters });
     for (const off of this.detach) off();
     if (closeTransport) {
       try {

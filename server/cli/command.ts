@@ -44,7 +44,13 @@ export class Output {
 /** Options every command accepts. */
 export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   db: { type: 'string', description: 'database directory (default $PEERSYNC_DB or ./.peersync/inventory)', valueName: 'PATH' },
-  json: { type: 'boolean', description: 'machine-readable JSON output' },
+  json: { type: 'boolean', description: 'machine-readable JSON output (log records too, as JSON lines on stderr)' },
+  'log-level': {
+    type: 'string',
+    description: 'log to stderr from this level: error, warn (default), info, debug, trace, off; per namespace as blip=trace,listener=debug (default $PEERSYNC_LOG_LEVEL)',
+    valueName: 'LEVEL',
+  },
+  verbose: { type: 'boolean', description: 'log at debug level (same as --log-level debug)' },
   help: { type: 'boolean', short: 'h', description: 'show help for this command' },
 };
 

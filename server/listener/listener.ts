@@ -15,6 +15,10 @@ import { FileKeystore, anonymousIdentity, identityTlsOptions, type TLSIdentity }
 import type { AuthenticationResult } from '../transport';
 import type { ServerTimeoutOptions } from '../transport/connection-limits';
 import { blipLimits, connectionLimits, type ListenerLimits } from './listener-limits';
+import { logServerEvents } from './listener-log';
+import { logger } from '../util/log';
+
+const log = logger('listener');
 
 export interface ListenerConfig {
   readonly database: Database;
@@ -104,6 +108,7 @@ export class Listener extends TypedEmitter<ListenerEvents> {
       ...(config.authenticator ? { authenticate: (req: IncomingMessage) => this.authenticate(req) } : {}),
       onConnection: (conn, info) => this.accept(conn, info.remoteAddress),
     });
+    logServerEvents(this.server, db.name);
   }
 
   private identity: TLSIdentity | undefined;
@@ -144,7 +149,11 @@ export class Listener extends TypedEmitter<ListenerEvents> {
       handler,
     );
     this.allowPartialChains(server);
-    const report = (err: Error, remoteAddress: string): void => void this.emit('tlsError', { remoteAddress, reason: describeTlsError(err) });
+    const report = (err: Error, remoteAddress: string): void => {
+      const reason = describeTlsError(err);
+      log.info('TLS error', { address: remoteAddress, reason });
+      this.emit('tlsError', { remoteAddress, reason });
+    };
     server.on('tlsClientError', (err: Error, socket: TLSSocket) => report(err, remoteAddressOf(socket)));
     // OpenSSL can also fail a TLS 1.2 connection on its first read after the handshake (a client
     // chain check it let pass during the handshake); the HTTP layer would close it without a word.
@@ -205,6 +214,7 @@ export class Listener extends TypedEmitter<ListenerEvents> {
     const admission = user === undefined ? undefined : this.limiter.admit(address, user);
     if (admission && !admission.ok) {
       const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
+      log.warn('authentication refused: too many attempts', { address, user, status: 429, reason: admission.reason, retryAfterSeconds: seconds });
       this.emit('authFailure', { remoteAddress: address, status: 429, reason: admission.reason });
       return { ok: false, status: 429, headers: { 'Retry-After': String(seconds) }, message: `${admission.reason}; try again in ${seconds} s` };
     }
@@ -216,6 +226,7 @@ export class Listener extends TypedEmitter<ListenerEvents> {
       throw err;
     }
     admission?.finish(result.ok);
+    logAuthentication(address, user, result);
     if (!result.ok) this.emit('authFailure', { remoteAddress: address, status: result.status, reason: result.message });
     return result;
   }
@@ -226,11 +237,13 @@ export class Listener extends TypedEmitter<ListenerEvents> {
       this.identity = this.config.tlsIdentity ?? (await anonymousIdentity(this.config.keystore ?? new FileKeystore(join(this.config.database.path, 'keystore')), this.config.database.uuid));
     }
     await this.server.start();
+    log.info('listening', { database: this.config.database.name, urls: this.urls, tls: !this.config.disableTLS, authentication: authenticationKind(this.config.authenticator) });
   }
 
   /** Closes every connection (clients see a transient close and retry) and stops listening. */
   async stop(): Promise<void> {
     await this.server.stop();
+    log.info('stopped', { database: this.config.database.name });
   }
 
   get port(): number {
@@ -253,4 +266,20 @@ export class Listener extends TypedEmitter<ListenerEvents> {
   connectedClients(): ListenerClient[] {
     return [...this.clients.values()].map((c) => ({ ...c }));
   }
+}
+
+function logAuthentication(address: string, user: string | undefined, result: AuthenticationResult): void {
+  const who = { address, ...(user ? { user } : {}) };
+  if (result.ok) log.debug('authenticated', who);
+  // A request without credentials is a client asking for the challenge, not a failed attempt.
+  else if (user === undefined) log.debug('credentials requested', { ...who, status: result.status });
+  else log.info('authentication refused', { ...who, status: result.status, reason: result.message });
+}
+
+/** A name that survives minification, unlike the authenticator's class name. */
+function authenticationKind(auth: ListenerAuthenticator | undefined): string {
+  if (!auth) return 'none';
+  if (auth instanceof ListenerCertificateAuthenticator) return 'clientCertificate';
+  if (auth instanceof ListenerPasswordAuthenticator) return 'password';
+  return 'custom';
 }

@@ -28,6 +28,8 @@ export interface InitializationOptions {
   readonly dataFolder: string;
   /** Databases to open at start (names inside dataFolder); created if missing. */
   readonly openDatabases?: readonly string[];
+  /** The server's log level at start (see SetLogLevel); default info. */
+  readonly logLevel?: string;
 }
 
 // ---- databases and documents ----
@@ -323,3 +325,27 @@ export interface ReplicationLogEntry {
 
 /** Documents that finished replicating, batched (the dashboard's "network tab"). */
 export const ReplicationLog = new NotificationType<{ entries: ReplicationLogEntry[] }>('peersync/replicationLog');
+
+// ---- logs ----
+
+export type LogLevelName = 'error' | 'warn' | 'info' | 'debug' | 'trace';
+export type LogNamespaceName = 'blip' | 'replicator' | 'listener' | 'store' | 'tls' | 'app';
+
+/** One record of the server's namespaced logs. */
+export interface LogRecordParams {
+  /** Milliseconds since the epoch, when the server logged it. */
+  readonly time: number;
+  readonly namespace: LogNamespaceName;
+  readonly level: LogLevelName;
+  readonly message: string;
+  /** Plain JSON values (errors arrive as their message). */
+  readonly fields?: Record<string, unknown>;
+}
+
+/** A log record at or above the server's level (server → extension). */
+export const LogRecord = new NotificationType<LogRecordParams>('peersync/log');
+/**
+ * Sets the server's log level (extension → server): a level (`error` … `trace`, or `off`),
+ * optionally with per-namespace levels, e.g. `info,blip=trace`. An invalid one is logged and ignored.
+ */
+export const SetLogLevel = new NotificationType<{ level: string }>('peersync/setLogLevel');

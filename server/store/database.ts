@@ -6,6 +6,9 @@ import { Collection } from './collection';
 import { DurableSqlite, type DurableSqliteOptions } from './durable-sqlite';
 import { StoreError } from './errors';
 import type { JsonObject } from './types';
+import { logger } from '../util/log';
+
+const log = logger('store');
 
 export const DEFAULT_SCOPE = '_default';
 export const DEFAULT_COLLECTION = '_default';
@@ -240,7 +243,9 @@ export class Database {
 
   /** Closes the database. The journal is kept for the next open to replay, unless `snapshot: true` folds it into a snapshot first. */
   close(options: { snapshot?: boolean } = {}): void {
+    if (this.engine.isClosed) return;
     this.engine.close(options);
+    log.info('closed', { path: this.path, snapshot: options.snapshot === true });
   }
 
   get isClosed(): boolean {

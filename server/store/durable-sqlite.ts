@@ -1,5 +1,5 @@
 import { chmodSync, closeSync, existsSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Database as SqlJsDatabase, SqlValue, Statement } from 'sql.js';
 import { StoreError } from './errors';
@@ -7,6 +7,9 @@ import { Journal, syncDirectory } from './journal';
 import { decodeJournalRecord, encodeJournalRecord, type JournalRecord, type SqlParam } from './journal-record';
 import { LockFile } from './lock-file';
 import { loadSqlJsEngine, type SqlJsEngine } from './sqljs-loader';
+import { logger } from '../util/log';
+
+const log = logger('store');
 
 export type { SqlParam } from './journal-record';
 
@@ -132,8 +135,10 @@ export class DurableSqlite {
         if (opened.tornBytes > 0) options.onWarning?.(`discarded ${opened.tornBytes} bytes of an unfinished journal write (never acknowledged)`);
         replay.commit();
       } catch (e) {
+        log.error('open failed while replaying the journal', { path: dir, snapshot: snap?.file ?? 'none', error: e });
         throw replay.abandon(e);
       }
+      log.info('opened', { path: dir, snapshot: snap?.file ?? 'none', journalRecordsReplayed: replay.lsn - snapshotLsn, lsn: replay.lsn, ...(frozenBytes > 0 ? { frozenJournalBytes: frozenBytes } : {}) });
       return new DurableSqlite(dir, db, journal, lock, replay.lsn, snapshotLsn, frozenBytes, options);
     } catch (e) {
       journal?.close();
@@ -284,6 +289,7 @@ export class DurableSqlite {
     this.dropOlderSnapshots(final);
     this.dropFrozenJournal();
     this.snapshotLsn = lsn;
+    log.info('snapshot written', { path: this.dir, file: basename(final), lsn });
   }
 
   /**
@@ -341,6 +347,7 @@ export class DurableSqlite {
   private snapshotFailed(e: unknown): void {
     this.snapshotRetryDelayMs = Math.min(Math.max(this.snapshotRetryDelayMs * 2, FIRST_SNAPSHOT_RETRY_MS), this.retryCapMs);
     this.snapshotRetryAt = Date.now() + this.snapshotRetryDelayMs;
+    log.warn('snapshot failed', { path: this.dir, error: e, retryInSeconds: Math.round(this.snapshotRetryDelayMs / 1000) });
     this.warn(`${(e as Error).message} (next attempt in ${Math.round(this.snapshotRetryDelayMs / 1000)} s)`);
   }
 

@@ -2,6 +2,9 @@ import { closeSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, wr
 import { hostname } from 'node:os';
 import { StoreError } from './errors';
 import { currentProcess, isRunning, type ProcessIdentity } from './process-identity';
+import { logger } from '../util/log';
+
+const log = logger('store');
 
 /** How often the owner touches its LOCK, and how long an untouched LOCK of an unverifiable owner is trusted. */
 export const LOCK_HEARTBEAT_MS = 10_000;
@@ -49,6 +52,7 @@ export class LockFile {
       if (owner && ownerRuns(owner, seen.mtimeMs)) {
         throw new StoreError('LOCKED', `database is in use by another process (pid ${owner.pid} on ${owner.host}, lock ${path})`);
       }
+      log.warn('taking over a stale lock', { lock: path, owner: owner ? `pid ${owner.pid} on ${owner.host}` : 'unreadable' });
       takeOver(path, seen.text);
     }
     throw new StoreError('LOCKED', `could not acquire lock ${path}: other processes keep taking it`);

@@ -7,6 +7,9 @@
 import { createIdentity, NOT_BEFORE_BACKDATE_MS } from './create-identity';
 import type { TLSIdentity } from './identity';
 import { KeystoreError, type FileKeystore } from './keystore';
+import { logger } from '../util/log';
+
+const log = logger('tls');
 
 export const ANONYMOUS_COMMON_NAME = 'PeerSyncAnonymousCertificate';
 export const ANONYMOUS_LABEL_PREFIX = 'anonymous-';
@@ -49,9 +52,17 @@ export async function anonymousIdentity(keystore: FileKeystore, databaseUuid: st
   try {
     stored = await keystore.get(label);
   } catch (err) {
-    if (!(err instanceof KeystoreError && err.code === 'CORRUPT_ENTRY')) throw err;
+    if (!(err instanceof KeystoreError && err.code === 'CORRUPT_ENTRY')) {
+      log.error('anonymous identity could not be read', { label, error: err });
+      throw err;
+    }
+    log.warn('anonymous identity damaged; replacing it', { label, error: err });
   }
-  if (stored && stillUsable(stored, now)) return stored;
+  if (stored && stillUsable(stored, now)) {
+    log.debug('anonymous identity loaded', { label, notAfter: stored.notAfter.toISOString(), fingerprint: stored.fingerprintSha256 });
+    return stored;
+  }
+  if (stored) log.info('anonymous identity near expiry or not yet valid; renewing it', { label, notBefore: stored.notBefore.toISOString(), notAfter: stored.notAfter.toISOString() });
 
   const identity = await createIdentity({
     isServer: true,
@@ -61,5 +72,6 @@ export async function anonymousIdentity(keystore: FileKeystore, databaseUuid: st
     expiration: new Date(now.getTime() + validityMs),
   });
   await keystore.save(identity);
+  log.info(stored ? 'anonymous identity renewed' : 'anonymous identity created', { label, notAfter: identity.notAfter.toISOString(), fingerprint: identity.fingerprintSha256 });
   return identity;
 }

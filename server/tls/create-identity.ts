@@ -12,6 +12,9 @@ import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
 import { TLSIdentityError, identityFromPem, type TLSIdentity } from './identity';
+import { logger } from '../util/log';
+
+const log = logger('tls');
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -210,5 +213,7 @@ export async function createIdentity(options: CreateIdentityOptions): Promise<TL
 
   const leafPem = forge.pki.certificateToPem(cert);
   const chain = [leafPem, ...(options.issuer ? options.issuer.certificateChainPem : [])];
-  return identityFromPem(options.label, privateKeyPem, chain);
+  const identity = identityFromPem(options.label, privateKeyPem, chain);
+  log.info('identity created', { label: identity.label, commonName: options.attributes.commonName, server: options.isServer, ca: isCA, issuer: options.issuer?.label ?? 'self', notAfter: identity.notAfter.toISOString(), fingerprint: identity.fingerprintSha256 });
+  return identity;
 }

@@ -27,6 +27,9 @@ import { createCipheriv, createDecipheriv, randomBytes, scrypt, type ScryptOptio
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { TLSIdentityError, identityFromPem, readCertificateFields, fingerprintSha256, pemToDer, type TLSIdentity } from './identity';
+import { logger } from '../util/log';
+
+const log = logger('tls');
 
 export const KEYSTORE_PASSPHRASE_ENV = 'PEERSYNC_KEYSTORE_PASSPHRASE';
 const FILE_VERSION = 1;
@@ -200,6 +203,7 @@ export class FileKeystore {
       savedAt: new Date().toISOString(),
     };
     await this.#writeAtomic(fileName, `${JSON.stringify(entry, null, 2)}\n`);
+    log.debug('identity saved', { label: identity.label, keystore: this.dir, encrypted: this.#passphrase !== undefined });
   }
 
   /** The identity stored under `label`, or undefined. Throws KeystoreError for a locked/corrupt entry. */
@@ -225,7 +229,9 @@ export class FileKeystore {
       keyPem = await decryptKey(entry.privateKey, this.#passphrase, label);
     }
     try {
-      return identityFromPem(label, keyPem, entry.certificateChainPem);
+      const identity = identityFromPem(label, keyPem, entry.certificateChainPem);
+      log.debug('identity loaded', { label, keystore: this.dir, notAfter: identity.notAfter.toISOString(), fingerprint: identity.fingerprintSha256 });
+      return identity;
     } catch (err) {
       if (err instanceof TLSIdentityError) throw new KeystoreError(`keystore entry "${label}" is unusable: ${err.message}`, 'CORRUPT_ENTRY', label);
       throw err;
