@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { PeerSyncApi } from '../../extension/api';
 import type { Ui } from '../../extension/ui';
+import { withTimeout } from './wait';
 
 export const EXTENSION_ID = 'peersync.peersync';
 
@@ -87,18 +88,11 @@ export async function withAnswers<T>(api: PeerSyncApi, answers: Answers, fn: (pr
 
 /** Resolves with the first event that satisfies `pred`; fails loudly after `ms`. */
 export function nextEvent<T>(event: vscode.Event<T>, pred: (e: T) => boolean, what: string, ms = 20_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      sub.dispose();
-      reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
-    }, ms);
-    const sub = event((e) => {
-      if (!pred(e)) return;
-      clearTimeout(timer);
-      sub.dispose();
-      resolve(e);
-    });
+  let sub: vscode.Disposable | undefined;
+  const seen = new Promise<T>((resolve) => {
+    sub = event((e) => pred(e) && resolve(e));
   });
+  return withTimeout(seen, what, ms).finally(() => sub?.dispose());
 }
 
 /**
@@ -115,20 +109,10 @@ export async function until<T>(
 ): Promise<T> {
   const first = await cond();
   if (first) return first;
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const subs: vscode.Disposable[] = [];
-    const finish = (err: Error | undefined, value?: T): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      for (const s of subs) s.dispose();
-      if (err) reject(err);
-      else resolve(value as T);
-    };
-    const timer = setTimeout(() => finish(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  const subs: vscode.Disposable[] = [];
+  const held = new Promise<T>((resolve, reject) => {
     const check = (): void => {
-      Promise.resolve(cond()).then((v) => v && finish(undefined, v), (e: unknown) => finish(e instanceof Error ? e : new Error(String(e))));
+      Promise.resolve(cond()).then((v) => v && resolve(v), reject);
     };
     for (const e of events) subs.push(e(check));
     if (recheckMs !== undefined) {
@@ -136,6 +120,7 @@ export async function until<T>(
       subs.push({ dispose: () => clearInterval(interval) });
     }
   });
+  return withTimeout(held, what, ms).finally(() => subs.forEach((s) => s.dispose()));
 }
 
 export interface CliResult {

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
 import { CHILD_HANG_GUARD_MS, CLI } from './cli';
+import { waitForCondition } from './wait';
 
 /** One line of `serve --events --json`: a document that went through the listener. */
 export interface ServeDocEvent {
@@ -77,24 +78,12 @@ export async function startServe(t: TestContext, db: string, options: ServeOptio
     url: `${options.tls ? 'wss' : 'ws'}://${host}:${ready.port}/${ready.name}`,
     events,
     stderr: () => stderr,
-    waitForEvent(pred, ms, what) {
-      const found = events.find(pred);
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const e = events.find(pred);
-          if (e) {
-            clearTimeout(timer);
-            listeners.delete(check);
-            resolve(e);
-          }
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`timed out after ${ms} ms waiting for ${what}; listener events:\n${events.map((e) => JSON.stringify(e)).join('\n')}\nserve stderr:\n${stderr}`));
-        }, ms);
-        listeners.add(check);
+    async waitForEvent(pred, ms, what) {
+      const subscribe = (notify: () => void): (() => void) => (listeners.add(notify), () => listeners.delete(notify));
+      await waitForCondition(() => events.some(pred), subscribe, ms, what).catch((e: Error) => {
+        throw new Error(`${e.message}; listener events:\n${events.map((ev) => JSON.stringify(ev)).join('\n')}\nserve stderr:\n${stderr}`);
       });
+      return events.find(pred)!;
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;

@@ -4,10 +4,23 @@ import { tempDir } from '../helpers/temp-dir';
 import { cbliteGet, cbliteOk, makeCbliteDb, startCblite } from './harness/cblite';
 import { interopTest } from './harness/interop-test';
 import { makePeersyncDb, peersyncGet, PeersyncPeer, peersyncPut } from './harness/peersync';
-import { pollUntil } from './harness/poll';
+import { poll } from '../helpers/wait';
 import { startServe } from '../helpers/serve';
 
 const LIVE_WAIT_MS = 15_000;
+
+/** cblite has no change feed a test can subscribe to, so its copy of `note` is asked for until it matches. */
+function noteInCblite(phone: string, text: string, what: string): Promise<Record<string, unknown>> {
+  return poll(
+    async () => {
+      const body = await cbliteGet(phone, 'note');
+      if (body?.text === text) return body;
+      throw new Error(JSON.stringify(body));
+    },
+    LIVE_WAIT_MS,
+    what,
+  );
+}
 
 /** What this cblite build prints when asked to push continuously: its own changes feed throws before any change is proposed. */
 const NO_CONTINUOUS_PUSH = /unsupported operation for this database type/;
@@ -20,11 +33,11 @@ interopTest('continuous pull: edits made on both sides while it runs reach the o
   const other = new PeersyncPeer(join(dir, 'other'), serve.url);
 
   const pull = startCblite(t, ['pull', '--continuous', phone, serve.url]);
-  await pollUntil(() => cbliteGet(phone, 'note'), (b) => b?.text === 'first', LIVE_WAIT_MS, 'the existing document in cblite');
+  await noteInCblite(phone, 'first', 'the existing document in cblite');
 
   // A PeerSync-side edit while cblite is connected arrives without a new session.
   other.edit((db) => peersyncPut(db, 'note', { text: 'second, from peersync' }));
-  await pollUntil(() => cbliteGet(phone, 'note'), (b) => b?.text === 'second, from peersync', LIVE_WAIT_MS, 'the live PeerSync edit in cblite');
+  await noteInCblite(phone, 'second, from peersync', 'the live PeerSync edit in cblite');
 
   // A cblite-side edit while the pull runs goes out with a push (this cblite cannot push continuously)…
   await cbliteOk(['put', phone, 'note', JSON.stringify({ text: 'third, from cblite' })]);
@@ -35,7 +48,7 @@ interopTest('continuous pull: edits made on both sides while it runs reach the o
 
   // …and the next PeerSync edit on top of it still flows to the running pull.
   other.edit((db) => peersyncPut(db, 'note', { text: 'fourth, from peersync' }));
-  await pollUntil(() => cbliteGet(phone, 'note'), (b) => b?.text === 'fourth, from peersync', LIVE_WAIT_MS, 'the second live PeerSync edit in cblite');
+  await noteInCblite(phone, 'fourth, from peersync', 'the second live PeerSync edit in cblite');
   assert.equal(pull.hasExited(), false, `the continuous pull is still running:\n${pull.output()}`);
 
   await pull.stop('SIGINT');
@@ -61,10 +74,10 @@ interopTest('continuous push and pull (cp --bidi --continuous): live edits on bo
     return;
   }
   assert.equal(settled, 'pushed', `cblite stopped:\n${bidi.output()}`);
-  await pollUntil(() => cbliteGet(phone, 'note'), (b) => b?.text === 'first', LIVE_WAIT_MS, 'the PeerSync document in cblite');
+  await noteInCblite(phone, 'first', 'the PeerSync document in cblite');
 
   other.edit((db) => peersyncPut(db, 'note', { text: 'second, from peersync' }));
-  await pollUntil(() => cbliteGet(phone, 'note'), (b) => b?.text === 'second, from peersync', LIVE_WAIT_MS, 'the live PeerSync edit in cblite');
+  await noteInCblite(phone, 'second, from peersync', 'the live PeerSync edit in cblite');
   await cbliteOk(['put', phone, 'mine', JSON.stringify({ text: 'after' })]);
   await serve.waitForEvent((e) => e.docId === 'mine' && e.direction === 'pull' && e.revId.startsWith('2-'), LIVE_WAIT_MS, 'the live cblite edit at the listener');
 

@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import * as vscode from 'vscode';
 import * as P from '../../../server/rpc/protocol';
 import { cli, encode, extensionPath, nextEvent, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
+import { withTimeout } from '../../helpers/wait';
 
 const COLL = '_default._default';
 
@@ -33,16 +34,15 @@ async function headlessPeer(count: number, users?: string): Promise<{ url: strin
   const child: ChildProcess = spawn(process.execPath, [join(extensionPath(), 'dist', 'cli.js'), 'serve', '--db', dir, '--port', '0', '--interface', '127.0.0.1', '--no-tls', '--json', ...(users ? ['--users', users] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const ready = await new Promise<{ urls: string[] }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`peersync serve did not report ready within 20 s: ${stderr}`)), 20_000);
+  const announced = new Promise<{ urls: string[] }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`peersync serve exited (${code}): ${stderr}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const msg = JSON.parse(line) as { event?: string; urls?: string[] };
-      if (msg.event === 'ready') {
-        clearTimeout(timer);
-        resolve({ urls: msg.urls ?? [] });
-      }
+      if (msg.event === 'ready') resolve({ urls: msg.urls ?? [] });
     });
+  });
+  const ready = await withTimeout(announced, 'peersync serve to report ready', 20_000).catch((e: Error) => {
+    throw new Error(`${e.message}; it printed: ${stderr}`);
   });
   const url = ready.urls[0];
   assert.ok(url?.startsWith('ws://127.0.0.1:'), `serve reported ${JSON.stringify(ready.urls)}`);

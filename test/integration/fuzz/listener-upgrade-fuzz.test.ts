@@ -12,7 +12,8 @@ import { createWebSocketTransport } from '../../../server/blip/websocket-transpo
 import { MessageType } from '../../../server/blip/frame';
 import type { BlipWebSocketServer } from '../../../server/transport/blip-websocket-server';
 import { connectBlipWebSocket } from '../../../server/transport/websocket-client';
-import { drainEventLoop, fuzzLoop, guardProcess, pendingTimers, within } from '../../helpers/fuzz';
+import { drainEventLoop, fuzzLoop, guardProcess, pendingTimers } from '../../helpers/fuzz';
+import { withTimeout } from '../../helpers/wait';
 import { Framer, mutateFrame, plainPayload } from '../../helpers/fuzz-frames';
 import { upgradeRequest, type HttpFuzzRequest } from '../../helpers/fuzz-http';
 import { waitForCondition } from '../../helpers/wait';
@@ -57,7 +58,7 @@ function exchange(port: number, request: HttpFuzzRequest): Promise<Answer> {
     });
     socket.on('timeout', () => reject(new Error('socket timeout')));
   });
-  return within(answer, WAIT_MS, `an answer to ${JSON.stringify(request.bytes.subarray(0, 120).toString('latin1'))}`).finally(() => socket.destroy());
+  return withTimeout(answer, `an answer to ${JSON.stringify(request.bytes.subarray(0, 120).toString('latin1'))}`, WAIT_MS).finally(() => socket.destroy());
 }
 
 async function startFuzzedServer(cleanup: Cleanup): Promise<BlipWebSocketServer> {
@@ -82,9 +83,9 @@ async function noConnections(server: BlipWebSocketServer): Promise<void> {
 
 /** A well-behaved replicator-side client still gets in and gets its answer. */
 async function probe(server: BlipWebSocketServer, what: string): Promise<void> {
-  const client = await within(connectBlipWebSocket(`ws://127.0.0.1:${server.port}/db`), WAIT_MS, `a valid client to connect (${what})`);
+  const client = await withTimeout(connectBlipWebSocket(`ws://127.0.0.1:${server.port}/db`), `a valid client to connect (${what})`, WAIT_MS);
   try {
-    const reply = await within(client.connection.request({ profile: 'ping', body: 'still here' }), WAIT_MS, `the probe's reply (${what})`);
+    const reply = await withTimeout(client.connection.request({ profile: 'ping', body: 'still here' }), `the probe's reply (${what})`, WAIT_MS);
     assert.equal(reply.text(), 'still here');
   } finally {
     client.close();
@@ -127,7 +128,7 @@ describe('listener under odd upgrades and hostile traffic (loopback)', () => {
     await fuzzLoop(t, 'listener-blip-traffic', 80, async (rng) => {
       const ws = new WebSocket(`ws://127.0.0.1:${server.port}/db/_blipsync`, [SUBPROTOCOL]);
       ws.on('error', () => undefined);
-      await within(new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('unexpected-response', () => reject(new Error('upgrade refused'))))), WAIT_MS, 'the upgrade');
+      await withTimeout(new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('unexpected-response', () => reject(new Error('upgrade refused'))))), 'the upgrade', WAIT_MS);
       const peer = new FuzzPeer(createWebSocketTransport(ws), (text) => ws.send(text));
       const framer = new Framer();
       try {
@@ -169,15 +170,15 @@ describe('listener under odd upgrades and hostile traffic (loopback)', () => {
     for (let i = 0; i < MAX_CONNECTIONS + 2; i++) {
       const socket = net.connect({ host: '127.0.0.1', port: server.port });
       socket.on('error', () => undefined);
-      await within(new Promise((resolve) => socket.once('connect', resolve)), WAIT_MS, 'a stalled socket to connect');
+      await withTimeout(new Promise((resolve) => socket.once('connect', resolve)), 'a stalled socket to connect', WAIT_MS);
       socket.write(`GET /db/_blipsync HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n`); // and nothing more
       stalled.push(socket);
       cleanup.add(() => socket.destroy());
     }
     await probe(server, 'beside stalled requests');
     const closedByStop = stalled.map((s) => new Promise<void>((resolve) => (s.destroyed ? resolve() : s.once('close', () => resolve()))));
-    await within(server.stop(), WAIT_MS, 'stop() with stalled requests');
-    await within(Promise.all(closedByStop), WAIT_MS, 'stop() to close the stalled sockets');
+    await withTimeout(server.stop(), 'stop() with stalled requests', WAIT_MS);
+    await withTimeout(Promise.all(closedByStop), 'stop() to close the stalled sockets', WAIT_MS);
     await drainEventLoop();
     assert.ok(pendingTimers() <= timersBefore, `timers left running after stop(): ${pendingTimers()} > ${timersBefore}`);
     guard.check();

@@ -7,7 +7,7 @@ import { Listener, type ListenerConfig } from '../../../server/listener/listener
 import type { Database } from '../../../server/store';
 import { connectBlipWebSocket, type BlipWebSocketClient } from '../../../server/transport/websocket-client';
 import { openTempDb } from '../../helpers/open-db';
-import { waitFor } from '../transport/helpers';
+import { withTimeout } from '../../helpers/wait';
 
 const T = 5000;
 
@@ -19,7 +19,7 @@ async function listen(t: TestContext, database: Database, extra: Partial<Listene
 }
 
 async function connect(t: TestContext, listener: Listener): Promise<BlipWebSocketClient> {
-  const client = await waitFor(connectBlipWebSocket(listener.urls[0]!), T, 'client connect');
+  const client = await withTimeout(connectBlipWebSocket(listener.urls[0]!), 'client connect', T);
   t.after(() => client.close());
   return client;
 }
@@ -65,13 +65,13 @@ test('a second subChanges for the same collection replaces the first feed: one w
     return { body: JSON.stringify(rows.map(() => 0)) };
   });
   const until = (cond: () => boolean, what: string): Promise<void> =>
-    waitFor(
+    withTimeout(
       new Promise<void>((resolve) => {
         const check = (): void => (cond() ? resolve() : void waiters.push(check));
         check();
       }),
-      T,
       what,
+      T,
     );
   const feeds = 50;
   for (let i = 0; i < feeds; i++) await client.connection.request({ profile: 'subChanges', properties: { continuous: 'true' } });
@@ -90,5 +90,5 @@ test('a TLS client that never completes its handshake is dropped after the hands
   const socket = net.connect(listener.port, '127.0.0.1');
   socket.on('error', () => {});
   t.after(() => socket.destroy());
-  await waitFor(new Promise((resolve) => socket.once('close', resolve)), T, 'the listener to drop a silent TLS client');
+  await withTimeout(new Promise((resolve) => socket.once('close', resolve)), 'the listener to drop a silent TLS client', T);
 });

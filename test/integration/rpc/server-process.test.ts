@@ -9,6 +9,7 @@ import * as P from '../../../server/rpc/protocol';
 import { fingerprintSha256, pemToDer } from '../../../server/tls';
 import { ROOT } from '../../helpers/cli';
 import { tempDir } from '../../helpers/temp-dir';
+import { withTimeout } from '../../helpers/wait';
 
 /** Starts dist/server.js as the extension does (here over stdio) and initializes it. */
 async function startServer(t: TestContext, dataFolder: string): Promise<MessageConnection> {
@@ -31,19 +32,13 @@ async function startServer(t: TestContext, dataFolder: string): Promise<MessageC
 }
 
 function nextNotification<T>(conn: MessageConnection, type: { method: string }, pred: (p: T) => boolean, ms = 10_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      sub.dispose();
-      reject(new Error(`no ${type.method} notification matching within ${ms} ms`));
-    }, ms);
-    const sub = conn.onNotification(type.method, (p: T) => {
-      if (pred(p)) {
-        clearTimeout(timer);
-        sub.dispose();
-        resolve(p);
-      }
+  let sub: { dispose(): void } | undefined;
+  const seen = new Promise<T>((resolve) => {
+    sub = conn.onNotification(type.method, (p: T) => {
+      if (pred(p)) resolve(p);
     });
   });
+  return withTimeout(seen, `a matching ${type.method} notification`, ms).finally(() => sub?.dispose());
 }
 
 test('the server process: databases, documents, stale saves, listener, replication, notifications', async (t) => {

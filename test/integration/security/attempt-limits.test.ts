@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { request, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ListenerPasswordAuthenticator, type PasswordCheck } from '../../../server/listener/authenticators';
@@ -7,6 +7,7 @@ import { Listener } from '../../../server/listener/listener';
 import { UsersFile } from '../../../server/listener/users-file';
 import { openTempDb } from '../../helpers/open-db';
 import { tempDir } from '../../helpers/temp-dir';
+import { withTimeout } from '../../helpers/wait';
 
 /** Authentication attempts against a real listener on loopback, with the default limits. */
 
@@ -20,8 +21,9 @@ async function listen(t: TestContext, check: PasswordCheck): Promise<string> {
 
 /** One WebSocket upgrade with Basic credentials: 101 when accepted, else the HTTP status. */
 function attempt(url: string, user: string, password: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, {
+  let req: ClientRequest | undefined;
+  const answer = new Promise<number>((resolve, reject) => {
+    req = request(url, {
       agent: false,
       headers: {
         Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
@@ -32,7 +34,6 @@ function attempt(url: string, user: string, password: string): Promise<number> {
         'Sec-WebSocket-Protocol': 'BLIP_3+CBMobile_3',
       },
     });
-    req.setTimeout(30_000, () => reject(new Error('no answer within 30 s')));
     req.on('upgrade', (_res, socket) => {
       socket.destroy();
       resolve(101);
@@ -44,6 +45,7 @@ function attempt(url: string, user: string, password: string): Promise<number> {
     req.on('error', reject);
     req.end();
   });
+  return withTimeout(answer, 'an answer to the upgrade', 30_000).finally(() => req?.destroy());
 }
 
 function count(statuses: number[], status: number): number {

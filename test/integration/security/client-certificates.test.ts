@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
+import type { ClientRequest } from 'node:http';
 import { before, describe, test, type TestContext } from 'node:test';
 import { ListenerCertificateAuthenticator, type ClientCertificateCheck } from '../../../server/listener/authenticators';
 import { Listener, type AuthFailure, type TlsFailure } from '../../../server/listener/listener';
 import { openTempDb } from '../../helpers/open-db';
-import { waitForCondition } from '../../helpers/wait';
+import { waitForCondition, withTimeout } from '../../helpers/wait';
 import { issue, type Issued } from '../../helpers/pki';
 
 /**
@@ -23,8 +24,9 @@ interface Outcome {
 /** An upgrade request over TLS presenting `certs` (the client's own first) and its key. */
 function attempt(url: string, client: { certs: Issued[]; key: Issued } | undefined, maxVersion: 'TLSv1.2' | 'TLSv1.3' = 'TLSv1.3'): Promise<Outcome> {
   const u = new URL(url.replace(/^wss:/, 'https:') + '/_blipsync');
-  return new Promise((resolve, reject) => {
-    const req = request({
+  let req: ClientRequest | undefined;
+  const outcome = new Promise<Outcome>((resolve) => {
+    req = request({
       host: u.hostname,
       port: u.port,
       path: u.pathname,
@@ -35,7 +37,6 @@ function attempt(url: string, client: { certs: Issued[]; key: Issued } | undefin
       ...(client ? { cert: client.certs.map((c) => c.certPem).join(''), key: client.key.keyPem } : {}),
       headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'BLIP_3+CBMobile_3' },
     });
-    req.setTimeout(15_000, () => reject(new Error('the listener neither answered nor closed within 15 s')));
     req.on('upgrade', (_res, socket) => {
       socket.destroy();
       resolve({ status: 101 });
@@ -47,6 +48,7 @@ function attempt(url: string, client: { certs: Issued[]; key: Issued } | undefin
     req.on('error', (e: NodeJS.ErrnoException) => resolve({ status: undefined, error: e.code ?? e.message }));
     req.end();
   });
+  return withTimeout(outcome, 'the listener to answer or close', 15_000).finally(() => req?.destroy());
 }
 
 async function listen(t: TestContext, anchors: Issued[], accept?: ClientCertificateCheck): Promise<{ listener: Listener; url: string; refusals: AuthFailure[]; tlsErrors: TlsFailure[] }> {

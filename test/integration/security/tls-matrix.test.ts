@@ -9,6 +9,7 @@ import type { Database } from '../../../server/store';
 import { FileKeystore, createIdentity, exportCertificatePem, exportIdentityPkcs12, importIdentity, type TLSIdentity } from '../../../server/tls';
 import { openTempDb } from '../../helpers/open-db';
 import { tempDir } from '../../helpers/temp-dir';
+import { withTimeout } from '../../helpers/wait';
 
 interface Fixture {
   db: Database;
@@ -35,18 +36,10 @@ async function pullFrom(t: TestContext, url: string, options: Partial<Replicator
 /** Guards against a hang only (one attempt: every outcome here is decided by the first connection). */
 const HANG_GUARD_MS = 60_000;
 
-async function stoppedWithin(r: Replicator, url: string): Promise<ReplicatorStatus> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      r.whenStopped(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the replicator with ${url} had not stopped after ${HANG_GUARD_MS} ms (status ${r.status.activity})`)), HANG_GUARD_MS);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+function stoppedWithin(r: Replicator, url: string): Promise<ReplicatorStatus> {
+  return withTimeout(r.whenStopped(), `the replicator with ${url} to stop`, HANG_GUARD_MS).catch((e: Error) => {
+    throw new Error(`${e.message} (status ${r.status.activity})`);
+  });
 }
 
 function expectOk(result: { status: ReplicatorStatus; db: Database }): void {

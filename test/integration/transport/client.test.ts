@@ -7,7 +7,8 @@ import type { BlipConnection } from '../../../server/blip/connection';
 import type { ConnectionInfo } from '../../../server/transport/blip-websocket-server';
 import { ConnectionError } from '../../../server/transport/connection-error';
 import { blipsyncUrl, connectBlipWebSocket, type BlipWebSocketClient } from '../../../server/transport/websocket-client';
-import { Cleanup, closedPort, nextEvent, rejectionOf, startServer, waitFor } from './helpers';
+import { Cleanup, closedPort, nextEvent, rejectionOf, startServer } from './helpers';
+import { withTimeout } from '../../helpers/wait';
 
 /** Guards every wait against a hang; generous because a busy machine can stall for seconds. */
 const T = 30_000;
@@ -63,7 +64,7 @@ describe('connectBlipWebSocket (loopback)', () => {
   it('runs BLIP request/reply round trips in both directions', async () => {
     const server = await startServer(cleanup);
     const serverConn = nextEvent<[BlipConnection, ConnectionInfo]>(server, 'connection', T);
-    const client = track(await waitFor(connectBlipWebSocket(`ws://127.0.0.1:${server.port}/db`), T, 'connect'));
+    const client = track(await withTimeout(connectBlipWebSocket(`ws://127.0.0.1:${server.port}/db`), 'connect', T));
     assert.equal(client.url, `ws://127.0.0.1:${server.port}/db/_blipsync`);
     assert.equal(client.socket.protocol, 'BLIP_3+CBMobile_3');
     const [conn, info] = await serverConn;
@@ -72,11 +73,11 @@ describe('connectBlipWebSocket (loopback)', () => {
     conn.onRequest('getCheckpoint', (req) => ({ properties: { rev: '1-abc' }, body: JSON.stringify({ client: req.property('client') }) }));
     client.connection.onRequest('changes', (req) => ({ body: `got ${req.text()}` }));
 
-    const toServer = await waitFor(client.connection.request({ profile: 'getCheckpoint', properties: { client: 'cp-1' } }), T, 'reply from server');
+    const toServer = await withTimeout(client.connection.request({ profile: 'getCheckpoint', properties: { client: 'cp-1' } }), 'reply from server', T);
     assert.equal(toServer.property('rev'), '1-abc');
     assert.deepEqual(toServer.json(), { client: 'cp-1' });
 
-    const toClient = await waitFor(conn.request({ profile: 'changes', body: '[[1,"doc1","1-a"]]' }), T, 'reply from client');
+    const toClient = await withTimeout(conn.request({ profile: 'changes', body: '[[1,"doc1","1-a"]]' }), 'reply from client', T);
     assert.equal(toClient.text(), 'got [[1,"doc1","1-a"]]');
 
     const serverClosed = nextEvent(conn, 'close', T);
@@ -163,7 +164,7 @@ describe('connectBlipWebSocket (loopback)', () => {
   it('detects a peer that stops answering pings (heartbeat 1 s) and reports a transient heartbeat timeout', async () => {
     const bare = await wsServer({ autoPong: false });
     const serverSocket = bare.nextSocket();
-    const client = track(await waitFor(connectBlipWebSocket(`ws://127.0.0.1:${bare.port}/db`, { heartbeatSeconds: 1 }), T, 'connect'));
+    const client = track(await withTimeout(connectBlipWebSocket(`ws://127.0.0.1:${bare.port}/db`, { heartbeatSeconds: 1 }), 'connect', T));
     const peer = await serverSocket;
     const pinged = nextEvent(peer, 'ping', T, 'first ping');
     const peerClosed = nextEvent<[number]>(peer, 'close', T, 'peer-side close');
@@ -172,7 +173,7 @@ describe('connectBlipWebSocket (loopback)', () => {
     const closedAfterPing = client.closed.then(() => pingSeen);
     await pinged;
     pingSeen = true;
-    const closed = await waitFor(client.closed, T, 'heartbeat failure');
+    const closed = await withTimeout(client.closed, 'heartbeat failure', T);
     // The connection is declared dead only after a ping went unanswered.
     assert.equal(await closedAfterPing, true, 'closed before the first ping was sent');
     assert.equal(closed.code, 1006);
@@ -189,22 +190,22 @@ describe('connectBlipWebSocket (loopback)', () => {
   it('keeps a connection whose peer answers pings alive across several heartbeats', async () => {
     const server = await startServer(cleanup);
     const serverConn = nextEvent<[BlipConnection, ConnectionInfo]>(server, 'connection', T);
-    const client = track(await waitFor(connectBlipWebSocket(`ws://127.0.0.1:${server.port}/db`, { heartbeatSeconds: 1 }), T, 'connect'));
+    const client = track(await withTimeout(connectBlipWebSocket(`ws://127.0.0.1:${server.port}/db`, { heartbeatSeconds: 1 }), 'connect', T));
     const [conn, info] = await serverConn;
     for (let i = 1; i <= 3; i++) await nextEvent(info.socket, 'ping', T, `ping ${i}`);
     assert.equal(client.connection.isClosed, false);
     conn.onRequest('echo', (req) => ({ body: req.body }));
-    assert.equal((await waitFor(client.connection.request({ profile: 'echo', body: 'alive' }), T, 'echo')).text(), 'alive');
+    assert.equal((await withTimeout(client.connection.request({ profile: 'echo', body: 'alive' }), 'echo', T)).text(), 'alive');
   });
 
   it('classifies closes by the server: 4001 transient, 4002 permanent', async () => {
     const server = await startServer(cleanup);
     for (const [code, transient] of [[4001, true], [4002, false]] as const) {
       const serverConn = nextEvent<[BlipConnection, ConnectionInfo]>(server, 'connection', T);
-      const client = track(await waitFor(connectBlipWebSocket(`ws://127.0.0.1:${server.port}/db`), T, 'connect'));
+      const client = track(await withTimeout(connectBlipWebSocket(`ws://127.0.0.1:${server.port}/db`), 'connect', T));
       const [conn] = await serverConn;
       conn.close(code, 'app says so');
-      const closed = await waitFor(client.closed, T, `close ${code}`);
+      const closed = await withTimeout(client.closed, `close ${code}`, T);
       assert.equal(closed.code, code);
       assert.equal(closed.local, false);
       assert.equal(closed.connectionError?.transient, transient);

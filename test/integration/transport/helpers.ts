@@ -1,20 +1,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { EventEmitter } from 'node:events';
+import { withTimeout } from '../../helpers/wait';
 import { BlipWebSocketServer, type BlipWebSocketServerOptions } from '../../../server/transport/blip-websocket-server';
-
-/** Awaits `source`, failing loudly with `what` if it takes longer than `ms`. */
-export async function waitFor<T>(source: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([source, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Something with Node-style or TypedEmitter-style `once` (the event's arguments are typed by the caller). */
 type Onceable = Pick<EventEmitter, 'once'> | { once(event: never, listener: never): unknown };
@@ -24,18 +12,18 @@ export function nextEvent<A extends unknown[] = unknown[]>(emitter: Onceable, ev
   const promise = new Promise<A>((resolve) => {
     (emitter as { once(event: string, listener: (...args: unknown[]) => void): unknown }).once(event, (...args: unknown[]) => resolve(args as A));
   });
-  return waitFor(promise, ms, what);
+  return withTimeout(promise, what, ms);
 }
 
 /** Awaits an expected rejection and returns the error (fails if it resolves or takes longer than `ms`). */
 export async function rejectionOf(promise: Promise<unknown>, ms: number, what: string): Promise<unknown> {
-  const outcome = await waitFor(
+  const outcome = await withTimeout(
     promise.then(
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),
     ),
-    ms,
     what,
+    ms,
   );
   if (outcome.ok) throw new Error(`expected ${what} to fail, but it succeeded`);
   return outcome.error;
@@ -52,7 +40,7 @@ export class Cleanup {
     while (this.tasks.length > 0) {
       const task = this.tasks.pop() as () => unknown;
       try {
-        await waitFor(Promise.resolve().then(task), 5000, 'cleanup task');
+        await withTimeout(Promise.resolve().then(task), 'cleanup task', 5000);
       } catch (err) {
         errors.push(err);
       }
@@ -64,7 +52,7 @@ export class Cleanup {
 /** Starts a listener on 127.0.0.1, port 0, registered for cleanup. */
 export async function startServer(cleanup: Cleanup, options: Partial<BlipWebSocketServerOptions> = {}): Promise<BlipWebSocketServer> {
   const server = new BlipWebSocketServer({ networkInterface: '127.0.0.1', databases: ['db'], ...options });
-  await waitFor(server.start(), 5000, 'server start');
+  await withTimeout(server.start(), 'server start', 5000);
   cleanup.add(() => server.stop());
   return server;
 }
@@ -123,5 +111,5 @@ export function rawRequest(
     });
     req.end();
   });
-  return waitFor(promise, 5000, `HTTP response to ${path}`);
+  return withTimeout(promise, `HTTP response to ${path}`, 5000);
 }

@@ -6,7 +6,8 @@ import { FrameEncoder } from '../../../server/blip/frame-encoder';
 import { MessageType } from '../../../server/blip/frame';
 import { encodeMessagePayload } from '../../../server/blip/message';
 import type { BlipWebSocketServer } from '../../../server/transport/blip-websocket-server';
-import { Cleanup, nextEvent, rawRequest, startServer, waitFor } from './helpers';
+import { Cleanup, nextEvent, rawRequest, startServer } from './helpers';
+import { withTimeout } from '../../helpers/wait';
 
 const T = 5000;
 
@@ -57,7 +58,7 @@ describe('listener limits (loopback)', () => {
     let received = '';
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => (received += chunk));
-    return waitFor(new Promise((resolve) => socket.once('close', () => resolve(received))), T, what);
+    return withTimeout(new Promise((resolve) => socket.once('close', () => resolve(received))), what, T);
   }
 
   describe('partially received messages', () => {
@@ -121,13 +122,13 @@ describe('listener limits (loopback)', () => {
       ws.send(requestFrames().whole(1));
       let pings = 0;
       // Pings come every 50 ms of silence: thirty of them span well over the idle timeout.
-      await waitFor(
+      await withTimeout(
         new Promise<void>((resolve, reject) => {
           ws.on('ping', () => ++pings === 30 && resolve());
           ws.once('close', (code: number, reason: Buffer) => reject(new Error(`closed after ${pings} pings: ${code} ${reason.toString()}`)));
         }),
-        T,
         'thirty pings',
+        T,
       );
       assert.equal(ws.readyState, WebSocket.OPEN);
       assert.equal(server.status.connectionCount, 1);

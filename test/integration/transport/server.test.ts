@@ -13,7 +13,8 @@ import {
 } from '../../../server/transport/blip-websocket-server';
 import { ConnectionError } from '../../../server/transport/connection-error';
 import { connectBlipWebSocket, type BlipWebSocketClient } from '../../../server/transport/websocket-client';
-import { Cleanup, nextEvent, rawRequest, rejectionOf, startServer, waitFor } from './helpers';
+import { Cleanup, nextEvent, rawRequest, rejectionOf, startServer } from './helpers';
+import { withTimeout } from '../../helpers/wait';
 
 /** Guards every wait against a hang; generous because a busy machine can stall for seconds. */
 const T = 30_000;
@@ -23,7 +24,7 @@ describe('BlipWebSocketServer (loopback)', () => {
   afterEach(() => cleanup.run());
 
   async function connect(server: BlipWebSocketServer, db = 'db', extra: Parameters<typeof connectBlipWebSocket>[1] = {}): Promise<BlipWebSocketClient> {
-    const client = await waitFor(connectBlipWebSocket(`ws://127.0.0.1:${server.port}/${db}`, extra), T, 'client connect');
+    const client = await withTimeout(connectBlipWebSocket(`ws://127.0.0.1:${server.port}/${db}`, extra), 'client connect', T);
     cleanup.add(() => client.close());
     return client;
   }
@@ -37,7 +38,7 @@ describe('BlipWebSocketServer (loopback)', () => {
 
   /** Resolves with the HTTP status a raw ws client got instead of an upgrade (or 101 on open). */
   function upgradeOutcome(ws: WebSocket): Promise<{ status: number; body: string; protocol: string }> {
-    return waitFor(
+    return withTimeout(
       new Promise((resolve, reject) => {
         ws.once('open', () => resolve({ status: 101, body: '', protocol: ws.protocol }));
         ws.once('unexpected-response', (_req, res) => {
@@ -51,8 +52,8 @@ describe('BlipWebSocketServer (loopback)', () => {
         });
         ws.once('error', reject);
       }),
-      T,
       'WebSocket upgrade outcome',
+      T,
     );
   }
 
@@ -262,12 +263,12 @@ describe('BlipWebSocketServer (loopback)', () => {
       const disconnections: DisconnectionInfo[] = [];
       server.on('disconnection', (_c, info) => disconnections.push(info));
 
-      await waitFor(server.stop(), T, 'stop');
+      await withTimeout(server.stop(), 'stop', T);
       assert.equal(server.isListening, false);
       assert.equal(server.port, 0);
       assert.deepEqual(server.urls('db'), []);
       for (const client of [a, b]) {
-        const closed = await waitFor(client.closed, T, 'client close');
+        const closed = await withTimeout(client.closed, 'client close', T);
         assert.equal(closed.code, 1001);
         assert.equal(closed.local, false);
         assert.ok(closed.connectionError);
@@ -278,12 +279,12 @@ describe('BlipWebSocketServer (loopback)', () => {
       assert.equal(server.status.connectionCount, 0);
 
       // Same object, auto port: it takes the same port again.
-      await waitFor(server.start(), T, 'restart');
+      await withTimeout(server.start(), 'restart', T);
       assert.equal(server.port, port);
       const c = await connect(server);
       const reply = c.connection.request({ profile: 'nobody-handles-this' });
-      await assert.rejects(waitFor(reply, T, 'reply'), /no handler/);
-      await waitFor(server.stop(), T, 'second stop');
+      await assert.rejects(withTimeout(reply, 'reply', T), /no handler/);
+      await withTimeout(server.stop(), 'second stop', T);
 
       // A different server with the same explicit port, immediately.
       const other = await startServer(cleanup, { port });
@@ -298,7 +299,7 @@ describe('BlipWebSocketServer (loopback)', () => {
       // The peer stops reading: the close frame is never seen, so it never answers.
       (ws as unknown as { _socket: net.Socket })._socket.pause();
       // The close handshake cannot complete, so only the stop timeout can end this wait.
-      await waitFor(server.stop(), T, 'stop with an unresponsive peer');
+      await withTimeout(server.stop(), 'stop with an unresponsive peer', T);
       assert.equal(server.status.connectionCount, 0);
     });
 
@@ -327,8 +328,8 @@ describe('BlipWebSocketServer (loopback)', () => {
         },
       });
       const attempt = connectBlipWebSocket(`ws://127.0.0.1:${server.port}/db`);
-      await waitFor(called, T, 'authenticate hook call');
-      await waitFor(server.stop(), T, 'stop during authentication');
+      await withTimeout(called, 'authenticate hook call', T);
+      await withTimeout(server.stop(), 'stop during authentication', T);
       const err = await rejectionOf(attempt, T, 'connect interrupted by stop');
       assert.ok(err instanceof ConnectionError, String(err));
       assert.equal(err.transient, true);
@@ -400,7 +401,7 @@ describe('BlipWebSocketServer (loopback)', () => {
       const server = await startServer(cleanup, { maxPayload: 4096 });
       const client = await connect(server);
       void client.connection.request({ profile: 'big', body: 'x'.repeat(10_000), compressed: false }).catch(() => {});
-      const closed = await waitFor(client.closed, T, 'client close');
+      const closed = await withTimeout(client.closed, 'client close', T);
       assert.equal(closed.code, 1009);
       assert.equal(closed.connectionError?.transient, false);
       assert.equal(closed.connectionError?.closeCode, 1009);

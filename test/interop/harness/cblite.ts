@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { ROOT } from '../../helpers/cli';
+import { waitForCondition } from '../../helpers/wait';
 
 /** Couchbase's own LiteCore CLI, kept beside the project rather than inside it. */
 export const CBLITE = join(ROOT, '..', 'shared', 'tools', 'cblite', 'cblite');
@@ -110,21 +111,12 @@ export function startCblite(t: TestContext, args: readonly string[], options: { 
         clearTimeout(timer);
       }
     },
-    waitForOutput(pattern, ms) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (pattern.test(out)) finish(() => resolve());
-          else if (done) finish(() => reject(new Error(`cblite exited before printing ${pattern}; it printed:\n${out}`)));
-        };
-        const timer = setTimeout(() => finish(() => reject(new Error(`timed out after ${ms} ms waiting for cblite to print ${pattern}; it printed:\n${out}`))), ms);
-        const finish = (then: () => void): void => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          then();
-        };
-        listeners.add(check);
-        check();
+    async waitForOutput(pattern, ms) {
+      const subscribe = (check: () => void): (() => void) => (listeners.add(check), () => listeners.delete(check));
+      await waitForCondition(() => pattern.test(out) || done, subscribe, ms, `cblite to print ${pattern}`).catch((e: Error) => {
+        throw new Error(`${e.message}; it printed:\n${out}`);
       });
+      if (!pattern.test(out)) throw new Error(`cblite exited before printing ${pattern}; it printed:\n${out}`);
     },
   };
 }

@@ -9,18 +9,8 @@ import { type IncomingRequest, decodeMessagePayload } from '../../../server/blip
 import { createMemoryTransportPair } from '../../../server/blip/memory-transport';
 import type { FrameTransport } from '../../../server/blip/transport';
 import { decodeVarint } from '../../../server/blip/varint';
-import {
-  closeEvent,
-  compressibleText,
-  connectedPair,
-  connectionWithRawPeer,
-  fromHex,
-  plain,
-  pseudoRandomBytes,
-  text,
-  toHex,
-  withTimeout,
-} from './helpers';
+import { closeEvent, compressibleText, connectedPair, connectionWithRawPeer, fromHex, plain, pseudoRandomBytes, text, toHex } from './helpers';
+import { withTimeout } from '../../helpers/wait';
 import { FRAME1_CHECKPOINT_CLIENT, FRAME1_HEX, FRAME2_BODY, FRAME2_HEX } from './protocol-notes-vectors';
 
 async function decodeAll(frames: readonly Uint8Array[]): Promise<DecodedFrame[]> {

@@ -7,7 +7,8 @@ import { decodeMessagePayload } from '../../../server/blip/message';
 import { createMemoryTransportPair } from '../../../server/blip/memory-transport';
 import type { FrameTransport } from '../../../server/blip/transport';
 import { decodeVarint } from '../../../server/blip/varint';
-import { TapTransport, connectionWithRawPeer, plain, pseudoRandomBytes, withTimeout } from './helpers';
+import { TapTransport, connectionWithRawPeer, plain, pseudoRandomBytes } from './helpers';
+import { withTimeout } from '../../helpers/wait';
 
 /** One macrotask turn: every microtask (memory-transport delivery, non-zlib decoding) has run. */
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -6,15 +6,7 @@ import { assembleFrame } from '../../../server/blip/frame';
 import { MemoryTransport, createMemoryTransportPair } from '../../../server/blip/memory-transport';
 import type { FrameTransport, TransportCloseInfo, TransportFrame } from '../../../server/blip/transport';
 import { encodeVarint } from '../../../server/blip/varint';
-
-/** Fails loudly instead of letting a test hang. */
-export function withTimeout<T>(promise: Promise<T>, label: string, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${label}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+import { withTimeout } from '../../helpers/wait';
 
 export function fromHex(hex: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex.replace(/\s+/g, ''), 'hex'));

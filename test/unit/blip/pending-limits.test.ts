@@ -5,7 +5,8 @@ import { CloseCode } from '../../../server/blip/constants';
 import { FrameEncoder } from '../../../server/blip/frame-encoder';
 import { MessageType } from '../../../server/blip/frame';
 import { encodeMessagePayload } from '../../../server/blip/message';
-import { closeEvent, connectionWithRawPeer, pseudoRandomBytes, type RawPeer, withTimeout } from './helpers';
+import { closeEvent, connectionWithRawPeer, pseudoRandomBytes, type RawPeer } from './helpers';
+import { withTimeout } from '../../helpers/wait';
 
 /**
  * Crafts the peer's request frames with one running checksum, as a real sender would: a frame is

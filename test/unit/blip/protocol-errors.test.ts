@@ -7,7 +7,8 @@ import { BlipClosedError, BlipProtocolError, type BlipProtocolErrorCode } from '
 import { FrameFlag, MessageType, assembleFrame } from '../../../server/blip/frame';
 import { encodeMessagePayload } from '../../../server/blip/message';
 import { encodeVarint } from '../../../server/blip/varint';
-import { closeEvent, connectionWithRawPeer, fromHex, type RawPeer, withTimeout } from './helpers';
+import { closeEvent, connectionWithRawPeer, fromHex, type RawPeer } from './helpers';
+import { withTimeout } from '../../helpers/wait';
 import { FRAME1_HEX } from './protocol-notes-vectors';
 
 /** A non-ACK frame as the first one the peer sends (checksum from a fresh CRC). */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BlipError } from '../../../server/blip/errors';
-import { compressibleText, connectedPair, plain, pseudoRandomBytes, withTimeout } from './helpers';
+import { compressibleText, connectedPair, plain, pseudoRandomBytes } from './helpers';
+import { withTimeout } from '../../helpers/wait';
 
 describe('streamed reply bodies', () => {
   it('hands the body to the sink frame by frame, beyond the message size limit, with the properties on the reply', async () => {

@@ -6,7 +6,8 @@ import { BlipConnection } from '../../../server/blip/connection';
 import { BLIP_SUBPROTOCOLS } from '../../../server/blip/constants';
 import { BlipProtocolError } from '../../../server/blip/errors';
 import { createWebSocketTransport } from '../../../server/blip/websocket-transport';
-import { closeEvent, compressibleText, withTimeout } from './helpers';
+import { closeEvent, compressibleText } from './helpers';
+import { withTimeout } from '../../helpers/wait';
 
 describe('WebSocket transport (ws on loopback)', () => {
   let server: WebSocketServer;

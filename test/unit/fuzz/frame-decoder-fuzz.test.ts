@@ -13,7 +13,8 @@ import { FrameFlag, MessageType } from '../../../server/blip/frame';
 import { createMemoryTransportPair } from '../../../server/blip/memory-transport';
 import { encodeVarint } from '../../../server/blip/varint';
 import { Framer, messagePayload, mutateFrame, oddVarint, plainPayload, propertiesBlock } from '../../helpers/fuzz-frames';
-import { type Rng, drainEventLoop, fuzzLoop, guardProcess, pendingTimers, within } from '../../helpers/fuzz';
+import { type Rng, drainEventLoop, fuzzLoop, guardProcess, pendingTimers } from '../../helpers/fuzz';
+import { withTimeout } from '../../helpers/wait';
 import { FuzzPeer, isReply } from './fuzz-peer';
 
 const WAIT_MS = 5000;
@@ -25,7 +26,7 @@ function assertProtocolError(err: unknown, what: string): void {
 }
 
 async function decodeOne(decoder: FrameDecoder, bytes: Uint8Array): Promise<DecodedFrame> {
-  return decoder.decodeSync(bytes) ?? (await within(decoder.decode(bytes), WAIT_MS, 'a frame to decode'));
+  return decoder.decodeSync(bytes) ?? (await withTimeout(decoder.decode(bytes), 'a frame to decode', WAIT_MS));
 }
 
 const FRAME_TYPES = [MessageType.MSG, MessageType.RPY, MessageType.ERR, MessageType.ACKMSG, MessageType.ACKRPY] as const;
@@ -235,7 +236,7 @@ test('BlipConnection under a hostile peer: it answers or closes with a protocol 
       peer.close();
       script.framer.close();
     }
-    await within(peer.closed, WAIT_MS, 'the transport to close');
+    await withTimeout(peer.closed, 'the transport to close', WAIT_MS);
   });
   await drainEventLoop();
   assert.ok(pendingTimers() <= timersBefore, `timers left running after every connection closed: ${pendingTimers()} > ${timersBefore}`);

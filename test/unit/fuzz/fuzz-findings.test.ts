@@ -8,7 +8,7 @@ import { BlipConnection, BlipError, createMemoryTransportPair, type BlipCloseInf
 import { FrameFlag, MessageType } from '../../../server/blip/frame';
 import { PassivePeerSession } from '../../../server/replication/passive-peer';
 import type { Database } from '../../../server/store';
-import { within } from '../../helpers/fuzz';
+import { withTimeout } from '../../helpers/wait';
 import { Framer, plainPayload } from '../../helpers/fuzz-frames';
 import { deepJson } from '../../helpers/fuzz-protocol';
 import { openTempDb } from '../../helpers/open-db';
@@ -27,7 +27,7 @@ function listenerClient(t: TestContext, db: Database): BlipConnection {
 
 async function errorCode(request: Promise<unknown>): Promise<number | 'reply'> {
   try {
-    await within(request, WAIT_MS, 'the answer');
+    await withTimeout(request, 'the answer', WAIT_MS);
     return 'reply';
   } catch (err) {
     if (err instanceof BlipError) return err.code;
@@ -45,10 +45,10 @@ test('setCheckpoint with a body the store refuses (too deep) is a 400, not a 500
 test('changes naming documents `constructor` and `toString` are answered (no handler failure)', async (t) => {
   const { db } = await openTempDb(t);
   const client = listenerClient(t, db);
-  const reply = await within(
+  const reply = await withTimeout(
     client.request({ profile: 'changes', body: JSON.stringify([[1, 'constructor', '1-aa'], [2, 'toString', '1-bb'], [3, 'plain', '1-cc']]) }),
-    WAIT_MS,
     'the changes reply',
+    WAIT_MS,
   );
   assert.deepEqual(reply.json(), [[], [], []], 'all three are new here, so all three are wanted');
 });
@@ -56,7 +56,7 @@ test('changes naming documents `constructor` and `toString` are answered (no han
 test('changes naming a document `__proto__` asks for it like any other', async (t) => {
   const { db } = await openTempDb(t);
   const client = listenerClient(t, db);
-  const reply = await within(client.request({ profile: 'changes', body: JSON.stringify([[1, '__proto__', '1-aa']]) }), WAIT_MS, 'the changes reply');
+  const reply = await withTimeout(client.request({ profile: 'changes', body: JSON.stringify([[1, '__proto__', '1-aa']]) }), 'the changes reply', WAIT_MS);
   assert.deepEqual(reply.json(), [[]]);
 });
 

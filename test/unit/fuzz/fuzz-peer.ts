@@ -6,7 +6,7 @@ import { FrameDecoder, type DecodedFrame } from '../../../server/blip/frame-deco
 import { MessageType } from '../../../server/blip/frame';
 import { decodeMessagePayload } from '../../../server/blip/message';
 import type { FrameTransport, TransportCloseInfo } from '../../../server/blip/transport';
-import { within } from '../../helpers/fuzz';
+import { withTimeout } from '../../helpers/wait';
 
 export interface ReplySeen {
   readonly type: 'RPY' | 'ERR';
@@ -63,7 +63,7 @@ export class FuzzPeer {
       if (seen) resolve(seen);
       else this.waiters.set(msgNo, resolve);
     });
-    return within(Promise.race([reply, this.closed]), ms, `the reply to request #${msgNo} or the close`);
+    return withTimeout(Promise.race([reply, this.closed]), `the reply to request #${msgNo} or the close`, ms);
   }
 
   close(): void {

@@ -9,7 +9,8 @@ import { test, type TestContext } from 'node:test';
 import { BlipConnection, BlipError, createMemoryTransportPair, type BlipCloseInfo } from '../../../server/blip';
 import { PassivePeerSession } from '../../../server/replication/passive-peer';
 import type { Database } from '../../../server/store';
-import { type Rng, drainEventLoop, fuzzLoop, guardProcess, pendingTimers, within } from '../../helpers/fuzz';
+import { type Rng, drainEventLoop, fuzzLoop, guardProcess, pendingTimers } from '../../helpers/fuzz';
+import { withTimeout } from '../../helpers/wait';
 import { jsonValue, passiveRequest, type FuzzRequest } from '../../helpers/fuzz-protocol';
 import { openTempDb } from '../../helpers/open-db';
 
@@ -28,7 +29,7 @@ function describe(o: Outcome): string {
 
 async function send(client: BlipConnection, request: FuzzRequest): Promise<Outcome> {
   try {
-    await within(client.request(request), WAIT_MS, `the answer to ${request.profile}`);
+    await withTimeout(client.request(request), `the answer to ${request.profile}`, WAIT_MS);
     return { request, result: 'reply' };
   } catch (err) {
     if (err instanceof BlipError) return { request, result: { domain: err.domain, code: err.code, message: err.message } };
@@ -112,7 +113,7 @@ async function iteration(t: TestContext, db: Database, rng: Rng, i: number): Pro
   } finally {
     client.close();
   }
-  await within(sessionClosed, WAIT_MS, 'the passive session to close');
+  await withTimeout(sessionClosed, 'the passive session to close', WAIT_MS);
   void t;
 }
 

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Replicator } from '../../../server/replication/replicator';
 import { ReplicatorError } from '../../../server/replication/replicator-types';
-import { drainEventLoop, fuzzLoop, guardProcess, pendingTimers, within } from '../../helpers/fuzz';
+import { drainEventLoop, fuzzLoop, guardProcess, pendingTimers } from '../../helpers/fuzz';
+import { withTimeout } from '../../helpers/wait';
 import { openTempDb } from '../../helpers/open-db';
 import { hostileConnector, type HostileSession } from './hostile-listener';
 
@@ -33,7 +34,7 @@ test('replicator against a hostile listener: it always stops, with a clear statu
     replicator.start();
     let status;
     try {
-      status = await within(replicator.whenStopped(), WAIT_MS, `the replicator to stop (now ${replicator.status.activity})`);
+      status = await withTimeout(replicator.whenStopped(), `the replicator to stop (now ${replicator.status.activity})`, WAIT_MS);
     } finally {
       await replicator.stop();
     }
@@ -45,7 +46,7 @@ test('replicator against a hostile listener: it always stops, with a clear statu
     assert.deepEqual(handlerErrors, [], `iteration ${i}: the replicator's handlers threw`);
     const s = session;
     if (s) {
-      await within(s.finished, WAIT_MS, 'the hostile listener to finish');
+      await withTimeout(s.finished, 'the hostile listener to finish', WAIT_MS);
       // What the replicator answered to the hostile side's own requests: 4xx for its lies, 503
       // for what arrived while it was stopping; never a handler failure or an internal error.
       const bad = s.errorsReceived.filter((e) => (e.domain === 'BLIP' && e.code === 501) || e.code === 500);

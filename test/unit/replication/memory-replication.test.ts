@@ -4,6 +4,7 @@ import { mergeResolver, type Database, type JsonObject } from '../../../server/s
 import { createMemoryConnector } from '../../../server/replication/memory-connector';
 import { Replicator } from '../../../server/replication/replicator';
 import { openTempDb } from '../../helpers/open-db';
+import { waitForCondition } from '../../helpers/wait';
 
 test('one-shot push copies every document and stops', async (t) => {
   const { db: a } = await openTempDb(t);
@@ -186,9 +187,9 @@ test('continuous replication goes idle, streams new changes both ways, and stops
   r.start();
   await r.waitFor('idle', 30_000);
   a.defaultCollection.save({ id: 'from-a', body: {} });
-  await waitUntil(() => b.defaultCollection.get('from-a') !== undefined, 30_000, 'push of from-a');
+  await waitForCondition(() => b.defaultCollection.get('from-a') !== undefined, (notify) => b.defaultCollection.on('change', notify), 30_000, 'push of from-a');
   b.defaultCollection.save({ id: 'from-b', body: {} });
-  await waitUntil(() => a.defaultCollection.get('from-b') !== undefined, 30_000, 'pull of from-b');
+  await waitForCondition(() => a.defaultCollection.get('from-b') !== undefined, (notify) => a.defaultCollection.on('change', notify), 30_000, 'pull of from-b');
   await r.waitFor('idle', 30_000);
   const final = await r.stop();
   assert.equal(final.activity, 'stopped');
@@ -260,14 +261,6 @@ test('pendingDocumentIds lists what a push has not delivered yet', async (t) => 
   assert.equal(r.isDocumentPending('three'), true);
   assert.equal(r.isDocumentPending('one'), false);
 });
-
-async function waitUntil(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
 test('stopping mid-run and restarting resumes from the checkpoint without re-sending revisions', async (t) => {
   const { db: a } = await openTempDb(t);
