@@ -87,8 +87,11 @@ interopTest('client certificates: serve --client-ca accepts a leaf of its root a
   // client's handshake instead (OpenSSL fails it on its next read), which is logged as a TLS error.
   for (const run of [chainRun, { output: noCertRun.output }]) assert.match(run.output, /403|Forbidden/, run.output);
   assert.match(forgedRun.output, /403|Forbidden|EOF|reset/i, forgedRun.output);
-  const reported = (serve.stderr().match(/refused 127\.0\.0\.1: 403|TLS error with 127\.0\.0\.1/g) ?? []).length;
-  assert.equal(reported, 3, serve.stderr());
+  // The no-certificate and CA:FALSE attempts are 403s; the forged one is a 403 or a failed
+  // handshake, which OpenSSL may report more than once for one connection.
+  const refused = (serve.stderr().match(/refused 127\.0\.0\.1: 403/g) ?? []).length;
+  const tlsErrors = (serve.stderr().match(/TLS error with 127\.0\.0\.1/g) ?? []).length;
+  assert.ok(refused >= 2 && refused + Math.min(tlsErrors, 1) >= 3, serve.stderr());
 
   const good = await attempt('phone', client.certPem, client.keyDer);
   assert.equal(good.code, 0, good.output);
