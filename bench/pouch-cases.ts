@@ -180,8 +180,11 @@ async function setup(repoRoot: string): Promise<PouchSetup> {
     }
   }
 
+  // The client is whichever install the checks above settled on, so it is loaded by path, synchronously.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   let PouchDB = require(clientDir) as PouchStatic;
   if (clientAdapter === 'memory') {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       PouchDB = PouchDB.plugin(require(packageDir('pouchdb-adapter-memory', serverDir)));
   }
   const open = (dir: string): PouchDatabase => (clientAdapter === 'memory' ? new PouchDB(dir, { adapter: 'memory' }) : new PouchDB(dir));
@@ -394,7 +397,9 @@ function firstPaused(rep: Replication, what: string): Promise<void> {
 
 async function cancelReplication(rep: Replication | undefined): Promise<void> {
   if (!rep) return;
-  const done = new Promise<void>((resolve) => rep.once('complete', () => resolve()));
+  const done = new Promise<void>((resolve) => {
+    rep.once('complete', () => resolve());
+  });
   rep.cancel();
   await withTimeout(done, 10_000, () => 'cancelling a live PouchDB replication').catch(() => undefined);
 }

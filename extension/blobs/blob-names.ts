@@ -61,6 +61,7 @@ export function isImage(contentType: string | undefined): boolean {
 export function blobFileName(jsonPath: string, contentType: string | undefined): string {
   const ext = fileExtensionFor(contentType);
   // File names cannot hold path separators; the rest keeps the path readable in the tab title.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must not reach a file name
   const base = jsonPath.replace(/[/\\:*?"<>|\u0000-\u001f]/g, '_') || 'blob';
   return base.toLowerCase().endsWith(`.${ext}`) ? base : `${base}.${ext}`;
 }

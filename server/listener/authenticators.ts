@@ -42,7 +42,7 @@ export class ListenerPasswordAuthenticator implements ListenerAuthenticator {
     const credentials = basicCredentials(request.headers.authorization);
     if (credentials === 'none') return { ok: false, status: 401, headers: challenge, message: 'credentials required' };
     if (credentials === 'malformed') return { ok: false, status: 401, headers: challenge, message: 'only well-formed Basic credentials are accepted' };
-    let ok = false;
+    let ok: boolean;
     try {
       ok = await this.check(credentials.user, credentials.password);
     } catch {
@@ -101,7 +101,7 @@ export class ListenerCertificateAuthenticator implements ListenerAuthenticator {
     // client authentication, path length, name constraints, dates of every certificate).
     if (!socket.authorized) return { ok: false, status: 403, message: `client certificate refused: ${describeVerifyError(socket.authorizationError)}` };
     if (this.accept) {
-      let ok = false;
+      let ok: boolean;
       try {
         ok = await this.accept(leaf);
       } catch {

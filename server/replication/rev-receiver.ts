@@ -237,7 +237,7 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     if (this.options.pullFilter) {
       const body = parseJsonObject(valid.json, 'revision body');
       const doc: Document = { id: rev.docId as Document['id'], revId: rev.revId as RevId, sequence: 0 as Document['sequence'], deleted: rev.deleted, conflicted: false, body };
-      let accept = false;
+      let accept: boolean;
       try {
         accept = this.options.pullFilter(doc, collection);
       } catch {

@@ -8,6 +8,7 @@ const MAX_LOOKUP_ID_BYTES = 255;
 
 /** In Unicode mode a surrogate pair is one code point, so this matches only unpaired halves. */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u001F]/;
 
 /**

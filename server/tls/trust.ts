@@ -204,7 +204,7 @@ export function evaluateServerCertificate(presented: PresentedServerCertificate,
   }
 
   if (mode === 'self-signed-only') {
-    let selfSigned = false;
+    let selfSigned: boolean;
     try {
       selfSigned = isSelfSignedCertificate(new X509Certificate(leafDer));
     } catch {

@@ -264,7 +264,7 @@ export async function main(argv = process.argv.slice(2)) {
     if (server) try { process.kill(-server.pid, 'SIGKILL'); } catch { /* gone */ }
   });
 
-  let exitCode = 1;
+  let exitCode;
   const serverLog = [];
   try {
     // ---- code-server ----

@@ -118,6 +118,7 @@ export function bend(rng: Rng, properties: Record<string, string>): Record<strin
   const out: Record<string, string> = { ...properties };
   for (const key of Object.keys(out)) {
     if (rng.chance(0.15)) delete out[key];
+    // eslint-disable-next-line no-dupe-else-if -- each chance() draws a fresh number, so the second test is a different roll
     else if (rng.chance(0.15)) out[key] = weirdString(rng);
   }
   if (rng.chance(0.2)) out[rng.pick(['collection', 'since', 'batch', 'client', 'rev', 'id', 'history', 'deleted', 'sequence', 'x-extra'])] = weirdString(rng);

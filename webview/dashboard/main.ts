@@ -258,18 +258,30 @@ vscode.onMessage((m) => {
       serverRunning = m.serverRunning;
       for (const id of [...replicators.keys()]) if (!m.replicators.some((r) => r.id === id)) removeReplicator(id);
       for (const id of [...listeners.keys()]) if (!m.listeners.some((l) => l.id === id)) removeListener(id);
-      for (const r of m.replicators) replicators.set(r.id, r), renderReplicator(r);
-      for (const l of m.listeners) listeners.set(l.id, l), renderListener(l);
+      for (const r of m.replicators) {
+        replicators.set(r.id, r);
+        renderReplicator(r);
+      }
+      for (const l of m.listeners) {
+        listeners.set(l.id, l);
+        renderListener(l);
+      }
       appendLog(m.log);
       break;
     }
     case T.update: {
       serverRunning = m.serverRunning;
       for (const id of m.removedReplicators) removeReplicator(id);
-      for (const r of m.replicators) replicators.set(r.id, r), renderReplicator(r);
+      for (const r of m.replicators) {
+        replicators.set(r.id, r);
+        renderReplicator(r);
+      }
       for (const l of m.listeners) {
         if (l.state === 'stopped') removeListener(l.id);
-        else listeners.set(l.id, l), renderListener(l);
+        else {
+          listeners.set(l.id, l);
+          renderListener(l);
+        }
       }
       appendLog(m.log);
       break;

@@ -88,7 +88,7 @@ async function probe(server: BlipWebSocketServer, what: string): Promise<void> {
     const reply = await withTimeout(client.connection.request({ profile: 'ping', body: 'still here' }), `the probe's reply (${what})`, WAIT_MS);
     assert.equal(reply.text(), 'still here');
   } finally {
-    client.close();
+    await client.close();
   }
 }
 

@@ -27,7 +27,7 @@ async function startServer(t: TestContext, dataFolder: string): Promise<MessageC
     if (child.exitCode === null) child.kill('SIGKILL');
   });
   await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { dataFolder } });
-  conn.sendNotification('initialized', {});
+  await conn.sendNotification('initialized', {});
   return conn;
 }
 
