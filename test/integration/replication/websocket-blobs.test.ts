@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import { Listener } from '../../../server/listener/listener';
-import type { DocumentEnded } from '../../../server/replication/document-event';
-import { Replicator } from '../../../server/replication/replicator';
 import type { BlobRef, Database, JsonObject } from '../../../server/store';
 import { measurePeak } from '../../helpers/memory';
 import { openTempDb } from '../../helpers/open-db';
+import { replicateOnce } from '../../helpers/replicate';
 
 
 async function listen(t: TestContext, database: Database): Promise<string> {
@@ -16,18 +15,6 @@ async function listen(t: TestContext, database: Database): Promise<string> {
   return listener.urls[0]!;
 }
 
-async function replicate(t: TestContext, config: ConstructorParameters<typeof Replicator>[0]): Promise<DocumentEnded[]> {
-  const r = new Replicator(config);
-  const errors: DocumentEnded[] = [];
-  r.on('documentEnded', (e) => {
-    if (e.error) errors.push(e);
-  });
-  t.after(() => r.stop());
-  r.start();
-  const s = await r.whenStopped();
-  assert.equal(s.error, undefined, s.error?.message);
-  return errors;
-}
 
 function content(n: number, seed: number): Buffer {
   const out = Buffer.allocUnsafe(n);
@@ -50,7 +37,7 @@ test('blobs push to and pull from a listener over a real WebSocket', async (t) =
   const down = server.saveBlob(Buffer.from('{"text":"compressible"}'.repeat(4000)), 'application/json');
   client.defaultCollection.save({ id: 'from-client', body: { photo: ref(up) } });
   server.defaultCollection.save({ id: 'from-server', body: { attachments: [ref(down)] } });
-  assert.deepEqual(await replicate(t, { database: client, target: url }), []);
+  assert.deepEqual(await replicateOnce(t, { database: client, target: url }), []);
   assert.equal(digestOf(server.getBlob(up.digest)!), up.digest);
   assert.equal(digestOf(client.getBlob(down.digest)!), down.digest);
   assert.deepEqual(client.defaultCollection.get('from-server')?.body, { attachments: [down] });
@@ -64,12 +51,12 @@ test('a 20 MB blob pushed and pulled over a WebSocket, with bounded memory', asy
   const size = 20_000_000;
   const up = client.saveBlob(content(size, 2), 'application/octet-stream');
   client.defaultCollection.save({ id: 'big-up', body: { data: ref(up) } });
-  const push = await measurePeak(() => replicate(t, { database: client, target: url, type: 'push' }));
+  const push = await measurePeak(() => replicateOnce(t, { database: client, target: url, type: 'push' }));
   assert.equal(digestOf(server.getBlob(up.digest)!), up.digest);
 
   const down = server.saveBlob(content(size, 3), 'application/octet-stream');
   server.defaultCollection.save({ id: 'big-down', body: { data: ref(down) } });
-  const pull = await measurePeak(() => replicate(t, { database: client, target: url, type: 'pull' }));
+  const pull = await measurePeak(() => replicateOnce(t, { database: client, target: url, type: 'pull' }));
   assert.equal(digestOf(client.getBlob(down.digest)!), down.digest);
   for (const [what, p] of [['push', push], ['pull', pull]] as const) {
     t.diagnostic(`${what} 20 MB over WebSocket (both peers in this process): peak Buffers +${(p.external / 1e6).toFixed(1)} MB, heap +${(p.heap / 1e6).toFixed(1)} MB, rss +${(p.rss / 1e6).toFixed(1)} MB`);

@@ -1,36 +1,21 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
 import * as P from '../../../server/rpc/protocol';
-import { ROOT } from '../../helpers/cli';
+import { startRpcServer } from '../../helpers/rpc-server';
 import { tempDir } from '../../helpers/temp-dir';
 import { waitForCondition } from '../../helpers/wait';
 
 /** dist/server.js over stdio, initialized with `logLevel`; every log record it forwards is collected. */
 async function startServer(t: TestContext, logLevel: string): Promise<{ conn: MessageConnection; records: P.LogRecordParams[]; waitFor: (pred: (r: P.LogRecordParams) => boolean, what: string) => Promise<P.LogRecordParams> }> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const conn = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const records: P.LogRecordParams[] = [];
   const subscribers = new Set<() => void>();
-  conn.onNotification(P.LogRecord.method, (r: P.LogRecordParams) => {
-    records.push(r);
-    subscribers.forEach((s) => s());
-  });
-  conn.listen();
-  t.after(async () => {
-    try {
-      await conn.sendRequest('shutdown');
-      await conn.sendNotification('exit').catch(() => undefined);
-    } catch {
-      /* already gone */
-    }
-    conn.dispose();
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { dataFolder: tempDir(t), logLevel } });
-  void conn.sendNotification('initialized', {});
+  const conn = await startRpcServer(t, { dataFolder: tempDir(t), logLevel }, (c) =>
+    c.onNotification(P.LogRecord.method, (r: P.LogRecordParams) => {
+      records.push(r);
+      subscribers.forEach((s) => s());
+    }),
+  );
   const waitFor = async (pred: (r: P.LogRecordParams) => boolean, what: string): Promise<P.LogRecordParams> => {
     await waitForCondition(() => records.some(pred), (notify) => {
       subscribers.add(notify);

@@ -1,34 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection, ResponseError } from 'vscode-jsonrpc/node';
+import { type MessageConnection, ResponseError } from 'vscode-jsonrpc/node';
 import { UsersFile } from '../../../server/listener/users-file';
 import * as P from '../../../server/rpc/protocol';
 import { fingerprintSha256, pemToDer } from '../../../server/tls';
-import { ROOT } from '../../helpers/cli';
 import { tempDir } from '../../helpers/temp-dir';
+import { startRpcServer } from '../../helpers/rpc-server';
 import { withTimeout } from '../../helpers/wait';
 
-/** Starts dist/server.js as the extension does (here over stdio) and initializes it. */
 async function startServer(t: TestContext, dataFolder: string): Promise<MessageConnection> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const conn = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
-  conn.listen();
-  t.after(async () => {
-    try {
-      await conn.sendRequest('shutdown');
-      await conn.sendNotification('exit').catch(() => undefined);
-    } catch {
-      /* already gone */
-    }
-    conn.dispose();
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { dataFolder } });
-  await conn.sendNotification('initialized', {});
-  return conn;
+  return startRpcServer(t, { dataFolder });
 }
 
 function nextNotification<T>(conn: MessageConnection, type: { method: string }, pred: (p: T) => boolean, ms = 10_000): Promise<T> {

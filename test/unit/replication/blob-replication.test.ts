@@ -13,6 +13,7 @@ import { Replicator } from '../../../server/replication/replicator';
 import type { BlobRef, Database, JsonObject } from '../../../server/store';
 import { measurePeak, mb } from '../../helpers/memory';
 import { openTempDb } from '../../helpers/open-db';
+import { replicateOnce } from '../../helpers/replicate';
 
 function bytes(n: number, seed: number): Buffer {
   const out = Buffer.allocUnsafe(n);
@@ -52,16 +53,7 @@ function spyOnBlobs(db: Database): { reads: number; proofReads: number } {
 }
 
 async function run(t: TestContext, config: ConstructorParameters<typeof Replicator>[0]): Promise<{ errors: DocumentEnded[] }> {
-  const r = new Replicator(config);
-  const errors: DocumentEnded[] = [];
-  r.on('documentEnded', (e) => {
-    if (e.error) errors.push(e);
-  });
-  t.after(() => r.stop());
-  r.start();
-  const s = await r.whenStopped();
-  assert.equal(s.error, undefined, s.error?.message);
-  return { errors };
+  return { errors: await replicateOnce(t, config) };
 }
 
 test('push: a document with blobs arrives with their content, each blob fetched once', async (t) => {
