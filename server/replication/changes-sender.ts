@@ -156,7 +156,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
     }
     const ancestry = this.collection.getAncestry(docId, current.revId, Tuning.maxHistory + 1);
     // Not an ancestor: a real conflict, which the pull resolves into a new local revision.
-    if (!ancestry?.includes(revId as never)) return;
+    if (!ancestry?.some((r) => r === revId)) return;
     this.held.delete(docId);
     // Back in flight: a failure reported earlier no longer counts as finished.
     if (held.reported) this.completed--;
