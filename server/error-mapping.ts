@@ -9,6 +9,7 @@ import { StoreError, isStoreError, type StoreErrorCode } from './store';
 import { ReplicatorError } from './replication/replicator-types';
 import { ConnectionError, classifyClose } from './transport/connection-error';
 import { RpcErrorCode } from './rpc/protocol';
+import { AppError, type AppErrorCode } from './app/app-error';
 
 /** Store failures as BLIP errors with HTTP-like codes the sender understands. */
 export function storeToBlip(e: unknown): BlipError {
@@ -53,18 +54,30 @@ export function closeToReplicatorError(info: BlipCloseInfo): ReplicatorError {
 
 /** The RPC error code for a server-side failure (see RpcErrorCode). */
 export function rpcCodeFor(e: unknown): number {
+  if (e instanceof AppError) return RPC_CODE_FOR_APP[e.code];
   if (isStoreError(e)) return RPC_CODE_FOR_STORE[e.code] ?? RpcErrorCode.invalid;
-  if (e instanceof ReplicatorError) return RpcErrorCode.replication;
+  if (e instanceof ReplicatorError) return e.transient ? RpcErrorCode.replicationTransient : RpcErrorCode.replication;
   return RpcErrorCode.internal;
 }
+
+const RPC_CODE_FOR_APP: Record<AppErrorCode, number> = {
+  INVALID: RpcErrorCode.invalid,
+  NOT_FOUND: RpcErrorCode.notFound,
+  EXISTS: RpcErrorCode.exists,
+  CONFLICT: RpcErrorCode.conflict,
+  TOO_LARGE: RpcErrorCode.tooLarge,
+};
 
 const RPC_CODE_FOR_STORE: Partial<Record<StoreErrorCode, number>> = {
   NOT_FOUND: RpcErrorCode.notFound,
   CONFLICT: RpcErrorCode.conflict,
+  NOT_IN_CONFLICT: RpcErrorCode.conflict,
+  EXISTS: RpcErrorCode.exists,
   LOCKED: RpcErrorCode.locked,
   CORRUPT: RpcErrorCode.corrupt,
   IO: RpcErrorCode.io,
   FAILED_STATE: RpcErrorCode.io,
+  CLOSED: RpcErrorCode.internal,
 };
 
 /** Exit codes a script can branch on. */
@@ -102,9 +115,36 @@ const EXIT_CODE_FOR_STORE: Record<StoreErrorCode, number> = {
   INVALID_ARGUMENT: ExitCode.invalid,
 };
 
-/** The CLI's exit code for a failed command (usage errors are the CLI's own: ExitCode.usage). */
+/**
+ * The CLI's exit code for a failed command (usage errors are the CLI's own: ExitCode.usage). The CLI
+ * reaches the application through requests, so most failures arrive as an RPC error code.
+ */
 export function exitCodeFor(e: unknown): number {
   if (e instanceof StoreError) return EXIT_CODE_FOR_STORE[e.code];
   if (e instanceof ReplicatorError) return e.transient ? ExitCode.replicationTransient : ExitCode.replication;
+  if (e instanceof AppError) return exitCodeForRpc(RPC_CODE_FOR_APP[e.code]);
+  if (isResponseError(e)) return exitCodeForRpc(e.code);
   return ExitCode.other;
+}
+
+export function exitCodeForRpc(code: number): number {
+  return EXIT_CODE_FOR_RPC.get(code) ?? ExitCode.other;
+}
+
+const EXIT_CODE_FOR_RPC = new Map<number, number>([
+  [RpcErrorCode.notFound, ExitCode.notFound],
+  [RpcErrorCode.conflict, ExitCode.conflict],
+  [RpcErrorCode.exists, ExitCode.exists],
+  [RpcErrorCode.invalid, ExitCode.invalid],
+  [RpcErrorCode.tooLarge, ExitCode.invalid],
+  [RpcErrorCode.locked, ExitCode.locked],
+  [RpcErrorCode.io, ExitCode.io],
+  [RpcErrorCode.corrupt, ExitCode.corrupt],
+  [RpcErrorCode.replication, ExitCode.replication],
+  [RpcErrorCode.replicationTransient, ExitCode.replicationTransient],
+]);
+
+/** A JSON-RPC error (vscode-jsonrpc's ResponseError, or one that crossed a socket as plain data). */
+function isResponseError(e: unknown): e is { code: number; message: string } {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'number';
 }

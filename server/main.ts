@@ -6,10 +6,10 @@ import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { forwardLogs, setServerLogLevel } from './rpc/log-forwarding';
 import { SetLogLevel, type InitializationOptions } from './rpc/protocol';
 import { ServerApi } from './rpc/server-api';
-import { SyncServer } from './sync-server';
+import { PeerSyncApp } from './app/peersync-app';
 
 const connection = createConnection(ProposedFeatures.all);
-let server: SyncServer | undefined;
+let app: PeerSyncApp | undefined;
 let api: ServerApi | undefined;
 
 process.on('uncaughtException', (e) => {
@@ -27,14 +27,12 @@ connection.onInitialize(async (params) => {
   // Before anything is opened, so the store's and the listeners' first records reach the extension.
   setServerLogLevel(options.logLevel);
   forwardLogs(connection);
-  server = new SyncServer({
-    info: (m) => connection.console.info(m),
-    warn: (m) => connection.console.warn(m),
-  });
-  api = new ServerApi(server, connection, options.dataFolder);
-  for (const name of options.openDatabases ?? []) {
+  app = new PeerSyncApp({ dataFolder: options.dataFolder });
+  api = new ServerApi(app, connection);
+  // The databases the client asks for, and those the saved listeners and replications use (they start with them).
+  for (const name of new Set([...(options.openDatabases ?? []), ...app.savedDatabaseNames()])) {
     try {
-      await api.openDatabase(name);
+      await app.databases.open(name);
     } catch (e) {
       connection.console.error(`could not open database ${name}: ${(e as Error).message}`);
     }
@@ -46,7 +44,7 @@ connection.onNotification(SetLogLevel, (p) => setServerLogLevel(p.level));
 
 connection.onShutdown(async () => {
   api?.dispose();
-  await server?.shutdown();
+  await app?.shutdown();
 });
 
 connection.listen();

@@ -9,12 +9,16 @@ import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserv
 export const RpcErrorCode = {
   notFound: 4004,
   conflict: 4009,
+  /** A name that must be new is taken (a database folder that is not empty, an identity label). */
+  exists: 4010,
   invalid: 4000,
   tooLarge: 4013,
   locked: 4023,
   io: 5007,
   corrupt: 5006,
   replication: 5010,
+  /** Replication gave up on a failure that may pass (an unreachable peer): worth retrying later. */
+  replicationTransient: 5011,
   internal: 5000,
 } as const;
 
@@ -48,6 +52,12 @@ export interface DatabaseSummary {
   readonly collections: readonly CollectionSummary[];
 }
 
+export interface DatabaseInfo extends DatabaseSummary {
+  /** Bytes of the last snapshot image and of the journal written since. */
+  readonly imageBytes: number;
+  readonly journalBytes: number;
+}
+
 export interface DocumentRef {
   readonly db: string;
   readonly collection: string;
@@ -61,11 +71,16 @@ export interface DocumentSummary {
   readonly conflicted: boolean;
   /** How many blob references the current revision holds (absent: none), so a tree can offer to expand it. */
   readonly blobs?: number | undefined;
+  readonly sequence: number;
 }
 
 export interface DocumentData extends DocumentSummary {
   readonly body: Record<string, unknown> | null;
-  readonly sequence: number;
+}
+
+/** A conflicted document and its current (winning) revision. */
+export interface ConflictRef extends DocumentRef {
+  readonly revId: string;
 }
 
 export interface RevisionNode {
@@ -94,21 +109,43 @@ export interface ConflictData extends DocumentRef {
 export type ConflictResolution =
   | { readonly kind: 'winner'; readonly revId: string }
   | { readonly kind: 'merged'; readonly body: Record<string, unknown> }
-  | { readonly kind: 'delete' };
+  | { readonly kind: 'delete' }
+  /** Apply a built-in resolver, as a replication would. */
+  | { readonly kind: 'resolver'; readonly name: BuiltInResolverName };
+
+export type BuiltInResolverName = 'default' | 'localWins' | 'remoteWins' | 'merge';
 
 export const ListDatabases = new RequestType0<DatabaseSummary[], void>('peersync/listDatabases');
-export const CreateDatabase = new RequestType<{ name: string }, DatabaseSummary, void>('peersync/createDatabase');
-export const ListDocuments = new RequestType<{ db: string; collection: string; after?: string; limit: number }, { docs: DocumentSummary[]; total: number }, void>('peersync/listDocuments');
+/** Opens the database, creating it if missing (`exclusive`: an `exists` error unless it is new or empty). */
+export const CreateDatabase = new RequestType<{ name: string; collections?: readonly string[]; exclusive?: boolean }, DatabaseSummary, void>('peersync/createDatabase');
+export const GetDatabaseInfo = new RequestType<{ db: string }, DatabaseInfo, void>('peersync/getDatabaseInfo');
+export const CreateCollection = new RequestType<{ db: string; name: string }, DatabaseSummary, void>('peersync/createCollection');
+export const ListDocuments = new RequestType<{ db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean }, { docs: DocumentSummary[]; total: number }, void>(
+  'peersync/listDocuments',
+);
 export const GetDocument = new RequestType<DocumentRef & { rev?: string }, DocumentData | null, void>('peersync/getDocument');
 /** Saves a new revision based on `baseRevId`; a stale base fails with RpcErrorCode.conflict unless `force`. */
 export const SaveDocument = new RequestType<DocumentRef & { baseRevId: string | null; body: Record<string, unknown>; force?: boolean }, DocumentData, void>('peersync/saveDocument');
 export const DeleteDocument = new RequestType<DocumentRef & { baseRevId?: string }, DocumentData, void>('peersync/deleteDocument');
+/** Removes a document and its whole history here (not replicated); a `notFound` error if there is none. */
+export const PurgeDocument = new RequestType<DocumentRef, void, void>('peersync/purgeDocument');
 export const GetRevisionTree = new RequestType<DocumentRef, RevisionNode[] | null, void>('peersync/getRevisionTree');
-export const ListConflicts = new RequestType<{ db?: string }, DocumentRef[], void>('peersync/listConflicts');
+export const ListConflicts = new RequestType<{ db?: string; collection?: string }, ConflictRef[], void>('peersync/listConflicts');
 export const GetConflict = new RequestType<DocumentRef, ConflictData | null, void>('peersync/getConflict');
 export const ResolveConflict = new RequestType<DocumentRef & { resolution: ConflictResolution }, DocumentData, void>('peersync/resolveConflict');
-export const ImportDocuments = new RequestType<{ db: string; collection: string; file: string }, { imported: number }, void>('peersync/importDocuments');
+/** Imports a JSON-lines or JSON-array file (a path on the server's machine). */
+export const ImportDocuments = new RequestType<{ db: string; collection: string; file: string }, { imported: number; batches: number }, void>('peersync/importDocuments');
+/**
+ * Saves records `{"_id"?, ...body}` in one durable transaction (other `_` keys are dropped), so a
+ * client can import a stream it reads itself, batch by batch.
+ */
+export const ImportBatch = new RequestType<{ db: string; collection: string; records: readonly Record<string, unknown>[] }, { imported: number }, void>('peersync/importBatch');
+/** Writes every live document as JSON lines `{"_id","_rev",...body}` to a file on the server's machine. */
 export const ExportCollection = new RequestType<{ db: string; collection: string; file: string }, { exported: number }, void>('peersync/exportCollection');
+/** One page of export records, in document ID order after `after`. */
+export const ExportPage = new RequestType<{ db: string; collection: string; after?: string; limit: number }, { records: Record<string, unknown>[]; total: number }, void>(
+  'peersync/exportPage',
+);
 
 // ---- blobs ----
 
@@ -172,6 +209,8 @@ export interface ListenerInfo {
   readonly certificateLabel?: string | undefined;
   /** Security warnings (e.g. passwords received over ws://). */
   readonly warnings?: readonly string[] | undefined;
+  /** Saved in the configuration: it starts again with the server. */
+  readonly persisted?: boolean | undefined;
 }
 
 export interface StartListenerParams {
@@ -187,9 +226,17 @@ export interface StartListenerParams {
   readonly usersFile?: string;
   /** Require client certificates that chain to a root in this PEM file (a path on the server's machine). Needs TLS. */
   readonly clientCaFile?: string;
+  /** Connections allowed at once (default 100), and from one IP address (default 25). */
+  readonly maxConnections?: number;
+  readonly maxConnectionsPerAddress?: number;
+  /** Close a client silent this long, not even answering pings (default 60; at least 2). */
+  readonly idleTimeoutSeconds?: number;
+  /** Save it in the data folder's configuration so it starts again with the server (default true). */
+  readonly persist?: boolean;
 }
 
 export const StartListener = new RequestType<StartListenerParams, ListenerInfo, void>('peersync/startListener');
+/** Stops a listener and removes it from the saved configuration. */
 export const StopListener = new RequestType<{ id: string }, void, void>('peersync/stopListener');
 export const ListListeners = new RequestType0<ListenerInfo[], void>('peersync/listListeners');
 
@@ -252,6 +299,19 @@ export interface CreateIdentityParams {
 
 export const CreateIdentity = new RequestType<CreateIdentityParams, CertificateInfo & { readonly label: string }, void>('peersync/createIdentity');
 export const ListIdentities = new RequestType<{ db: string }, IdentityInfo[], void>('peersync/listIdentities');
+/** Imports a PKCS#12 file (a path on the server's machine) into the database's keystore. */
+export const ImportIdentity = new RequestType<{ db: string; file: string; password: string; label: string }, CertificateInfo & { readonly label: string }, void>('peersync/importIdentity');
+/** Writes an identity's certificate (PEM or DER) or, with a password, the whole identity as PKCS#12, to a file on the server's machine. */
+export const ExportIdentity = new RequestType<{ db: string; label: string; file: string; format: 'pem' | 'der' | 'pkcs12'; password?: string }, { file: string }, void>('peersync/exportIdentity');
+export const DeleteIdentity = new RequestType<{ db: string; label: string }, void, void>('peersync/deleteIdentity');
+
+// ---- users files (HTTP Basic accounts a listener checks; scrypt hashes only) ----
+
+/** Adds a user, or changes its password; the file (a path on the server's machine) is created if missing. */
+export const AddUser = new RequestType<{ file: string; user: string; password: string }, { users: string[] }, void>('peersync/addUser');
+export const RemoveUser = new RequestType<{ file: string; user: string }, { users: string[] }, void>('peersync/removeUser');
+export const ListUsers = new RequestType<{ file: string }, { users: string[] }, void>('peersync/listUsers');
+
 /** The certificate a running wss:// listener presents (an `invalid` error for a ws:// listener). */
 export const GetListenerCertificate = new RequestType<{ id: string }, CertificateInfo, void>('peersync/getListenerCertificate');
 
@@ -273,7 +333,21 @@ export interface ReplicatorInfo {
   readonly failed: number;
   /** Security warnings (e.g. a password sent over ws://). */
   readonly warnings?: readonly string[] | undefined;
-  readonly failedDocuments?: readonly { readonly direction: 'push' | 'pull'; readonly collection: string; readonly docId: string; readonly message: string }[] | undefined;
+  readonly failedDocuments?: readonly FailedDocument[] | undefined;
+  /** Saved in the configuration: it comes back when the server restarts. */
+  readonly persisted?: boolean | undefined;
+  /** The HTTP Basic user it signs in as; its password is not stored by the server (see RestartReplication). */
+  readonly username?: string | undefined;
+  /** The user's settings, as given to StartReplication (without the password). */
+  readonly params?: StartReplicationParams | undefined;
+}
+
+export interface FailedDocument {
+  readonly direction: 'push' | 'pull';
+  readonly collection: string;
+  readonly docId: string;
+  readonly revId?: string | undefined;
+  readonly message: string;
 }
 
 export interface StartReplicationParams {
@@ -282,7 +356,9 @@ export interface StartReplicationParams {
   readonly type: 'push' | 'pull' | 'pushAndPull';
   readonly continuous: boolean;
   readonly collections?: readonly string[];
-  readonly resolver?: 'default' | 'localWins' | 'remoteWins' | 'merge';
+  readonly resolver?: BuiltInResolverName;
+  /** Only these documents (in every collection replicated). */
+  readonly documentIds?: readonly string[];
   readonly username?: string;
   readonly password?: string;
   /** WebSocket ping interval in seconds (default 300). */
@@ -296,13 +372,47 @@ export interface StartReplicationParams {
    * server's machine) when the request arrives. Ignored when pinnedServerCertificate is given.
    */
   readonly pinnedServerCertificateFile?: string;
+  /** wss:// targets: roots trusted besides the system CAs, from this PEM file (a path on the server's machine). */
+  readonly trustedRootCertificatesFile?: string;
+  /** wss:// targets: present this client certificate (a label in the database's keystore). */
+  readonly clientIdentityLabel?: string;
+  /** Connection attempts before giving up (default 10 one-shot, unlimited continuous; 0 = unlimited). */
+  readonly maxAttempts?: number;
+  /**
+   * Save it in the data folder's configuration so it comes back after a restart (default true;
+   * a one-shot run from the command line is not saved). The password never is.
+   */
+  readonly persist?: boolean;
+  /** Register it without starting it (a saved replication waiting for its password). */
+  readonly paused?: boolean;
 }
 
 export const StartReplication = new RequestType<StartReplicationParams, ReplicatorInfo, void>('peersync/startReplication');
 export const StopReplication = new RequestType<{ id: string }, ReplicatorInfo, void>('peersync/stopReplication');
-export const RestartReplication = new RequestType<{ id: string }, ReplicatorInfo, void>('peersync/restartReplication');
+/** Starts it again with its settings; `password` for one that signs in (saved ones never hold theirs). */
+export const RestartReplication = new RequestType<{ id: string; password?: string }, ReplicatorInfo, void>('peersync/restartReplication');
+/** Stops it and removes it from the saved configuration. */
 export const RemoveReplication = new RequestType<{ id: string }, void, void>('peersync/removeReplication');
 export const ListReplications = new RequestType0<ReplicatorInfo[], void>('peersync/listReplications');
+export const GetReplication = new RequestType<{ id: string }, ReplicatorInfo, void>('peersync/getReplication');
+/** Every document whose last attempt failed in the current run (up to `limit`, default 1000). */
+export const ListFailedDocuments = new RequestType<{ id: string; limit?: number }, { documents: FailedDocument[]; total: number }, void>('peersync/listFailedDocuments');
+
+// ---- remote peers (saved in the configuration with their trust decisions) ----
+
+export interface RemotePeer {
+  /** ws[s]://host:port/db, without credentials. */
+  readonly url: string;
+  /** wss://: the SHA-256 fingerprint of the certificate the user chose to trust for this peer. */
+  readonly pinnedFingerprint?: string | undefined;
+  /** The pinned certificate itself (PEM), so a replication can require exactly it. */
+  readonly pinnedCertificate?: string | undefined;
+}
+
+export const ListPeers = new RequestType0<RemotePeer[], void>('peersync/listPeers');
+/** Adds the peer, or updates its pinned certificate. */
+export const AddPeer = new RequestType<RemotePeer, RemotePeer[], void>('peersync/addPeer');
+export const RemovePeer = new RequestType<{ url: string }, RemotePeer[], void>('peersync/removePeer');
 
 // ---- notifications (server → extension) ----
 
@@ -311,6 +421,19 @@ export const DatabaseChanged = new NotificationType<{ db: string; collection: st
 /** A replicator's status changed (throttled to at most 10 per second per replicator). */
 export const ReplicatorStatusChanged = new NotificationType<ReplicatorInfo>('peersync/replicatorStatus');
 export const ListenerStatusChanged = new NotificationType<ListenerInfo>('peersync/listenerStatus');
+
+/** What changed in the server's own state, whoever caused it (this client, another one, the command line, a peer). */
+export type ServerEventParams =
+  | { readonly kind: 'databaseOpened'; readonly db: string }
+  | { readonly kind: 'collectionCreated'; readonly db: string; readonly collection: string }
+  | { readonly kind: 'listenerStarted'; readonly listener: ListenerInfo }
+  | { readonly kind: 'listenerStopped'; readonly id: string }
+  | { readonly kind: 'replicationAdded'; readonly replication: ReplicatorInfo }
+  | { readonly kind: 'replicationRemoved'; readonly id: string }
+  | { readonly kind: 'conflictsChanged'; readonly db: string; readonly collection: string }
+  | { readonly kind: 'peersChanged'; readonly peers: readonly RemotePeer[] };
+
+export const ServerEvent = new NotificationType<ServerEventParams>('peersync/serverEvent');
 
 export interface ReplicationLogEntry {
   readonly time: number;

@@ -1,13 +1,10 @@
 import { ResponseError } from 'vscode-languageserver-protocol';
+import { AppError } from '../app/app-error';
 import { rpcCodeFor } from '../error-mapping';
-import { RpcErrorCode } from './protocol';
 
-/** Maps server-side failures to ResponseErrors with PeerSync's own codes and a readable message. */
+/** Maps server-side failures to ResponseErrors with PeerSync's own codes, a readable message and any structured detail. */
 export function toResponseError(e: unknown): ResponseError<unknown> {
   if (e instanceof ResponseError) return e;
-  return new ResponseError(rpcCodeFor(e), e instanceof Error ? e.message : String(e));
-}
-
-export function notFound(message: string): ResponseError<unknown> {
-  return new ResponseError(RpcErrorCode.notFound, message);
+  const message = e instanceof Error ? e.message : String(e);
+  return e instanceof AppError && e.data !== undefined ? new ResponseError(rpcCodeFor(e), message, e.data) : new ResponseError(rpcCodeFor(e), message);
 }

@@ -6,28 +6,28 @@ import { createMessageConnection, ResponseError, StreamMessageReader, StreamMess
 import { seedInventory } from '../../../server/demo/inventory-seed';
 import * as P from '../../../server/rpc/protocol';
 import { ServerApi } from '../../../server/rpc/server-api';
-import { SyncServer } from '../../../server/sync-server';
+import { PeerSyncApp } from '../../../server/app/peersync-app';
 import { tempDir } from '../../helpers/temp-dir';
 
 const COLL = '_default._default';
 
 /** A ServerApi behind a real JSON-RPC connection (in-memory streams), so errors and payloads cross the wire. */
-async function connect(t: TestContext): Promise<{ conn: MessageConnection; api: ServerApi }> {
+async function connect(t: TestContext): Promise<{ conn: MessageConnection; app: PeerSyncApp }> {
   const toServer = new PassThrough();
   const toClient = new PassThrough();
   const serverConn = createMessageConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
   const conn = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
-  const server = new SyncServer({ info: () => undefined, warn: () => undefined });
-  const api = new ServerApi(server, serverConn, tempDir(t));
+  const app = new PeerSyncApp({ dataFolder: tempDir(t) });
+  const api = new ServerApi(app, serverConn);
   serverConn.listen();
   conn.listen();
   t.after(async () => {
     conn.dispose();
     serverConn.dispose();
     api.dispose();
-    await server.shutdown();
+    await app.shutdown();
   });
-  return { conn, api };
+  return { conn, app };
 }
 
 function sha1Digest(content: Buffer): string {
@@ -48,8 +48,8 @@ async function rejectsWith(p: Promise<unknown>, code: number, reason: P.BlobErro
 }
 
 test('ReadBlob: the demo inventory image, then missing, unreferenced and too large blobs are refused clearly', async (t) => {
-  const { conn, api } = await connect(t);
-  const db = await api.openDatabase('inventory');
+  const { conn, app } = await connect(t);
+  const db = await app.databases.open('inventory');
   seedInventory(db);
   const ref = { db: 'inventory', collection: COLL, docId: 'list' };
 

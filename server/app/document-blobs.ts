@@ -3,11 +3,10 @@
  * here, and the content itself (bounded by MAX_BLOB_READ_BYTES, and only for digests the document
  * references).
  */
-import { ResponseError } from 'vscode-languageserver-protocol';
 import type { Collection, Database, JsonObject, JsonValue } from '../store';
 import { isBlobRef } from '../store/blob-store';
-import * as P from './protocol';
-import { notFound } from './rpc-errors';
+import * as P from '../rpc/protocol';
+import { AppError, notFound } from './app-error';
 
 interface PlacedRef {
   readonly path: string;
@@ -53,9 +52,9 @@ export function listDocumentBlobs(db: Database, coll: Collection, docId: string)
 
 export function readDocumentBlob(db: Database, coll: Collection, docId: string, digest: string): P.BlobContent {
   const ref = currentRefs(coll, docId).find((r) => r.digest === digest);
-  if (!ref) throw blobError(P.RpcErrorCode.notFound, `“${docId}” does not reference the blob ${digest}`, { reason: 'notReferenced' });
-  const tooLarge = (length: number): ResponseError<P.BlobErrorData> =>
-    blobError(P.RpcErrorCode.tooLarge, `the blob at ${ref.path} is ${length} bytes; blobs are read up to ${P.MAX_BLOB_READ_BYTES} bytes (they travel whole in one message)`, {
+  if (!ref) throw blobError('NOT_FOUND', `“${docId}” does not reference the blob ${digest}`, { reason: 'notReferenced' });
+  const tooLarge = (length: number): AppError<P.BlobErrorData> =>
+    blobError('TOO_LARGE', `the blob at ${ref.path} is ${length} bytes; blobs are read up to ${P.MAX_BLOB_READ_BYTES} bytes (they travel whole in one message)`, {
       reason: 'tooLarge',
       length,
       limit: P.MAX_BLOB_READ_BYTES,
@@ -63,7 +62,7 @@ export function readDocumentBlob(db: Database, coll: Collection, docId: string, 
   // The declared length is checked first so an oversized blob is never loaded.
   if (ref.length > P.MAX_BLOB_READ_BYTES) throw tooLarge(ref.length);
   const content = db.getBlob(digest);
-  if (!content) throw blobError(P.RpcErrorCode.notFound, `the content of the blob at ${ref.path} (${digest}) is not in ${db.name}: it has not been replicated here`, { reason: 'missing' });
+  if (!content) throw blobError('NOT_FOUND', `the content of the blob at ${ref.path} (${digest}) is not in ${db.name}: it has not been replicated here`, { reason: 'missing' });
   if (content.length > P.MAX_BLOB_READ_BYTES) throw tooLarge(content.length);
   return { digest, length: content.length, ...(ref.contentType !== undefined ? { contentType: ref.contentType } : {}), base64: content.toString('base64') };
 }
@@ -73,6 +72,6 @@ export function blobCount(body: JsonObject | undefined): number {
   return body ? placedBlobRefs(body).length : 0;
 }
 
-function blobError(code: number, message: string, data: P.BlobErrorData): ResponseError<P.BlobErrorData> {
-  return new ResponseError(code, message, data);
+function blobError(code: 'NOT_FOUND' | 'TOO_LARGE', message: string, data: P.BlobErrorData): AppError<P.BlobErrorData> {
+  return new AppError(code, message, data);
 }

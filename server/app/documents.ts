@@ -1,0 +1,136 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { builtInResolvers, isStoreError, StoreError, type Document, type JsonObject, type Resolution } from '../store';
+import { asRevId } from '../store/rev-id';
+import * as P from '../rpc/protocol';
+import { AppError, invalid, notFound } from './app-error';
+import type { DatabaseRegistry } from './databases';
+import { listDocumentBlobs, readDocumentBlob } from './document-blobs';
+import { documentData, documentSummary, revisionNode } from './dto';
+import { requireAbsolute, requireExistingFile } from './paths';
+import { DEFAULT_IMPORT_BATCH, MAX_IMPORT_BATCH, exportPage, exportPages, readImportBatches, saveImportBatch, writeJsonLines } from './transfer';
+
+/** Most documents one ListDocuments or ExportPage returns. */
+const MAX_PAGE = 1000;
+
+/** Documents, conflicts, blobs, import and export: the rules every front end shares. */
+export class DocumentService {
+  constructor(private readonly databases: DatabaseRegistry) {}
+
+  list(p: { db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean }): { docs: P.DocumentSummary[]; total: number } {
+    const coll = this.databases.collection(p.db, p.collection);
+    const docs = coll.allDocs({ after: p.after ?? '', limit: clampPage(p.limit), includeDeleted: p.includeDeleted === true });
+    return { docs: docs.map(documentSummary), total: coll.count() };
+  }
+
+  get(p: P.DocumentRef & { rev?: string }): P.DocumentData | null {
+    const d = this.databases.collection(p.db, p.collection).get(p.docId, { includeDeleted: true, ...(p.rev ? { rev: p.rev } : {}) });
+    return d ? documentData(d) : null;
+  }
+
+  /** A new revision on `baseRevId`; a stale base is a CONFLICT (with the current revision) unless `force`. */
+  save(p: P.DocumentRef & { baseRevId: string | null; body: Record<string, unknown>; force?: boolean }): P.DocumentData {
+    const coll = this.databases.collection(p.db, p.collection);
+    try {
+      return documentData(coll.save({ id: p.docId, revId: p.baseRevId, body: p.body as JsonObject }, p.force ? 'lastWriteWins' : 'failOnConflict'));
+    } catch (e) {
+      if (isStoreError(e, 'CONFLICT')) {
+        const data: P.ConflictErrorData = { currentRevId: coll.get(p.docId, { includeDeleted: true })?.revId ?? null };
+        throw new AppError('CONFLICT', e.message, data);
+      }
+      throw e;
+    }
+  }
+
+  delete(p: P.DocumentRef & { baseRevId?: string }): P.DocumentData {
+    const coll = this.databases.collection(p.db, p.collection);
+    return documentData(coll.delete(p.docId, p.baseRevId ? { revId: p.baseRevId, concurrency: 'failOnConflict' } : {}));
+  }
+
+  purge(p: P.DocumentRef): void {
+    if (!this.databases.collection(p.db, p.collection).purge(p.docId)) throw notFound(`document ${JSON.stringify(p.docId)} not found`);
+  }
+
+  revisionTree(p: P.DocumentRef): P.RevisionNode[] | null {
+    return this.databases.collection(p.db, p.collection).getRevisionHistory(p.docId)?.map(revisionNode) ?? null;
+  }
+
+  listConflicts(p: { db?: string; collection?: string }): P.ConflictRef[] {
+    const dbs = p.db !== undefined ? [this.databases.get(p.db)] : this.databases.list();
+    return dbs.flatMap((db) =>
+      (p.collection !== undefined ? [db.requireCollection(p.collection)] : db.collections()).flatMap((coll) => coll.conflicts().map((x) => ({ db: db.name, collection: coll.fullName, docId: x.docId, revId: x.revId }))),
+    );
+  }
+
+  getConflict(p: P.DocumentRef): P.ConflictData | null {
+    const coll = this.databases.collection(p.db, p.collection);
+    const conflict = coll.getConflict(p.docId);
+    if (!conflict) return null;
+    const side = (s: typeof conflict.local): P.ConflictSide => ({ revId: s.revId, deleted: s.deleted, body: s.body ?? null });
+    return { ...p, local: side(conflict.local), remote: side(conflict.remote), tree: (coll.getRevisionHistory(p.docId) ?? []).map(revisionNode) };
+  }
+
+  async resolve(p: P.DocumentRef & { resolution: P.ConflictResolution }): Promise<P.DocumentData> {
+    const coll = this.databases.collection(p.db, p.collection);
+    const r = p.resolution;
+    let d: Document | undefined;
+    if (r.kind === 'resolver') {
+      const resolver = builtInResolvers[r.name];
+      if (!resolver) throw invalid(`unknown resolver ${JSON.stringify(r.name)} (one of ${Object.keys(builtInResolvers).join(', ')})`);
+      d = await coll.resolveWith(p.docId, resolver);
+      if (!d) throw new StoreError('NOT_IN_CONFLICT', `document ${JSON.stringify(p.docId)} is not in conflict`);
+    } else {
+      const resolution: Resolution = r.kind === 'winner' ? { winner: asRevId(r.revId) } : r.kind === 'merged' ? { merged: r.body as JsonObject } : { delete: true };
+      d = coll.resolveConflict(p.docId, resolution);
+    }
+    return documentData(d);
+  }
+
+  listBlobs(p: P.DocumentRef): P.BlobInfo[] {
+    return listDocumentBlobs(this.databases.get(p.db), this.databases.collection(p.db, p.collection), p.docId);
+  }
+
+  readBlob(p: P.DocumentRef & { digest: string }): P.BlobContent {
+    return readDocumentBlob(this.databases.get(p.db), this.databases.collection(p.db, p.collection), p.docId, p.digest);
+  }
+
+  importBatch(p: { db: string; collection: string; records: readonly Record<string, unknown>[] }): { imported: number } {
+    if (!Array.isArray(p.records)) throw invalid('records must be an array of JSON objects');
+    if (p.records.length > MAX_IMPORT_BATCH) throw new AppError('TOO_LARGE', `at most ${MAX_IMPORT_BATCH} records per batch (got ${p.records.length})`);
+    return { imported: saveImportBatch(this.databases.get(p.db), this.databases.collection(p.db, p.collection), p.records) };
+  }
+
+  /** Imports a file on this machine, batch by batch (an error keeps every batch before it). */
+  async importFile(p: { db: string; collection: string; file: string }): Promise<{ imported: number; batches: number }> {
+    const file = requireExistingFile(p.file, 'the import file');
+    const db = this.databases.get(p.db);
+    const coll = this.databases.collection(p.db, p.collection);
+    let imported = 0;
+    let batches = 0;
+    for await (const batch of readImportBatches(createReadStream(file), DEFAULT_IMPORT_BATCH)) {
+      imported += saveImportBatch(db, coll, batch);
+      batches++;
+    }
+    return { imported, batches };
+  }
+
+  exportPage(p: { db: string; collection: string; after?: string; limit: number }): { records: Record<string, unknown>[]; total: number } {
+    const coll = this.databases.collection(p.db, p.collection);
+    return { records: exportPage(coll, p.after ?? '', clampPage(p.limit)), total: coll.count() };
+  }
+
+  /** Exports to a file on this machine. */
+  async exportFile(p: { db: string; collection: string; file: string }): Promise<{ exported: number }> {
+    requireAbsolute(p.file, 'the export file');
+    const coll = this.databases.collection(p.db, p.collection);
+    const out = createWriteStream(p.file);
+    const exported = await writeJsonLines(exportPages(coll), out);
+    out.end();
+    await once(out, 'finish');
+    return { exported };
+  }
+}
+
+function clampPage(limit: number): number {
+  return Math.min(Math.max(1, Number.isInteger(limit) ? limit : MAX_PAGE), MAX_PAGE);
+}

@@ -1,0 +1,201 @@
+import { readFileSync } from 'node:fs';
+import { ListenerCertificateAuthenticator, ListenerPasswordAuthenticator, type ListenerAuthenticator } from '../listener/authenticators';
+import { Listener } from '../listener/listener';
+import type { ListenerLimits } from '../listener/listener-limits';
+import { UsersFile } from '../listener/users-file';
+import type * as P from '../rpc/protocol';
+import { splitPemCertificates } from '../tls';
+import { logger } from '../util/log';
+import { invalid, notFound } from './app-error';
+import type { AppEventBus } from './app-events';
+import type { ConfigStore } from './app-config';
+import type { DatabaseRegistry } from './databases';
+import { certificateInfo } from './dto';
+import type { IdentityService } from './identities';
+import { requireExistingFile } from './paths';
+
+const log = logger('app');
+
+interface Entry {
+  readonly listener: Listener;
+  readonly params: P.StartListenerParams;
+  readonly persisted: boolean;
+}
+
+/** The running listeners (passive peers), by ID, and the rules for starting one. */
+export class ListenerService {
+  private readonly entries = new Map<string, Entry>();
+  private nextId = 1;
+
+  constructor(
+    private readonly databases: DatabaseRegistry,
+    private readonly identities: IdentityService,
+    private readonly events: AppEventBus,
+    private readonly config: ConfigStore | undefined,
+  ) {
+    for (const saved of config?.config.listeners ?? []) this.reserveId(saved.id);
+  }
+
+  async start(p: P.StartListenerParams, restoring?: string): Promise<P.ListenerInfo> {
+    const db = this.databases.get(p.db);
+    const tls = p.tls !== false;
+    if (!tls && p.identityLabel !== undefined) throw invalid('a TLS identity needs TLS: leave TLS on to use an identity');
+    if (!tls && p.clientCaFile !== undefined) throw invalid('client-certificate authentication needs TLS: leave TLS on to require client certificates');
+    if (p.usersFile !== undefined && p.clientCaFile !== undefined) throw invalid('choose one authenticator: a users file or a client CA file');
+    const port = p.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid('the port must be 0–65535 (0: any free port)');
+    const maxConnections = positiveInteger(p.maxConnections, 'the connection limit');
+    const limits = listenerLimits(p);
+    const tlsIdentity = p.identityLabel !== undefined ? await this.identities.require(db.path, p.identityLabel) : undefined;
+    const authenticator = p.usersFile !== undefined ? usersFileAuthenticator(p.usersFile, db.name) : p.clientCaFile !== undefined ? clientCaAuthenticator(p.clientCaFile) : undefined;
+    const listener = new Listener({
+      database: db,
+      port,
+      networkInterface: p.networkInterface,
+      readOnly: p.readOnly === true,
+      disableTLS: !tls,
+      maxConnections,
+      limits,
+      ...(tlsIdentity ? { tlsIdentity } : {}),
+      ...(authenticator ? { authenticator } : {}),
+    });
+    await listener.start();
+    const id = restoring ?? `listener-${this.nextId++}`;
+    const persisted = this.config !== undefined && p.persist !== false;
+    this.entries.set(id, { listener, params: p, persisted });
+    listener.on('status', () => this.events.publish('listenerStatus', this.info(id)));
+    listener.on('documentEnded', (e) =>
+      this.events.publish('replicationLog', { time: Date.now(), source: id, direction: e.direction, collection: e.collection, docId: e.docId, revId: e.revId, error: e.error?.message, skipped: e.skipped }),
+    );
+    if (persisted && restoring === undefined) this.config?.update((c) => ({ ...c, listeners: [...c.listeners, { id, params: { ...p, port: listener.port } }] }));
+    const info = this.info(id);
+    this.events.publish('serverEvent', { kind: 'listenerStarted', listener: info });
+    return info;
+  }
+
+  /** Stops the listener and forgets it (also in the saved configuration). */
+  async stop(id: string): Promise<void> {
+    const entry = this.require(id);
+    this.entries.delete(id);
+    await entry.listener.stop();
+    if (entry.persisted) this.config?.update((c) => ({ ...c, listeners: c.listeners.filter((l) => l.id !== id) }));
+    this.events.publish('serverEvent', { kind: 'listenerStopped', id });
+  }
+
+  list(): P.ListenerInfo[] {
+    return [...this.entries.keys()].map((id) => this.info(id));
+  }
+
+  /** The Listener object itself, for a front end that prints its events. */
+  listener(id: string): Listener {
+    return this.require(id).listener;
+  }
+
+  certificate(id: string): P.CertificateInfo {
+    const identity = this.require(id).listener.tlsIdentity;
+    if (!identity) throw invalid(`listener ${id} serves plain ws:// and has no certificate`);
+    return certificateInfo(identity);
+  }
+
+  info(id: string): P.ListenerInfo {
+    const { listener: l, persisted } = this.require(id);
+    const status = l.status;
+    return {
+      id,
+      db: l.config.database.name,
+      state: l.isListening ? 'listening' : 'stopped',
+      port: l.port,
+      urls: l.urls,
+      tls: l.tlsIdentity !== undefined,
+      ...(l.tlsIdentity ? { certificateFingerprint: l.tlsIdentity.fingerprintSha256, certificateLabel: l.tlsIdentity.label } : {}),
+      readOnly: l.config.readOnly === true,
+      connectionCount: status.connectionCount,
+      activeConnectionCount: status.activeConnectionCount,
+      clients: l.connectedClients(),
+      authentication: authenticationKind(l.config.authenticator),
+      ...(l.warnings.length > 0 ? { warnings: l.warnings } : {}),
+      persisted,
+    };
+  }
+
+  /** Starts the saved listeners of a database that just opened; one that cannot start is logged and kept for next time. */
+  async restore(dbName: string): Promise<void> {
+    for (const saved of this.config?.config.listeners ?? []) {
+      if (saved.params.db !== dbName || this.entries.has(saved.id)) continue;
+      try {
+        await this.start(saved.params, saved.id);
+        log.info('listener restored', { id: saved.id, db: dbName, port: saved.params.port });
+      } catch (e) {
+        log.warn(`the saved listener ${saved.id} on ${dbName} (port ${saved.params.port ?? 0}) could not start: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  async stopAll(): Promise<void> {
+    const all = [...this.entries.values()];
+    this.entries.clear();
+    for (const { listener } of all) {
+      try {
+        await listener.stop();
+      } catch (e) {
+        log.warn(`stopping the listener on port ${listener.port} failed`, { error: e });
+      }
+    }
+  }
+
+  private require(id: string): Entry {
+    const e = this.entries.get(id);
+    if (!e) throw notFound(`no listener ${id}`);
+    return e;
+  }
+
+  private reserveId(id: string): void {
+    const n = /^listener-(\d+)$/.exec(id)?.[1];
+    if (n !== undefined) this.nextId = Math.max(this.nextId, Number(n) + 1);
+  }
+}
+
+function positiveInteger(v: number | undefined, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isInteger(v) || v < 1) throw invalid(`${what} must be a positive integer`);
+  return v;
+}
+
+/** The ping interval follows the idle timeout (half of it), so a live client always answers in time. */
+function listenerLimits(p: P.StartListenerParams): ListenerLimits {
+  const limits: { maxConnectionsPerAddress?: number; idleTimeoutMs?: number; pingIntervalMs?: number } = {};
+  const perAddress = positiveInteger(p.maxConnectionsPerAddress, 'the per-address connection limit');
+  if (perAddress !== undefined) limits.maxConnectionsPerAddress = perAddress;
+  if (p.idleTimeoutSeconds !== undefined) {
+    if (!Number.isFinite(p.idleTimeoutSeconds) || p.idleTimeoutSeconds < 2) throw invalid('the idle timeout must be a number of seconds, at least 2');
+    limits.idleTimeoutMs = Math.round(p.idleTimeoutSeconds * 1000);
+    limits.pingIntervalMs = Math.round(p.idleTimeoutSeconds * 500);
+  }
+  return limits;
+}
+
+function usersFileAuthenticator(path: string, realm: string): ListenerAuthenticator {
+  const file = requireExistingFile(path, 'the users file');
+  try {
+    return new UsersFile(file).authenticator(realm);
+  } catch (e) {
+    throw invalid(e instanceof Error ? e.message : String(e));
+  }
+}
+
+function clientCaAuthenticator(path: string): ListenerAuthenticator {
+  const file = requireExistingFile(path, 'the client CA file');
+  const roots = splitPemCertificates(readFileSync(file, 'utf8'));
+  if (roots.length === 0) throw invalid(`${file} holds no PEM certificate ("-----BEGIN CERTIFICATE-----")`);
+  try {
+    return new ListenerCertificateAuthenticator(roots);
+  } catch (e) {
+    throw invalid(`${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function authenticationKind(a: ListenerAuthenticator | undefined): 'none' | 'password' | 'clientCertificate' {
+  if (a instanceof ListenerCertificateAuthenticator) return 'clientCertificate';
+  if (a instanceof ListenerPasswordAuthenticator) return 'password';
+  return a ? (a.requiresTls ? 'clientCertificate' : 'password') : 'none';
+}
