@@ -44,11 +44,16 @@ export async function connectControlSocket(dbDir: string, options: ControlConnec
     }
     const c = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
     conn = c;
+    // A server at its client limit accepts and drops at once: the hello then fails to be written,
+    // or the connection closes, whichever is noticed first.
+    const refused = (reason: string): Error => new Error(`the PeerSync server at ${path} ended the control connection before saying hello (it may have too many clients): ${reason}`);
     const closed = new Promise<never>((_, reject) => {
-      c.onClose(() => reject(new Error(`the PeerSync server at ${path} closed the control connection before answering (too many clients?)`)));
+      c.onClose(() => reject(refused('connection closed')));
     });
     c.listen();
-    const hello = c.sendRequest(ControlHelloRequest);
+    const hello = c.sendRequest(ControlHelloRequest).catch((e: unknown) => {
+      throw refused(e instanceof Error ? e.message : String(e));
+    });
     // Whichever loses the race settles later with nobody listening.
     closed.catch(() => {});
     hello.catch(() => {});
