@@ -63,6 +63,8 @@ function ensurePrivateFolder(folder: string, uid: number): void {
   const st = lstatSync(folder);
   if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) {
     const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
-    throw new Error(`refusing control socket folder ${folder}: it must be a directory owned by uid ${uid} with mode 0700 (found ${st.isDirectory() ? 'directory' : 'non-directory'}, owner ${st.uid}, mode ${mode})`);
+    throw new Error(
+      `refusing control socket folder ${folder}: it must be a directory owned by uid ${uid} with mode 0700 (found ${st.isDirectory() ? 'directory' : 'non-directory'}, owner ${st.uid}, mode ${mode})`,
+    );
   }
 }

@@ -53,7 +53,10 @@ export class ControlSocketServer {
     return control;
   }
 
-  /** Stops accepting, ends every client connection, and removes the socket file. */
+  /**
+   * Stops accepting, ends every client connection, and removes the socket file. Close before
+   * releasing the database's LOCK, so the file removed is certainly still this server's.
+   */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       this.server.close(() => resolve());

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
@@ -95,7 +95,10 @@ test('a fallback folder someone else could write to, or a symlink in its place, 
   mkdirSync(folder);
   chmodSync(folder, 0o755);
   assert.throws(() => controlSocketPath(dir), /refusing control socket folder .*mode 0700 .*mode 755/);
-  await assert.rejects(ControlSocketServer.listen(dir, () => {}, HELLO), /refusing control socket folder/);
+  await assert.rejects(
+    ControlSocketServer.listen(dir, () => {}, HELLO),
+    /refusing control socket folder/,
+  );
   await assert.rejects(connectControlSocket(dir), /refusing control socket folder/);
 
   chmodSync(folder, 0o700);
@@ -123,7 +126,11 @@ ControlSocketServer.listen(process.argv[1], () => {}, { pid: process.pid, databa
 
   const live = await connect(t, dir);
   assert.equal(live.hello.pid, child.pid);
-  await assert.rejects(ControlSocketServer.listen(dir, () => {}, HELLO), /another process already serves/, 'a live server is never displaced');
+  await assert.rejects(
+    ControlSocketServer.listen(dir, () => {}, HELLO),
+    /another process already serves/,
+    'a live server is never displaced',
+  );
 
   child.kill('SIGKILL');
   await withTimeout(once(child, 'exit'), 'child exit');
@@ -180,6 +187,25 @@ test('a server that accepts but never answers fails loudly after the timeout', {
 test('a file that is not a socket is neither replaced nor connected to', { skip }, async (t) => {
   const dir = dbDirIn(t, 'db');
   writeFileSync(join(dir, 'control.sock'), 'not a socket');
-  await assert.rejects(ControlSocketServer.listen(dir, () => {}, HELLO), /not a socket is in the way/);
+  await assert.rejects(
+    ControlSocketServer.listen(dir, () => {}, HELLO),
+    /not a socket is in the way/,
+  );
   await assert.rejects(connectControlSocket(dir), /not a socket owned by uid/);
+});
+
+test('a client sending something other than JSON-RPC is dropped, and a failing onConnection only costs its own client', { skip }, async (t) => {
+  const dir = dbDirIn(t, 'db');
+  let calls = 0;
+  const server = await listen(t, dir, () => {
+    if (++calls === 1) throw new Error('handler registration failed');
+  });
+  await assert.rejects(withTimeout(connectControlSocket(dir), 'connect while onConnection throws'), /ended the control connection before saying hello/);
+
+  const raw = createConnection(server.path);
+  raw.on('error', () => {});
+  raw.write('this is not a header\r\n\r\n');
+  await withTimeout(once(raw, 'close'), 'the server to drop a garbage-sending client');
+
+  assert.deepEqual((await connect(t, dir)).hello, HELLO);
 });
