@@ -57,7 +57,9 @@ export async function connectControlSocket(dbDir: string, options: ControlConnec
     // Whichever loses the race settles later with nobody listening.
     closed.catch(() => {});
     hello.catch(() => {});
-    return { conn: c, hello: await Promise.race([hello, closed, deadline]), close };
+    const answer: unknown = await Promise.race([hello, closed, deadline]);
+    if (!isHello(answer)) throw new Error(`the process at ${path} is not a PeerSync control server: its hello was ${JSON.stringify(answer)}`);
+    return { conn: c, hello: answer, close };
   } catch (e) {
     close();
     throw e;
@@ -97,4 +99,11 @@ function connected(socket: Socket, path: string): Promise<boolean> {
       resolve(true);
     });
   });
+}
+
+/** The socket is ours, but any of our processes could be listening on it. */
+function isHello(value: unknown): value is ControlHello {
+  if (typeof value !== 'object' || value === null) return false;
+  const { pid, database, version } = value as Record<string, unknown>;
+  return Number.isInteger(pid) && typeof database === 'string' && typeof version === 'string';
 }

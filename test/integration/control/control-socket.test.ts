@@ -11,8 +11,8 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
-import { RequestType, type MessageConnection } from 'vscode-jsonrpc/node';
-import { connectControlSocket, controlSocketPath, ControlSocketServer, MAX_CONTROL_CLIENTS, type ControlClient, type ControlHello } from '../../../server/control/control-socket';
+import { createMessageConnection, RequestType, SocketMessageReader, SocketMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { connectControlSocket, ControlHelloRequest, controlSocketPath, ControlSocketServer, MAX_CONTROL_CLIENTS, type ControlClient, type ControlHello } from '../../../server/control/control-socket';
 import { ROOT } from '../../helpers/cli';
 import { tempDir } from '../../helpers/temp-dir';
 import { poll, withTimeout } from '../../helpers/wait';
@@ -208,4 +208,16 @@ test('a client sending something other than JSON-RPC is dropped, and a failing o
   await withTimeout(once(raw, 'close'), 'the server to drop a garbage-sending client');
 
   assert.deepEqual((await connect(t, dir)).hello, HELLO);
+});
+
+test('a listener whose hello is not a PeerSync hello is refused', { skip }, async (t) => {
+  const dir = dbDirIn(t, 'db');
+  const impostor = createServer((socket) => {
+    const conn = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
+    conn.onRequest(ControlHelloRequest.method, () => ({ greeting: 'hi' }));
+    conn.listen();
+  });
+  await new Promise<void>((resolve) => impostor.listen(controlSocketPath(dir), resolve));
+  t.after(() => new Promise<void>((resolve) => impostor.close(() => resolve())));
+  await assert.rejects(withTimeout(connectControlSocket(dir), 'connect to an impostor'), /is not a PeerSync control server: its hello was \{"greeting":"hi"\}/);
 });
