@@ -1,8 +1,11 @@
 import { lstatSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { createMessageConnection, SocketMessageReader, SocketMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { createMessageConnection, ErrorCodes, ResponseError, SocketMessageReader, SocketMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { controlSocketPath } from './control-path';
 import { ControlHelloRequest, type ControlHello } from './control-protocol';
+
+/** Errors vscode-jsonrpc reports for a request that never got an answer. */
+const LOCAL_FAILURES: ReadonlySet<number> = new Set([ErrorCodes.MessageWriteError, ErrorCodes.MessageReadError, ErrorCodes.PendingResponseRejected, ErrorCodes.ConnectionInactive]);
 
 export interface ControlConnectOptions {
   /** Bound on connecting and the hello exchange together; 5 s by default. */
@@ -52,6 +55,9 @@ export async function connectControlSocket(dbDir: string, options: ControlConnec
     });
     c.listen();
     const hello = c.sendRequest(ControlHelloRequest).catch((e: unknown) => {
+      // Failing to write or read is the transport's doing; any other error is an answer, from
+      // something that speaks JSON-RPC but not this protocol.
+      if (e instanceof ResponseError && !LOCAL_FAILURES.has(e.code)) throw new Error(`the process at ${path} is not a PeerSync control server: ${e.message}`, { cause: e });
       throw refused(e instanceof Error ? e.message : String(e));
     });
     // Whichever loses the race settles later with nobody listening.

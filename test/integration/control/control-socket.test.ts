@@ -210,14 +210,17 @@ test('a client sending something other than JSON-RPC is dropped, and a failing o
   assert.deepEqual((await connect(t, dir)).hello, HELLO);
 });
 
-test('a listener whose hello is not a PeerSync hello is refused', { skip }, async (t) => {
+test('a listener whose hello is not a PeerSync hello, or that knows no hello, is refused', { skip }, async (t) => {
   const dir = dbDirIn(t, 'db');
+  let knowsHello = true;
   const impostor = createServer((socket) => {
     const conn = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
-    conn.onRequest(ControlHelloRequest.method, () => ({ greeting: 'hi' }));
+    if (knowsHello) conn.onRequest(ControlHelloRequest.method, () => ({ greeting: 'hi' }));
     conn.listen();
   });
   await new Promise<void>((resolve) => impostor.listen(controlSocketPath(dir), resolve));
   t.after(() => new Promise<void>((resolve) => impostor.close(() => resolve())));
   await assert.rejects(withTimeout(connectControlSocket(dir), 'connect to an impostor'), /is not a PeerSync control server: its hello was \{"greeting":"hi"\}/);
+  knowsHello = false;
+  await assert.rejects(withTimeout(connectControlSocket(dir), 'connect to a JSON-RPC server without hello'), /is not a PeerSync control server: Unhandled method peersync\/control\/hello/);
 });
