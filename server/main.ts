@@ -7,10 +7,12 @@ import { forwardLogs, setServerLogLevel } from './rpc/log-forwarding';
 import { SetLogLevel, type InitializationOptions } from './rpc/protocol';
 import { ServerApi } from './rpc/server-api';
 import { PeerSyncApp } from './app/peersync-app';
+import { ControlEndpoints } from './rpc/control-endpoints';
 
 const connection = createConnection(ProposedFeatures.all);
 let app: PeerSyncApp | undefined;
 let api: ServerApi | undefined;
+let control: ControlEndpoints | undefined;
 
 process.on('uncaughtException', (e) => {
   connection.console.error(`peersync server: uncaught exception: ${e.stack ?? String(e)}`);
@@ -27,7 +29,8 @@ connection.onInitialize(async (params) => {
   // Before anything is opened, so the store's and the listeners' first records reach the extension.
   setServerLogLevel(options.logLevel);
   forwardLogs(connection);
-  app = new PeerSyncApp({ dataFolder: options.dataFolder });
+  app = new PeerSyncApp({ dataFolder: options.dataFolder, onDatabaseOpened: (db) => control?.open(db) });
+  control = new ControlEndpoints(app);
   api = new ServerApi(app, connection);
   // The databases the client asks for, and those the saved listeners and replications use (they start with them).
   for (const name of new Set([...(options.openDatabases ?? []), ...app.savedDatabaseNames()])) {
@@ -44,6 +47,7 @@ connection.onNotification(SetLogLevel, (p) => setServerLogLevel(p.level));
 
 connection.onShutdown(async () => {
   api?.dispose();
+  await control?.closeAll();
   await app?.shutdown();
 });
 

@@ -1,17 +1,27 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { Database, StoreError, builtInResolvers, type BuiltInResolverName, type Collection, type Document, type Resolution } from '../store';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { notFound } from '../app/app-error';
+import { DEFAULT_IMPORT_BATCH, MAX_IMPORT_BATCH, readImportBatches, writeJsonLines } from '../app/transfer';
+import * as P from '../rpc/protocol';
+import { builtInResolvers, type JsonObject } from '../store';
 import { parseJsonObject } from '../store/canonical-json';
-import { asRevId } from '../store/rev-id';
+import { withAppClient, type AppClient } from './app-client';
 import { UsageError, type CommandContext, type CommandSpec } from './command';
-import { importDocuments, exportDocuments } from './import-export';
-import { dbPathFrom, withDb } from './open-db';
+import { plural } from './plural';
+import { ProgressBar } from './progress';
 import { readBody } from './read-input';
+
+const DEFAULT_COLLECTION = '_default._default';
 
 const collectionOption = { collection: { type: 'string' as const, short: 'c', description: 'collection as scope.name or name (default _default)', valueName: 'NAME' } };
 
-function pickCollection(db: Database, ctx: CommandContext): Collection {
-  const name = ctx.values.collection;
-  return typeof name === 'string' ? db.requireCollection(name) : db.defaultCollection;
+function collectionOf(ctx: CommandContext): string {
+  return typeof ctx.values.collection === 'string' ? ctx.values.collection : DEFAULT_COLLECTION;
+}
+
+function docRef(client: AppClient, ctx: CommandContext, docId: string): P.DocumentRef {
+  return { db: client.db, collection: collectionOf(ctx), docId };
 }
 
 function needArg(ctx: CommandContext, index: number, what: string, spec: string): string {
@@ -20,7 +30,7 @@ function needArg(ctx: CommandContext, index: number, what: string, spec: string)
   return v;
 }
 
-function describeDoc(d: Document): string {
+function describeDoc(d: P.DocumentSummary): string {
   return `${d.id} ${d.revId}${d.deleted ? ' (deleted)' : ''}${d.conflicted ? ' (conflicted)' : ''}`;
 }
 
@@ -30,26 +40,31 @@ export const dbCommands: CommandSpec[] = [
     summary: 'Create a new, empty database (a directory).',
     options: { 'with-collection': { type: 'string', multiple: true, description: 'also create this collection (repeatable)', valueName: 'NAME' } },
     async run(ctx) {
-      const path = dbPathFrom(ctx.values);
-      if (existsSync(path) && readdirSync(path).length > 0) throw new StoreError('EXISTS', `${path} already exists and is not empty`);
-      const db = await Database.open(path);
-      try {
-        for (const c of (ctx.values['with-collection'] as string[] | undefined) ?? []) db.createCollection(c);
-        const info = db.info();
-        ctx.out.result(info, () => `created database ${info.name} at ${info.path} (uuid ${info.uuid})`);
-      } finally {
-        db.close();
-      }
+      await withAppClient(
+        ctx.values,
+        async (c) => {
+          for (const name of (ctx.values['with-collection'] as string[] | undefined) ?? []) await c.sendRequest(P.CreateCollection, { db: c.db, name });
+          const info = await c.sendRequest(P.GetDatabaseInfo, { db: c.db });
+          ctx.out.result(info, () => `created database ${info.name} at ${info.path} (uuid ${info.uuid})`);
+        },
+        { create: true, exclusive: true },
+      );
     },
   },
   {
     name: 'db info',
     summary: 'Show the database location, UUID and its collections with document counts.',
     async run(ctx) {
-      await withDb(ctx.values, (db) => {
-        const info = db.info();
+      await withAppClient(ctx.values, async (c) => {
+        const info = await c.sendRequest(P.GetDatabaseInfo, { db: c.db });
         ctx.out.result(info, () =>
-          [`database ${info.name}`, `  path  ${info.path}`, `  uuid  ${info.uuid}`, `  size  ${mib(info.imageBytes)} (plus ${mib(info.journalBytes)} of journal)`, ...info.collections.map((c) => `  ${c.name}: ${c.documents} documents, last sequence ${c.lastSequence}, ${c.conflicts} in conflict`)].join('\n'),
+          [
+            `database ${info.name}${c.server ? `  (served by PeerSync process ${c.server.pid})` : ''}`,
+            `  path  ${info.path}`,
+            `  uuid  ${info.uuid}`,
+            `  size  ${mib(info.imageBytes)} (plus ${mib(info.journalBytes)} of journal)`,
+            ...info.collections.map((col) => `  ${col.name}: ${plural(col.documents, 'document')}, last sequence ${col.lastSequence}, ${col.conflicts} in conflict`),
+          ].join('\n'),
         );
       });
     },
@@ -67,10 +82,10 @@ export const dbCommands: CommandSpec[] = [
     async run(ctx) {
       const id = needArg(ctx, 0, 'document ID', 'db put ID [JSON|-]');
       const body = await readBody(ctx.positionals[1], ctx.values.file as string | undefined);
-      await withDb(ctx.values, (db) => {
-        const coll = pickCollection(db, ctx);
-        const revId = (ctx.values.rev as string | undefined) ?? coll.get(id, { includeDeleted: true })?.revId ?? null;
-        const d = coll.save({ id, revId, body }, ctx.values['fail-on-conflict'] ? 'failOnConflict' : 'lastWriteWins');
+      await withAppClient(ctx.values, async (c) => {
+        const ref = docRef(c, ctx, id);
+        const baseRevId = (ctx.values.rev as string | undefined) ?? (await c.sendRequest(P.GetDocument, ref))?.revId ?? null;
+        const d = await c.sendRequest(P.SaveDocument, { ...ref, baseRevId, body, force: ctx.values['fail-on-conflict'] !== true });
         ctx.out.result({ id: d.id, rev: d.revId, sequence: d.sequence }, () => `saved ${describeDoc(d)}`);
       });
     },
@@ -82,10 +97,12 @@ export const dbCommands: CommandSpec[] = [
     options: { ...collectionOption, rev: { type: 'string', description: 'a specific revision', valueName: 'REV' }, 'include-deleted': { type: 'boolean', description: 'show a deleted document' } },
     async run(ctx) {
       const id = needArg(ctx, 0, 'document ID', 'db get ID');
-      await withDb(ctx.values, (db) => {
+      await withAppClient(ctx.values, async (c) => {
         const rev = ctx.values.rev as string | undefined;
-        const d = pickCollection(db, ctx).get(id, { ...(rev ? { rev } : {}), includeDeleted: ctx.values['include-deleted'] === true });
-        if (!d) throw new StoreError('NOT_FOUND', `document ${JSON.stringify(id)}${rev ? ` revision ${rev}` : ''} not found`);
+        const d = await c.sendRequest(P.GetDocument, { ...docRef(c, ctx, id), ...(rev ? { rev } : {}) });
+        if (!d || (d.deleted && rev === undefined && ctx.values['include-deleted'] !== true)) {
+          throw notFound(`document ${JSON.stringify(id)}${rev ? ` revision ${rev}` : ''} not found${d?.deleted ? ' (it is deleted; --include-deleted shows it)' : ''}`);
+        }
         ctx.out.result(d, () => JSON.stringify(d.body ?? null, null, 2));
       });
     },
@@ -97,9 +114,9 @@ export const dbCommands: CommandSpec[] = [
     options: { ...collectionOption, rev: { type: 'string', description: 'refuse unless this is the current revision', valueName: 'REV' } },
     async run(ctx) {
       const id = needArg(ctx, 0, 'document ID', 'db delete ID');
-      await withDb(ctx.values, (db) => {
+      await withAppClient(ctx.values, async (c) => {
         const rev = ctx.values.rev as string | undefined;
-        const d = pickCollection(db, ctx).delete(id, rev ? { revId: rev, concurrency: 'failOnConflict' } : {});
+        const d = await c.sendRequest(P.DeleteDocument, { ...docRef(c, ctx, id), ...(rev ? { baseRevId: rev } : {}) });
         ctx.out.result({ id: d.id, rev: d.revId, sequence: d.sequence, deleted: true }, () => `deleted ${d.id} (tombstone ${d.revId})`);
       });
     },
@@ -111,8 +128,8 @@ export const dbCommands: CommandSpec[] = [
     options: collectionOption,
     async run(ctx) {
       const id = needArg(ctx, 0, 'document ID', 'db purge ID');
-      await withDb(ctx.values, (db) => {
-        if (!pickCollection(db, ctx).purge(id)) throw new StoreError('NOT_FOUND', `document ${JSON.stringify(id)} not found`);
+      await withAppClient(ctx.values, async (c) => {
+        await c.sendRequest(P.PurgeDocument, docRef(c, ctx, id));
         ctx.out.result({ id, purged: true }, () => `purged ${id}`);
       });
     },
@@ -129,10 +146,18 @@ export const dbCommands: CommandSpec[] = [
     async run(ctx) {
       const limit = Number(ctx.values.limit ?? 100);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
-      await withDb(ctx.values, (db) => {
-        const docs = pickCollection(db, ctx).allDocs({ limit, after: (ctx.values.after as string | undefined) ?? '', includeDeleted: ctx.values['include-deleted'] === true });
-        if (ctx.out.json) for (const d of docs) ctx.out.result({ id: d.id, rev: d.revId, sequence: d.sequence, deleted: d.deleted, conflicted: d.conflicted });
-        else ctx.out.line(docs.length === 0 ? '(no documents)' : docs.map(describeDoc).join('\n'));
+      await withAppClient(ctx.values, async (c) => {
+        let after = (ctx.values.after as string | undefined) ?? '';
+        let shown = 0;
+        while (shown < limit) {
+          const { docs } = await c.sendRequest(P.ListDocuments, { db: c.db, collection: collectionOf(ctx), after, limit: Math.min(1000, limit - shown), includeDeleted: ctx.values['include-deleted'] === true });
+          if (docs.length === 0) break;
+          if (ctx.out.json) for (const d of docs) ctx.out.result({ id: d.id, rev: d.revId, sequence: d.sequence, deleted: d.deleted, conflicted: d.conflicted });
+          else ctx.out.line(docs.map(describeDoc).join('\n'));
+          shown += docs.length;
+          after = docs[docs.length - 1]!.id;
+        }
+        if (shown === 0 && !ctx.out.json) ctx.out.line('(no documents)');
       });
     },
   },
@@ -143,9 +168,9 @@ export const dbCommands: CommandSpec[] = [
     options: collectionOption,
     async run(ctx) {
       const id = needArg(ctx, 0, 'document ID', 'db history ID');
-      await withDb(ctx.values, (db) => {
-        const h = pickCollection(db, ctx).getRevisionHistory(id);
-        if (!h) throw new StoreError('NOT_FOUND', `document ${JSON.stringify(id)} not found`);
+      await withAppClient(ctx.values, async (c) => {
+        const h = await c.sendRequest(P.GetRevisionTree, docRef(c, ctx, id));
+        if (!h) throw notFound(`document ${JSON.stringify(id)} not found`);
         const sorted = [...h].reverse();
         ctx.out.result(sorted, () =>
           sorted
@@ -160,10 +185,10 @@ export const dbCommands: CommandSpec[] = [
     summary: 'List documents with unresolved conflicts.',
     options: collectionOption,
     async run(ctx) {
-      await withDb(ctx.values, (db) => {
-        const list = pickCollection(db, ctx).conflicts();
+      await withAppClient(ctx.values, async (c) => {
+        const list = (await c.sendRequest(P.ListConflicts, { db: c.db, collection: collectionOf(ctx) })).map((x) => ({ docId: x.docId, revId: x.revId }));
         if (ctx.out.json) ctx.out.result(list);
-        else ctx.out.line(list.length === 0 ? '(no conflicts)' : list.map((c) => `${c.docId} ${c.revId}`).join('\n'));
+        else ctx.out.line(list.length === 0 ? '(no conflicts)' : list.map((x) => `${x.docId} ${x.revId}`).join('\n'));
       });
     },
   },
@@ -184,21 +209,18 @@ export const dbCommands: CommandSpec[] = [
       const v = ctx.values;
       const chosen = ['winner', 'merged', 'delete', 'resolver'].filter((k) => v[k] !== undefined);
       if (chosen.length !== 1) throw new UsageError('choose exactly one of --winner REV, --merged JSON, --delete, --resolver NAME');
-      await withDb(ctx.values, async (db) => {
-        const coll = pickCollection(db, ctx);
-        let d: Document | undefined;
-        if (typeof v.resolver === 'string') {
-          const r = builtInResolvers[v.resolver as BuiltInResolverName];
-          if (!r) throw new UsageError(`unknown resolver ${JSON.stringify(v.resolver)} (one of ${Object.keys(builtInResolvers).join(', ')})`);
-          d = await coll.resolveWith(id, r);
-          if (!d) throw new StoreError('NOT_IN_CONFLICT', `document ${JSON.stringify(id)} is not in conflict`);
-        } else {
-          const resolution: Resolution =
-            typeof v.winner === 'string' ? { winner: asRevId(v.winner) } : typeof v.merged === 'string' ? { merged: parseJsonObject(v.merged, '--merged') } : { delete: true };
-          d = coll.resolveConflict(id, resolution);
-        }
-        const doc = d;
-        ctx.out.result({ id: doc.id, rev: doc.revId, deleted: doc.deleted }, () => `resolved ${describeDoc(doc)}`);
+      if (typeof v.resolver === 'string' && !(v.resolver in builtInResolvers)) throw new UsageError(`unknown resolver ${JSON.stringify(v.resolver)} (one of ${Object.keys(builtInResolvers).join(', ')})`);
+      const resolution: P.ConflictResolution =
+        typeof v.resolver === 'string'
+          ? { kind: 'resolver', name: v.resolver as P.BuiltInResolverName }
+          : typeof v.winner === 'string'
+            ? { kind: 'winner', revId: v.winner }
+            : typeof v.merged === 'string'
+              ? { kind: 'merged', body: parseJsonObject(v.merged, '--merged') }
+              : { kind: 'delete' };
+      await withAppClient(ctx.values, async (c) => {
+        const d = await c.sendRequest(P.ResolveConflict, { ...docRef(c, ctx, id), resolution });
+        ctx.out.result({ id: d.id, rev: d.revId, deleted: d.deleted }, () => `resolved ${describeDoc(d)}`);
       });
     },
   },
@@ -206,16 +228,28 @@ export const dbCommands: CommandSpec[] = [
     name: 'db import',
     summary: 'Import documents from JSON lines or a JSON array (a file, or - for stdin).',
     args: 'FILE|-',
-    details: 'Each object\'s "_id" becomes the document ID (else one is generated); other "_" keys are ignored.',
-    options: { ...collectionOption, batch: { type: 'string', description: 'documents per transaction (default 1000)', valueName: 'N' } },
+    details: 'Each object\'s "_id" becomes the document ID (else one is generated); other "_" keys are ignored. Each batch is one durable transaction: an error keeps every batch before it.',
+    options: { ...collectionOption, batch: { type: 'string', description: `documents per transaction (default ${DEFAULT_IMPORT_BATCH}, at most ${MAX_IMPORT_BATCH})`, valueName: 'N' } },
     async run(ctx) {
       const source = needArg(ctx, 0, 'input file (or - for stdin)', 'db import FILE|-');
-      if (source !== '-' && !existsSync(source)) throw new StoreError('NOT_FOUND', `input file ${source} not found`);
-      const batchSize = Number(ctx.values.batch ?? 1000);
-      if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError('--batch must be a positive integer');
-      await withDb(ctx.values, async (db) => {
-        const r = await importDocuments(db, pickCollection(db, ctx), source, { batchSize, progress: process.stderr.isTTY === true && !ctx.out.json });
-        ctx.out.result(r, () => `imported ${r.imported} documents in ${r.batches} batches`);
+      if (source !== '-' && !existsSync(source)) throw notFound(`input file ${source} not found`);
+      const batchSize = Number(ctx.values.batch ?? DEFAULT_IMPORT_BATCH);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_IMPORT_BATCH) throw new UsageError(`--batch must be an integer from 1 to ${MAX_IMPORT_BATCH}`);
+      await withAppClient(ctx.values, async (c) => {
+        const input: Readable = source === '-' ? process.stdin : createReadStream(source);
+        const totalBytes = source === '-' ? undefined : statSync(source).size;
+        let bytesRead = 0;
+        input.on('data', (chunk: Buffer | string) => (bytesRead += chunk.length));
+        const bar = new ProgressBar('importing', process.stderr.isTTY === true && !ctx.out.json);
+        let imported = 0;
+        let batches = 0;
+        for await (const records of readImportBatches(input, batchSize)) {
+          imported += (await c.sendRequest(P.ImportBatch, { db: c.db, collection: collectionOf(ctx), records })).imported;
+          batches++;
+          bar.update(totalBytes ? bytesRead : imported, totalBytes, totalBytes ? 'bytes' : 'docs');
+        }
+        bar.done();
+        ctx.out.result({ imported, batches }, () => `imported ${plural(imported, 'document')} in ${plural(batches, 'batch', 'batches')}`);
       });
     },
   },
@@ -226,9 +260,28 @@ export const dbCommands: CommandSpec[] = [
     options: collectionOption,
     async run(ctx) {
       const target = ctx.positionals[0] ?? '-';
-      await withDb(ctx.values, async (db) => {
-        const n = await exportDocuments(pickCollection(db, ctx), target, { progress: process.stderr.isTTY === true });
-        if (target !== '-') ctx.out.result({ exported: n, file: target }, () => `exported ${n} documents to ${target}`);
+      await withAppClient(ctx.values, async (c) => {
+        const collection = collectionOf(ctx);
+        const bar = new ProgressBar('exporting', process.stderr.isTTY === true && target !== '-');
+        let total = 0;
+        async function* pages(): AsyncGenerator<JsonObject[]> {
+          let after = '';
+          for (;;) {
+            const page = await c.sendRequest(P.ExportPage, { db: c.db, collection, after, limit: 1000 });
+            total = page.total;
+            if (page.records.length === 0) return;
+            yield page.records as JsonObject[];
+            after = page.records[page.records.length - 1]!._id as string;
+          }
+        }
+        const out = target === '-' ? process.stdout : createWriteStream(target);
+        const n = await writeJsonLines(pages(), out, (written) => bar.update(written, total));
+        bar.done();
+        if (out !== process.stdout) {
+          out.end();
+          await once(out, 'finish');
+          ctx.out.result({ exported: n, file: target }, () => `exported ${plural(n, 'document')} to ${target}`);
+        }
       });
     },
   },

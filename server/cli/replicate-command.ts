@@ -1,15 +1,13 @@
-import { builtInResolvers, type BuiltInResolverName } from '../store';
-import { Replicator } from '../replication/replicator';
-import type { ReplicatorStatus } from '../replication/replicator-types';
-import { UsageError, type CommandSpec } from './command';
-import { withDb } from './open-db';
-import { readFileSync } from 'node:fs';
-import { BasicAuthenticator, ClientCertificateAuthenticator, ReplicatorError } from '../replication/replicator-types';
-import { splitPemCertificates } from '../tls';
-import { readPassword } from './secrets';
-import { requireIdentity } from './security-commands';
-import { ProgressBar } from './progress';
+import { resolve } from 'node:path';
+import * as P from '../rpc/protocol';
+import { builtInResolvers } from '../store';
+import { ReplicatorError } from '../replication/replicator-types';
 import { hasUrlCredentials } from '../replication/target-url';
+import { withAppClient, type AppClient } from './app-client';
+import { UsageError, type CommandContext, type CommandSpec } from './command';
+import { plural } from './plural';
+import { ProgressBar } from './progress';
+import { readPassword } from './secrets';
 
 /** Failed documents listed at the end of a run (the rest are counted). */
 const FAILURES_LISTED = 50;
@@ -17,6 +15,7 @@ const FAILURES_LISTED = 50;
 export const replicateCommand: CommandSpec = {
   name: 'replicate',
   summary: 'Replicate a database with a peer (active peer): one-shot by default, or --continuous.',
+  details: 'While a PeerSync server holds the database, the replication runs inside that server and this command follows it.',
   options: {
     target: { type: 'string', short: 't', description: 'the peer: ws://host:port/db (or wss://)', valueName: 'URL' },
     push: { type: 'boolean', description: 'push only' },
@@ -40,9 +39,9 @@ export const replicateCommand: CommandSpec = {
     // Checked before anything else, so the credentials are neither sent nor printed.
     if (targetHasCredentials(v.target)) throw new UsageError('--target must not contain a user name or password (user:password@host); use --user USER with --password-env VAR, or answer the prompt');
     if (v.push && v.pull) throw new UsageError('choose --push or --pull, or neither for both directions');
+    if (typeof v.user === 'string' && typeof v['client-identity'] === 'string') throw new UsageError('choose one way to sign in: --user or --client-identity');
     const resolverName = (v.resolver as string | undefined) ?? 'default';
-    const resolver = builtInResolvers[resolverName as BuiltInResolverName];
-    if (!resolver) throw new UsageError(`unknown resolver ${JSON.stringify(resolverName)}`);
+    if (!(resolverName in builtInResolvers)) throw new UsageError(`unknown resolver ${JSON.stringify(resolverName)} (one of ${Object.keys(builtInResolvers).join(', ')})`);
     const num = (name: string): number | undefined => {
       if (v[name] === undefined) return undefined;
       const n = Number(v[name]);
@@ -51,83 +50,113 @@ export const replicateCommand: CommandSpec = {
     };
     const heartbeat = num('heartbeat');
     const maxAttempts = num('max-attempts');
-    const authenticator =
-      typeof v.user === 'string'
-        ? new BasicAuthenticator(v.user, await readPassword(v['password-env'], `password for ${v.user}`))
-        : typeof v['client-identity'] === 'string'
-          ? new ClientCertificateAuthenticator(await requireIdentity(v, v['client-identity']))
-          : undefined;
-    return withDb(v, async (db) => {
-      const replicator = new Replicator({
-        ...(authenticator ? { authenticator } : {}),
-        ...(typeof v.pin === 'string' ? { pinnedServerCertificate: readCertificateFile(v.pin) } : {}),
-        ...(v['self-signed-only'] ? { acceptOnlySelfSignedServerCertificate: true } : {}),
-        ...(typeof v.ca === 'string' ? { trustedRootCertificates: splitPemCertificates(readFileSync(v.ca, 'utf8')) } : {}),
-        database: db,
-        target: v.target as string,
-        type: v.push ? 'push' : v.pull ? 'pull' : 'pushAndPull',
-        continuous: v.continuous === true,
-        ...(v.collection ? { collections: v.collection as string[] } : {}),
-        ...(v['doc-id'] ? { documentIDs: v['doc-id'] as string[] } : {}),
-        conflictResolver: resolver,
-        ...(heartbeat !== undefined ? { heartbeat } : {}),
-        ...(maxAttempts !== undefined ? { maxAttempts } : {}),
-      });
-      for (const w of replicator.warnings) process.stderr.write(`peersync: warning: ${w}\n`);
-      const bar = new ProgressBar('replicating', ctx.out.isTty && process.stderr.isTTY === true);
-      let lastActivity = '';
-      replicator.on('change', (s: ReplicatorStatus) => {
-        if (ctx.out.json) {
-          if (s.activity !== lastActivity || s.progress.completed === s.progress.total) ctx.out.result(statusJson(s));
-        } else {
-          bar.update(s.progress.completed, s.progress.total);
-          if (s.activity !== lastActivity && !bar.enabled) process.stderr.write(`peersync: ${describe(s)}\n`);
-        }
-        lastActivity = s.activity;
-      });
-      replicator.on('documentEnded', (e) => {
-        if (e.error && !ctx.out.json) process.stderr.write(`peersync: ${e.direction} ${e.docId}: ${e.error.message}\n`);
-        if (e.error && ctx.out.json) ctx.out.result({ event: 'documentError', ...e });
-      });
-      const onSignal = (): void => void replicator.stop();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      const started = performance.now();
-      replicator.start();
-      const final = await replicator.whenStopped();
-      const elapsedMs = Math.round(performance.now() - started);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      bar.done();
-      if (final.error) throw final.error;
-      const failed = replicator.failedDocuments();
-      const replicated = final.progress.completed - failed.length;
-      if (!ctx.out.json) {
-        ctx.out.line(`replicated ${replicated}/${final.progress.total} documents with ${replicator.target} in ${(elapsedMs / 1000).toFixed(2)} s${failed.length > 0 ? `; ${failed.length} failed:` : ''}`);
-        for (const f of failed.slice(0, FAILURES_LISTED)) ctx.out.line(`  ${f.direction} ${f.collection === '_default._default' ? '' : `${f.collection} `}${f.docId}: ${f.error?.message ?? 'failed'}`);
-        if (failed.length > FAILURES_LISTED) ctx.out.line(`  … and ${failed.length - FAILURES_LISTED} more`);
-      } else {
-        ctx.out.result({ ...statusJson(final), event: 'done', elapsedMs, failedDocuments: failed.map((f) => ({ direction: f.direction, collection: f.collection, docId: f.docId, revId: f.revId, error: f.error })) });
-      }
-      if (failed.length > 0) throw new ReplicatorError(`${failed.length} document${failed.length === 1 ? '' : 's'} did not replicate; the next run retries ${failed.length === 1 ? 'it' : 'them'}`, false);
-      return 0;
-    }, { create: true }); // like a new app's first sync: the local database is created if missing
+    const password = typeof v.user === 'string' ? await readPassword(v['password-env'], `password for ${v.user}`) : undefined;
+    return withAppClient(
+      v,
+      async (c) => {
+        const params: P.StartReplicationParams = {
+          db: c.db,
+          target: v.target as string,
+          type: v.push ? 'push' : v.pull ? 'pull' : 'pushAndPull',
+          continuous: v.continuous === true,
+          resolver: resolverName as P.BuiltInResolverName,
+          persist: false,
+          ...(v.collection ? { collections: v.collection as string[] } : {}),
+          ...(v['doc-id'] ? { documentIds: v['doc-id'] as string[] } : {}),
+          ...(typeof v.user === 'string' ? { username: v.user, password: password ?? '' } : {}),
+          ...(typeof v['client-identity'] === 'string' ? { clientIdentityLabel: v['client-identity'] } : {}),
+          ...(typeof v.pin === 'string' ? { pinnedServerCertificateFile: resolve(v.pin) } : {}),
+          ...(v['self-signed-only'] ? { acceptOnlySelfSignedServerCertificate: true } : {}),
+          ...(typeof v.ca === 'string' ? { trustedRootCertificatesFile: resolve(v.ca) } : {}),
+          ...(heartbeat !== undefined ? { heartbeat } : {}),
+          ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+        };
+        return follow(c, ctx, params);
+      },
+      { create: true }, // like a new app's first sync: the local database is created if missing
+    );
   },
 };
 
-function statusJson(s: ReplicatorStatus): Record<string, unknown> {
+/** Starts the replication, shows its progress until it stops, reports what failed and removes it. */
+async function follow(c: AppClient, ctx: CommandContext, params: P.StartReplicationParams): Promise<number> {
+  const bar = new ProgressBar('replicating', ctx.out.isTty && process.stderr.isTTY === true);
+  let id: string | undefined;
+  let lastActivity = '';
+  let settle: (info: P.ReplicatorInfo) => void = () => undefined;
+  const stopped = new Promise<P.ReplicatorInfo>((r) => (settle = r));
+  const onStatus = (s: P.ReplicatorInfo): void => {
+    if (s.id !== id) return;
+    if (ctx.out.json) {
+      if (s.activity !== lastActivity || s.completed === s.total) ctx.out.result(statusJson(s));
+    } else {
+      bar.update(s.completed, s.total);
+      if (s.activity !== lastActivity && !bar.enabled) process.stderr.write(`peersync: ${describe(s)}\n`);
+    }
+    lastActivity = s.activity;
+    if (s.activity === 'stopped') settle(s);
+  };
+  const subscriptions = [
+    c.onNotification(P.ReplicatorStatusChanged, onStatus),
+    c.onNotification(P.ReplicationLog, ({ entries }) => {
+      for (const e of entries) {
+        if (e.source !== id || e.error === undefined) continue;
+        if (ctx.out.json) ctx.out.result({ event: 'documentError', ...e });
+        else process.stderr.write(`peersync: ${e.direction} ${e.docId}: ${e.error}\n`);
+      }
+    }),
+  ];
+  const onSignal = (): void => {
+    if (id !== undefined) void c.sendRequest(P.StopReplication, { id }).catch(() => undefined);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const started = performance.now();
+  try {
+    const first = await c.sendRequest(P.StartReplication, params);
+    id = first.id;
+    for (const w of first.warnings ?? []) process.stderr.write(`peersync: warning: ${w}\n`);
+    // It may have stopped before its first notification reached us.
+    const current = await c.sendRequest(P.GetReplication, { id });
+    if (current.activity === 'stopped') settle(current);
+    await stopped;
+    const final = await c.sendRequest(P.GetReplication, { id });
+    const elapsedMs = Math.round(performance.now() - started);
+    bar.done();
+    if (final.error) throw new ReplicatorError(final.error.message, final.error.transient);
+    const failed = await c.sendRequest(P.ListFailedDocuments, { id });
+    const replicated = final.completed - failed.total;
+    if (!ctx.out.json) {
+      ctx.out.line(`replicated ${replicated}/${plural(final.total, 'document')} with ${final.target} in ${(elapsedMs / 1000).toFixed(2)} s${failed.total > 0 ? `; ${failed.total} failed:` : ''}`);
+      for (const f of failed.documents.slice(0, FAILURES_LISTED)) ctx.out.line(`  ${f.direction} ${f.collection === '_default._default' ? '' : `${f.collection} `}${f.docId}: ${f.message}`);
+      if (failed.total > FAILURES_LISTED) ctx.out.line(`  … and ${failed.total - FAILURES_LISTED} more`);
+    } else {
+      ctx.out.result({ ...statusJson(final), event: 'done', elapsedMs, failedDocuments: failed.documents.map((f) => ({ direction: f.direction, collection: f.collection, docId: f.docId, revId: f.revId, error: { message: f.message } })) });
+    }
+    if (failed.total > 0) throw new ReplicatorError(`${plural(failed.total, 'document')} did not replicate; the next run retries ${failed.total === 1 ? 'it' : 'them'}`, false);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    for (const s of subscriptions) s.dispose();
+    bar.done();
+    if (id !== undefined) await c.sendRequest(P.RemoveReplication, { id }).catch(() => undefined);
+  }
+}
+
+function statusJson(s: P.ReplicatorInfo): Record<string, unknown> {
   return {
     event: 'status',
     activity: s.activity,
-    completed: s.progress.completed,
-    total: s.progress.total,
+    completed: s.completed,
+    total: s.total,
     failed: s.failed,
     ...(s.error ? { error: s.error.message, transient: s.error.transient } : {}),
     ...(s.nextAttemptAt ? { nextAttemptAt: new Date(s.nextAttemptAt).toISOString() } : {}),
   };
 }
 
-function describe(s: ReplicatorStatus): string {
+function describe(s: P.ReplicatorInfo): string {
   if (s.activity === 'offline' && s.nextAttemptAt) return `offline (${s.error?.message ?? 'unreachable'}); retrying in ${Math.max(0, Math.round((s.nextAttemptAt - Date.now()) / 1000))} s`;
   return `${s.activity}${s.error ? `: ${s.error.message}` : ''}`;
 }
@@ -136,14 +165,7 @@ function targetHasCredentials(target: string): boolean {
   try {
     return hasUrlCredentials(new URL(target));
   } catch {
-    // Not a URL at all: the replicator refuses it, without repeating anything before an "@".
+    // Not a URL at all: the application refuses it, without repeating anything before an "@".
     return false;
   }
-}
-
-/** A certificate file as PEM text or DER bytes, whichever it holds. */
-function readCertificateFile(path: string): string | Buffer {
-  const bytes = readFileSync(path);
-  const head = bytes.subarray(0, 64).toString('latin1');
-  return head.includes('-----BEGIN') ? bytes.toString('utf8') : bytes;
 }

@@ -1,22 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { UsersFile, userNameProblem } from '../listener/users-file';
-import { FileKeystore, createIdentity, exportCertificateDer, exportCertificatePem, exportIdentityPkcs12, importIdentity, type TLSIdentity } from '../tls';
-import { StoreError } from '../store';
+import { resolve } from 'node:path';
+import { IdentityService } from '../app/identities';
+import { UserService } from '../app/users';
+import type * as P from '../rpc/protocol';
 import { UsageError, type CommandContext, type CommandSpec } from './command';
 import { dbPathFrom } from './open-db';
 import { readPassword } from './secrets';
 
-/** The keystore of a database directory (identities for its listener and its replicators). */
-export function keystoreFor(values: Record<string, unknown>): FileKeystore {
-  return new FileKeystore(join(dbPathFrom(values), 'keystore'));
-}
-
-export async function requireIdentity(values: Record<string, unknown>, label: string): Promise<TLSIdentity> {
-  const id = await keystoreFor(values).get(label);
-  if (!id) throw new StoreError('NOT_FOUND', `no identity labelled ${JSON.stringify(label)} in ${join(dbPathFrom(values), 'keystore')} (see peersync identity ls)`);
-  return id;
-}
+const identities = new IdentityService();
+const users = new UserService();
 
 function arg(ctx: CommandContext, i: number, what: string, usage: string): string {
   const v = ctx.positionals[i];
@@ -24,15 +16,15 @@ function arg(ctx: CommandContext, i: number, what: string, usage: string): strin
   return v;
 }
 
-function describeIdentity(id: TLSIdentity): Record<string, unknown> {
-  return { label: id.label, commonName: id.subject.commonName, notAfter: id.notAfter.toISOString(), fingerprintSha256: id.fingerprintSha256, selfSigned: id.isSelfSigned };
+function describeIdentity(id: P.CertificateInfo & { label: string }): Record<string, unknown> {
+  return { label: id.label, commonName: id.subject.commonName, notAfter: id.notAfter, fingerprintSha256: id.fingerprintSha256, selfSigned: id.selfSigned };
 }
 
 const usersFileOption = { file: { type: 'string' as const, short: 'f', description: 'the users file (JSON with scrypt hashes)', valueName: 'FILE' } };
 
-function usersFile(ctx: CommandContext): UsersFile {
+function usersFile(ctx: CommandContext): string {
   if (typeof ctx.values.file !== 'string') throw new UsageError('--file FILE is required');
-  return new UsersFile(ctx.values.file);
+  return resolve(ctx.values.file);
 }
 
 export const securityCommands: CommandSpec[] = [
@@ -50,14 +42,15 @@ export const securityCommands: CommandSpec[] = [
       const label = arg(ctx, 0, 'label', 'identity create LABEL');
       const days = Number(ctx.values.days ?? 365);
       if (!Number.isFinite(days) || days <= 0) throw new UsageError('--days must be a positive number');
-      const identity = await createIdentity({
-        isServer: ctx.values.client !== true,
+      const identity = await identities.create(dbPathFrom(ctx.values), {
         label,
-        attributes: { commonName: (ctx.values.cn as string | undefined) ?? label, ...(typeof ctx.values.org === 'string' ? { organization: ctx.values.org } : {}) },
-        expiration: new Date(Date.now() + days * 86_400_000),
+        isServer: ctx.values.client !== true,
+        commonName: ctx.values.cn as string | undefined,
+        organization: ctx.values.org as string | undefined,
+        validityDays: days,
+        replace: true,
       });
-      await keystoreFor(ctx.values).save(identity);
-      ctx.out.result(describeIdentity(identity), () => `created identity ${label} (CN ${identity.subject.commonName}, SHA-256 ${identity.fingerprintSha256})`);
+      ctx.out.result(describeIdentity(identity), () => `created identity ${identity.label} (CN ${identity.subject.commonName}, SHA-256 ${identity.fingerprintSha256})`);
     },
   },
   {
@@ -69,9 +62,8 @@ export const securityCommands: CommandSpec[] = [
       const file = arg(ctx, 0, 'PKCS#12 file', 'identity import FILE LABEL');
       const label = arg(ctx, 1, 'label', 'identity import FILE LABEL');
       const password = await readPassword(ctx.values['password-env'], 'PKCS#12 password');
-      const identity = importIdentity(readFileSync(file), password, label);
-      await keystoreFor(ctx.values).save(identity);
-      ctx.out.result(describeIdentity(identity), () => `imported ${label} (CN ${identity.subject.commonName}, SHA-256 ${identity.fingerprintSha256})`);
+      const identity = await identities.importPkcs12(dbPathFrom(ctx.values), readFileSync(file), password, label);
+      ctx.out.result(describeIdentity(identity), () => `imported ${identity.label} (CN ${identity.subject.commonName}, SHA-256 ${identity.fingerprintSha256})`);
     },
   },
   {
@@ -86,9 +78,11 @@ export const securityCommands: CommandSpec[] = [
     async run(ctx) {
       const label = arg(ctx, 0, 'label', 'identity export LABEL OUTFILE');
       const out = arg(ctx, 1, 'output file', 'identity export LABEL OUTFILE');
-      const identity = await requireIdentity(ctx.values, label);
-      if (ctx.values.p12) writeFileSync(out, exportIdentityPkcs12(identity, await readPassword(ctx.values['password-env'], 'PKCS#12 password')), { mode: 0o600 });
-      else writeFileSync(out, ctx.values.der ? exportCertificateDer(identity) : exportCertificatePem(identity));
+      const dbPath = dbPathFrom(ctx.values);
+      if (ctx.values.p12) {
+        await identities.require(dbPath, label); // before asking for a password
+        writeFileSync(out, await identities.export(dbPath, label, { pkcs12Password: await readPassword(ctx.values['password-env'], 'PKCS#12 password') }), { mode: 0o600 });
+      } else writeFileSync(out, await identities.export(dbPath, label, ctx.values.der ? 'der' : 'pem'));
       ctx.out.result({ label, file: out }, () => `wrote ${out}`);
     },
   },
@@ -96,9 +90,9 @@ export const securityCommands: CommandSpec[] = [
     name: 'identity ls',
     summary: 'List the identities in the database keystore.',
     async run(ctx) {
-      const list = await keystoreFor(ctx.values).list();
+      const list = await identities.list(dbPathFrom(ctx.values));
       if (ctx.out.json) ctx.out.result(list);
-      else ctx.out.line(list.length === 0 ? '(no identities)' : list.map((e) => `${e.label}  CN=${e.commonName}  expires ${e.notAfter.toISOString().slice(0, 10)}  ${e.fingerprintSha256}${e.encrypted ? '  (key encrypted)' : ''}`).join('\n'));
+      else ctx.out.line(list.length === 0 ? '(no identities)' : list.map((e) => `${e.label}  CN=${e.commonName}  expires ${e.notAfter.slice(0, 10)}  ${e.fingerprintSha256}${e.encrypted ? '  (key encrypted)' : ''}`).join('\n'));
     },
   },
   {
@@ -107,7 +101,7 @@ export const securityCommands: CommandSpec[] = [
     args: 'LABEL',
     async run(ctx) {
       const label = arg(ctx, 0, 'label', 'identity rm LABEL');
-      if (!(await keystoreFor(ctx.values).delete(label))) throw new StoreError('NOT_FOUND', `no identity labelled ${JSON.stringify(label)}`);
+      await identities.remove(dbPathFrom(ctx.values), label);
       ctx.out.result({ label, deleted: true }, () => `deleted ${label}`);
     },
   },
@@ -118,11 +112,9 @@ export const securityCommands: CommandSpec[] = [
     options: { ...usersFileOption, 'password-env': { type: 'string', description: 'environment variable holding the password (else prompted)', valueName: 'VAR' } },
     async run(ctx) {
       const user = arg(ctx, 0, 'user name', 'users add USER --file FILE');
-      const problem = userNameProblem(user);
-      if (problem) throw new UsageError(problem);
       const file = usersFile(ctx);
-      await file.add(user, await readPassword(ctx.values['password-env'], `password for ${user}`));
-      ctx.out.result({ user, file: file.path }, () => `added ${user} to ${file.path}`);
+      await users.add(file, user, await readPassword(ctx.values['password-env'], `password for ${user}`));
+      ctx.out.result({ user, file }, () => `added ${user} to ${file}`);
     },
   },
   {
@@ -132,7 +124,7 @@ export const securityCommands: CommandSpec[] = [
     options: usersFileOption,
     async run(ctx) {
       const user = arg(ctx, 0, 'user name', 'users rm USER --file FILE');
-      if (!usersFile(ctx).remove(user)) throw new StoreError('NOT_FOUND', `no user ${JSON.stringify(user)}`);
+      users.remove(usersFile(ctx), user);
       ctx.out.result({ user, removed: true }, () => `removed ${user}`);
     },
   },
@@ -141,9 +133,9 @@ export const securityCommands: CommandSpec[] = [
     summary: 'List the users in a users file.',
     options: usersFileOption,
     async run(ctx) {
-      const users = usersFile(ctx).list();
-      if (ctx.out.json) ctx.out.result(users);
-      else ctx.out.line(users.length === 0 ? '(no users)' : users.join('\n'));
+      const list = users.list(usersFile(ctx));
+      if (ctx.out.json) ctx.out.result(list);
+      else ctx.out.line(list.length === 0 ? '(no users)' : list.join('\n'));
     },
   },
 ];

@@ -1,15 +1,13 @@
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
+import { PeerSyncApp } from '../app/peersync-app';
+import { connectControlSocket } from '../control/control-socket';
 import { seedInventory, INVENTORY_DOC_ID } from '../demo/inventory-seed';
-import { SyncServer } from '../sync-server';
-import { UsageError, type CommandSpec } from './command';
-import { dbPathFrom } from './open-db';
-import { readFileSync } from 'node:fs';
-import { ListenerCertificateAuthenticator } from '../listener/authenticators';
-import { UsersFile } from '../listener/users-file';
-import { splitPemCertificates } from '../tls';
-import { requireIdentity } from './security-commands';
+import { ControlEndpoints } from '../rpc/control-endpoints';
+import { isStoreError, StoreError } from '../store';
 import { DEFAULT_CONNECTION_LIMITS } from '../transport/connection-limits';
-import type { ListenerLimits } from '../listener/listener-limits';
+import { UsageError, type CommandSpec } from './command';
+import { plural } from './plural';
+import { dbPathFrom } from './open-db';
 
 export const DEFAULT_PORT = 4984;
 
@@ -43,13 +41,17 @@ export const serveCommand: CommandSpec = {
     const path = dbPathFrom(ctx.values);
     const port = Number(ctx.values.port ?? DEFAULT_PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0–65535');
-    const maxConnections = ctx.values['max-connections'] === undefined ? undefined : Number(ctx.values['max-connections']);
-    if (maxConnections !== undefined && (!Number.isInteger(maxConnections) || maxConnections < 1)) throw new UsageError('--max-connections must be a positive integer');
-    const limits = serveLimits(ctx.values);
-    const server = new SyncServer({
-      info: (m) => process.stderr.write(`peersync: ${m}\n`),
-      warn: (m) => process.stderr.write(`peersync: warning: ${m}\n`),
-    });
+    const maxConnections = positiveInteger(ctx.values['max-connections'], '--max-connections');
+    const maxConnectionsPerAddress = positiveInteger(ctx.values['max-connections-per-address'], '--max-connections-per-address');
+    const idle = ctx.values['idle-timeout'] === undefined ? undefined : Number(ctx.values['idle-timeout']);
+    if (idle !== undefined && (!Number.isFinite(idle) || idle < 2)) throw new UsageError('--idle-timeout must be a number of seconds, at least 2');
+    if (ctx.values.tls && ctx.values['no-tls']) throw new UsageError('choose --tls or --no-tls');
+    if (ctx.values.users && ctx.values['client-ca']) throw new UsageError('choose one authenticator: --users or --client-ca');
+    const disableTLS = ctx.values['no-tls'] === true;
+    if (disableTLS && (ctx.values.identity || ctx.values['client-ca'])) throw new UsageError('--identity and --client-ca need TLS (remove --no-tls)');
+    // The command line's serve keeps nothing between runs: its flags are its configuration.
+    const app = new PeerSyncApp({ persistConfiguration: false, onDatabaseOpened: (db) => control.open(db) });
+    const control: ControlEndpoints = new ControlEndpoints(app);
     // Handlers first: a supervisor may send SIGTERM the moment it reads the "ready" line.
     const stopRequested = new Promise<void>((resolveStop) => {
       const stop = (signal: NodeJS.Signals): void => {
@@ -60,29 +62,22 @@ export const serveCommand: CommandSpec = {
       process.once('SIGTERM', stop);
     });
     try {
-      if (ctx.values.tls && ctx.values['no-tls']) throw new UsageError('choose --tls or --no-tls');
-      if (ctx.values.users && ctx.values['client-ca']) throw new UsageError('choose one authenticator: --users or --client-ca');
-      const disableTLS = ctx.values['no-tls'] === true;
-      if (disableTLS && (ctx.values.identity || ctx.values['client-ca'])) throw new UsageError('--identity and --client-ca need TLS (remove --no-tls)');
-      const db = await server.openDatabase(path);
-      const tlsIdentity = typeof ctx.values.identity === 'string' ? await requireIdentity(ctx.values, ctx.values.identity) : undefined;
-      const authenticator =
-        typeof ctx.values.users === 'string'
-          ? new UsersFile(ctx.values.users).authenticator(db.name)
-          : typeof ctx.values['client-ca'] === 'string'
-            ? new ListenerCertificateAuthenticator(splitPemCertificates(readFileSync(ctx.values['client-ca'], 'utf8')))
-            : undefined;
+      const db = await openOrExplain(app, path);
       const seeded = ctx.values.demo === true && seedInventory(db);
-      const listener = await server.startListener(db, {
+      const started = await app.listeners.start({
+        db: db.name,
         port,
-        networkInterface: ctx.values.interface as string | undefined,
+        ...(typeof ctx.values.interface === 'string' ? { networkInterface: ctx.values.interface } : {}),
         readOnly: ctx.values['read-only'] === true,
-        maxConnections,
-        limits,
-        disableTLS,
-        ...(tlsIdentity ? { tlsIdentity } : {}),
-        ...(authenticator ? { authenticator } : {}),
+        tls: !disableTLS,
+        ...(typeof ctx.values.identity === 'string' ? { identityLabel: ctx.values.identity } : {}),
+        ...(typeof ctx.values.users === 'string' ? { usersFile: resolve(ctx.values.users) } : {}),
+        ...(typeof ctx.values['client-ca'] === 'string' ? { clientCaFile: resolve(ctx.values['client-ca']) } : {}),
+        ...(maxConnections !== undefined ? { maxConnections } : {}),
+        ...(maxConnectionsPerAddress !== undefined ? { maxConnectionsPerAddress } : {}),
+        ...(idle !== undefined ? { idleTimeoutSeconds: idle } : {}),
       });
+      const listener = app.listeners.listener(started.id);
       listener.on('authFailure', (f) => process.stderr.write(`peersync: refused ${f.remoteAddress}: ${f.status} ${f.reason}\n`));
       for (const w of listener.warnings) process.stderr.write(`peersync: warning: ${w}\n`);
       listener.on('tlsError', (f) => process.stderr.write(`peersync: TLS error with ${f.remoteAddress}: ${f.reason}\n`));
@@ -108,7 +103,7 @@ export const serveCommand: CommandSpec = {
             'PeerSync server running',
             `  database   ${info.path}`,
             `  uuid       ${info.uuid}`,
-            ...info.collections.map((c) => `  collection ${c.name}: ${c.documents} documents`),
+            ...info.collections.map((c) => `  collection ${c.name}: ${plural(c.documents, 'document')}`),
             ...(seeded ? [`  seeded     the inventory list as document "${INVENTORY_DOC_ID}"`] : []),
             `  listening  ${listener.urls.join('\n             ')}${listener.config.readOnly ? '  (read-only)' : ''}`,
             ...(listener.tlsIdentity
@@ -118,33 +113,35 @@ export const serveCommand: CommandSpec = {
             'Replicate with it from another peer, e.g.:',
             `  npx peersync replicate --db ./other --target ${listener.urls.find((u) => u.includes('127.0.0.1')) ?? listener.urls[0]}${listener.tlsIdentity?.isSelfSigned ? ' --self-signed-only' : ''}`,
             '',
-            'The server holds the database open (other processes are refused while it runs).',
-            `Stop it with Ctrl+C, then inspect the data: npx peersync db get ${INVENTORY_DOC_ID} --db ${shown}`,
+            'The server holds the database open; peersync db commands run beside it go through it.',
+            `Inspect the data: npx peersync db get ${INVENTORY_DOC_ID} --db ${shown}    Stop with Ctrl+C.`,
           ].join('\n'),
         );
       }
       await stopRequested;
     } finally {
-      await server.shutdown();
+      await control.closeAll();
+      await app.shutdown();
     }
   },
 };
 
-/** The listener limits given on the command line. The ping interval follows the idle timeout (half of it). */
-function serveLimits(values: Record<string, unknown>): ListenerLimits {
-  const perAddress = values['max-connections-per-address'];
-  const idle = values['idle-timeout'];
-  const limits: { maxConnectionsPerAddress?: number; idleTimeoutMs?: number; pingIntervalMs?: number } = {};
-  if (perAddress !== undefined) {
-    const n = Number(perAddress);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError('--max-connections-per-address must be a positive integer');
-    limits.maxConnectionsPerAddress = n;
+function positiveInteger(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer`);
+  return n;
+}
+
+/** Opens the database; one another PeerSync server already serves is named with that server's process. */
+async function openOrExplain(app: PeerSyncApp, path: string): ReturnType<PeerSyncApp['databases']['openPath']> {
+  try {
+    return await app.databases.openPath(path);
+  } catch (e) {
+    if (!isStoreError(e, 'LOCKED')) throw e;
+    const running = await connectControlSocket(path).catch(() => undefined);
+    if (!running) throw e;
+    running.close();
+    throw new StoreError('LOCKED', `${path} is already served by PeerSync (process ${running.hello.pid}); use its listener, or stop it first. peersync db commands work beside it.`);
   }
-  if (idle !== undefined) {
-    const seconds = Number(idle);
-    if (!Number.isFinite(seconds) || seconds < 2) throw new UsageError('--idle-timeout must be a number of seconds, at least 2');
-    limits.idleTimeoutMs = Math.round(seconds * 1000);
-    limits.pingIntervalMs = Math.round(seconds * 500);
-  }
-  return limits;
 }

@@ -9,7 +9,7 @@ export { controlSocketPath } from './control-path';
 export { connectControlSocket, type ControlClient, type ControlConnectOptions } from './control-client';
 export { ControlHelloRequest, MAX_CONTROL_CLIENTS, type ControlHello } from './control-protocol';
 
-const log = logger('listener');
+const log = logger('app');
 
 /**
  * The local endpoint through which other processes of the same user (the CLI) reach the server

@@ -1,5 +1,5 @@
 /**
- * Namespaced, levelled loggers for everything below SyncServer. One process-wide configuration:
+ * Namespaced, levelled loggers for every layer of the server. One process-wide configuration:
  * a level per namespace (with a global default) and one sink. The CLI's sink writes lines to
  * stderr; the extension's server process forwards records to the extension instead.
  *

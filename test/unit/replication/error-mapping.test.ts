@@ -1,3 +1,5 @@
+import { ResponseError } from 'vscode-languageserver-protocol';
+import { AppError } from '../../../server/app/app-error';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BlipError } from '../../../server/blip';
@@ -46,11 +48,19 @@ test('RPC codes and CLI exit codes', () => {
   assert.equal(rpcCodeFor(new StoreError('NOT_FOUND', '')), RpcErrorCode.notFound);
   assert.equal(rpcCodeFor(new StoreError('FAILED_STATE', '')), RpcErrorCode.io);
   assert.equal(rpcCodeFor(new StoreError('INVALID_REV_ID', '')), RpcErrorCode.invalid);
-  assert.equal(rpcCodeFor(new ReplicatorError('', true)), RpcErrorCode.replication);
+  assert.equal(rpcCodeFor(new ReplicatorError('', false)), RpcErrorCode.replication);
+  assert.equal(rpcCodeFor(new ReplicatorError('', true)), RpcErrorCode.replicationTransient);
+  assert.equal(rpcCodeFor(new AppError('EXISTS', '')), RpcErrorCode.exists);
+  assert.equal(rpcCodeFor(new AppError('CONFLICT', '')), RpcErrorCode.conflict);
   assert.equal(rpcCodeFor(new Error('')), RpcErrorCode.internal);
   assert.equal(exitCodeFor(new StoreError('NOT_IN_CONFLICT', '')), ExitCode.conflict);
   assert.equal(exitCodeFor(new StoreError('LOCKED', '')), 5);
   assert.equal(exitCodeFor(new ReplicatorError('', false)), 10);
   assert.equal(exitCodeFor(new ReplicatorError('', true)), 11);
   assert.equal(exitCodeFor(new Error('')), 1);
+});
+
+test('the CLI maps what crossed JSON-RPC back to the same exit code the error would have in process', () => {
+  const errors = [new StoreError('NOT_FOUND', ''), new StoreError('NOT_IN_CONFLICT', ''), new StoreError('EXISTS', ''), new StoreError('LOCKED', ''), new StoreError('CORRUPT', ''), new StoreError('IO', ''), new StoreError('INVALID_DOC_ID', ''), new ReplicatorError('', false), new ReplicatorError('', true), new AppError('NOT_FOUND', ''), new AppError('INVALID', '')];
+  for (const e of errors) assert.equal(exitCodeFor(new ResponseError(rpcCodeFor(e), e.message)), exitCodeFor(e), `${e.name} ${(e as { code?: unknown }).code}`);
 });
