@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { BlobStore, type BlobRef } from './blob-store';
 import { canonicalJson, isJsonObject, parseJsonObject } from './canonical-json';
 import { Collection } from './collection';
+import { decodeCollectionRow } from './collection-rows';
 import { DurableSqlite, type DurableSqliteOptions } from './durable-sqlite';
 import { StoreError } from './errors';
 import type { JsonObject } from './types';
@@ -253,8 +254,9 @@ export class Database {
   }
 
   private loadCollections(): void {
-    for (const [id, scope, name, lastSeq] of this.engine.all('SELECT id, scope, name, last_seq FROM collections ORDER BY id')) {
-      const c = new Collection(this, id as number, scope as string, name as string, lastSeq as number);
+    for (const row of this.engine.all('SELECT id, scope, name, last_seq FROM collections ORDER BY id')) {
+      const { id, scope, name, lastSeq } = decodeCollectionRow(row);
+      const c = new Collection(this, id, scope, name, lastSeq);
       this.byName.set(c.fullName, c);
     }
   }
