@@ -6,9 +6,11 @@ import { asRevId } from './rev-id';
 import type { Change, DocId, RevId, Sequence } from './types';
 
 /**
- * The one place where rows read from SQLite become typed values. sql.js hands back untyped
- * columns; checking them here means a damaged or foreign database is reported as CORRUPT where it
- * is read, instead of surfacing later as a wrong type deep in the replicator.
+ * The one place where rows read from SQLite become typed values: a collection's documents, what
+ * peers have of them, and the database's own small tables (collections, local documents,
+ * remotes). sql.js hands back untyped columns; checking them here means a damaged or foreign
+ * database is reported as CORRUPT where it is read, instead of surfacing later as a wrong type
+ * deep in the replicator.
  */
 
 /** A document's row: its current revision, and its revision tree unless that is the revision alone. */
@@ -75,6 +77,22 @@ export function decodeCount(row: readonly SqlValue[] | undefined): number {
 /** `SELECT id, scope, name, last_seq FROM collections` */
 export function decodeCollectionRow(row: readonly SqlValue[]): { id: number; scope: string; name: string; lastSeq: Sequence } {
   return { id: count(row, 0, 'collection id'), scope: text(row, 1, 'scope'), name: text(row, 2, 'name'), lastSeq: toSequence(count(row, 3, 'last_seq')) };
+}
+
+/** `SELECT rev, body FROM local_docs`: a local document's revision counter and its body. */
+export function decodeLocalDocRow(row: readonly SqlValue[]): { rev: number; body: string } {
+  return { rev: count(row, 0, 'local_docs.rev'), body: text(row, 1, 'local_docs.body') };
+}
+
+/** `SELECT rev FROM local_docs` */
+export function decodeLocalRevRow(row: readonly SqlValue[]): number {
+  return count(row, 0, 'local_docs.rev');
+}
+
+/** A row's numeric ID (`SELECT id`, or `SELECT coalesce(max(id), 0) + 1` for the next one). */
+export function decodeIdRow(row: readonly SqlValue[] | undefined, name: string): number {
+  if (row === undefined) throw corrupt(name, 'missing', 'a row');
+  return count(row, 0, name);
 }
 
 /** Brands a sequence number; callers pass a counter they own or a column checked above. */

@@ -1,6 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeChangeRow, decodeCollectionRow, decodeCount, decodeDocRevRow, decodeDocRow, decodeListedRow, decodeRemoteRevRow, decodeRevisionRow, decodeTreeRow } from '../../../server/store/collection-rows';
+import {
+  decodeChangeRow,
+  decodeCollectionRow,
+  decodeCount,
+  decodeDocRevRow,
+  decodeDocRow,
+  decodeIdRow,
+  decodeListedRow,
+  decodeLocalDocRow,
+  decodeLocalRevRow,
+  decodeRemoteRevRow,
+  decodeRevisionRow,
+  decodeTreeRow,
+} from '../../../server/store/collection-rows';
 import { F_CONFLICTED, F_DELETED } from '../../../server/store/collection-schema';
 import type { DocId, RevId, Sequence } from '../../../server/store';
 import { openTempDb } from '../../helpers/open-db';
@@ -71,4 +84,12 @@ test('a damaged row in a database is reported as CORRUPT when the document is re
   db.engine.transaction(() => db.engine.run(`UPDATE docs_${c.id} SET flags = 'x' WHERE id = ?`, ['doc']));
   assert.throws(() => c.get('doc'), { code: 'CORRUPT', message: /stored flags is text "x"/ });
   assert.throws(() => c.changesSince(0), { code: 'CORRUPT', message: /stored flags is text "x"/ });
+});
+
+test("the database's own tables: local documents and row IDs", () => {
+  assert.deepEqual(decodeLocalDocRow([3, '{"c":1}']), { rev: 3, body: '{"c":1}' });
+  assert.equal(decodeLocalRevRow([3]), 3);
+  assert.equal(decodeIdRow([5], 'remotes.id'), 5);
+  assert.throws(() => decodeLocalDocRow(['3', '{}']), { code: 'CORRUPT', message: /stored local_docs.rev is text "3"/ });
+  assert.throws(() => decodeIdRow(undefined, 'next remote id'), { code: 'CORRUPT', message: /stored next remote id is missing/ });
 });
