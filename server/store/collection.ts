@@ -1,11 +1,11 @@
-import { findBlobRefs } from './blob-store';
 import { isJsonObject, parseJsonObject } from './canonical-json';
+import * as conflictResolution from './collection-conflicts';
 import * as replication from './collection-replication';
 import type { ChangesOptions, ForeignRevision, InsertOptions, InsertOutcome, RevisionToSend, RevsDiffEntry } from './collection-replication';
-import { decodeCount, decodeDocRevRow, decodeListedRow, decodeRevisionRow } from './collection-rows';
+import { decodeCount, decodeListedRow, decodeRevisionRow } from './collection-rows';
 import { createCollectionSchema, dropCollectionSchema, F_CONFLICTED, F_DELETED } from './collection-schema';
-import { CollectionTable, flagsFor, TOMBSTONE_BODY, type CollectionHost } from './collection-table';
-import { toResolver, type Conflict, type ConflictResolver, type ConflictResolverFn, type ConflictRevision, type Resolution } from './conflict-resolver';
+import { CollectionTable, TOMBSTONE_BODY, type CollectionHost } from './collection-table';
+import { toResolver, type Conflict, type ConflictResolver, type ConflictResolverFn, type Resolution } from './conflict-resolver';
 import { asDocId, asValidDocId } from './doc-id';
 import { ValidBody } from './document-body';
 import type { DurableSqlite } from './durable-sqlite';
@@ -215,80 +215,20 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
 
   /** Documents with unresolved conflicting branches, in ID order. */
   conflicts(options: { limit?: number; after?: string } = {}): { docId: DocId; revId: RevId }[] {
-    return this.engine.all(this.table.sql.conflicts, [options.after ?? '', options.limit ?? -1]).map(decodeDocRevRow);
+    return conflictResolution.listConflicts(this.table, options);
   }
 
   /** The conflict a resolver would see for this document: local = current winner, remote = the best other branch. */
   getConflict(docId: string): Conflict | undefined {
-    const id = asDocId(docId);
-    const row = this.table.readRow(id);
-    if (!row || (row.flags & F_CONFLICTED) === 0) return undefined;
-    const tree = this.table.treeOf(row);
-    const local = tree.winner()!;
-    const remote = tree.conflictingLeaves()[0];
-    if (!remote) return undefined;
-    return { collection: this.fullName, docId: id, local: toConflictRevision(local), remote: toConflictRevision(remote) };
+    return conflictResolution.getConflict(this.table, this.fullName, docId);
   }
 
   /**
-   * Ends a conflict. The result is built on the remote (conflicting) branch, which the peer already
-   * has, so pushing it afterwards is a plain update and not a new conflict:
-   * - remote wins: the local branch is closed with a tombstone;
-   * - local wins / merged / delete: a new revision on the remote branch carries the local body,
-   *   the merged body, or a deletion, and the local branch is closed.
+   * Ends a conflict, building the result on the remote branch so that pushing it afterwards is a
+   * plain update (see collection-conflicts.ts).
    */
   resolveConflict(docId: string, resolution: Resolution): Document {
-    const id = asDocId(docId);
-    return this.engine.transaction(() => {
-      const row = this.table.readRow(id);
-      if (!row) throw new StoreError('NOT_FOUND', `document ${JSON.stringify(id)} not found`);
-      const tree = this.table.treeOf(row);
-      const others = tree.conflictingLeaves();
-      const base = others[0];
-      if (!base) throw new StoreError('NOT_IN_CONFLICT', `document ${JSON.stringify(id)} is not in conflict`);
-      const local = tree.winner()!;
-      const seq = this.table.nextSequence();
-      let result: RevNode;
-      let resultBody: JsonObject | undefined;
-      if ('winner' in resolution && resolution.winner === base.revId) {
-        result = base;
-      } else {
-        let deleted: boolean;
-        let json: string;
-        if ('winner' in resolution) {
-          const chosen = tree.get(resolution.winner);
-          if (!chosen || !(chosen === local || others.includes(chosen))) {
-            throw new StoreError('INVALID_ARGUMENT', `revision ${resolution.winner} is not a conflicting leaf of ${JSON.stringify(id)}`);
-          }
-          deleted = chosen.deleted;
-          json = chosen.body ?? TOMBSTONE_BODY;
-        } else if ('merged' in resolution) {
-          if (!isJsonObject(resolution.merged)) throw new StoreError('INVALID_DOCUMENT', 'merged body must be a JSON object');
-          deleted = false;
-          resultBody = resolution.merged;
-          json = ValidBody.local(resolution.merged).json;
-        } else {
-          deleted = true;
-          json = TOMBSTONE_BODY;
-        }
-        const revId = computeRevId(base.revId, deleted, json);
-        result = tree.addChild(revId, base, json, deleted, seq);
-      }
-      tree.acceptBranch(result);
-      for (const leaf of [local, ...others]) {
-        if (leaf === result || leaf === base) continue;
-        if (leaf.deleted) {
-          leaf.conflict = false;
-        } else {
-          tree.addChild(computeRevId(leaf.revId, true, TOMBSTONE_BODY), leaf, TOMBSTONE_BODY, true, seq);
-        }
-      }
-      for (const node of tree.nodes) node.conflict = false;
-      const winner = tree.winner()!;
-      const hasBlobs = !winner.deleted && findBlobRefs(resultBody ?? parseJsonObject(winner.body ?? TOMBSTONE_BODY)).length > 0;
-      this.table.writeTree(id, tree, row, seq, hasBlobs);
-      return this.table.toDocument(id, winner, { seq, rev: winner.revId, flags: flagsFor(tree, winner.deleted, hasBlobs), body: winner.body ?? TOMBSTONE_BODY, tree: '' });
-    });
+    return conflictResolution.resolveConflict(this.table, docId, resolution);
   }
 
   /** Resolves a document's conflict with a resolver (retrying if the document changes while it runs). */
@@ -350,10 +290,6 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
   dropSchema(): void {
     dropCollectionSchema(this.engine, this.id);
   }
-}
-
-function toConflictRevision(node: RevNode): ConflictRevision {
-  return { revId: node.revId, deleted: node.deleted, body: node.deleted || node.body === undefined ? undefined : parseJsonObject(node.body, 'stored body') };
 }
 
 function newDocId(): DocId {
