@@ -168,14 +168,15 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
     }
     if (p[Prop.filter]) throw new BlipError('HTTP', 501, `filter ${JSON.stringify(p[Prop.filter])} is not supported`);
     let since = 0;
-    if (p[Prop.since]) {
+    const sinceText = p[Prop.since];
+    if (sinceText) {
       let parsed: unknown;
       try {
-        parsed = JSON.parse(p[Prop.since]);
+        parsed = JSON.parse(sinceText);
       } catch {
         throw badRequest('since must be JSON');
       }
-      if (typeof parsed !== 'number' || !Number.isInteger(parsed) || parsed < 0) throw badRequest(`since ${p[Prop.since]} is not a sequence of this peer`);
+      if (typeof parsed !== 'number' || !Number.isInteger(parsed) || parsed < 0) throw badRequest(`since ${sinceText} is not a sequence of this peer`);
       since = parsed;
     }
     const body = jsonBody(req);

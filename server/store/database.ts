@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { BlobStore, type BlobRef } from './blob-store';
 import { canonicalJson, isJsonObject, parseJsonObject } from './canonical-json';
 import { Collection } from './collection';
+import { decodeCollectionRow, decodeIdRow, decodeLocalDocRow, decodeLocalRevRow } from './collection-rows';
 import { DurableSqlite, type DurableSqliteOptions } from './durable-sqlite';
 import { StoreError } from './errors';
 import type { JsonObject } from './types';
@@ -104,7 +105,7 @@ export class Database {
       if (!NAME_PATTERN.test(part)) throw new StoreError('INVALID_ARGUMENT', `invalid collection name ${JSON.stringify(full)} (letters, digits, _ - %)`);
     }
     return this.engine.transaction(() => {
-      const id = Number(this.engine.one('SELECT coalesce(max(id), 0) + 1 FROM collections')![0]);
+      const id = decodeIdRow(this.engine.one('SELECT coalesce(max(id), 0) + 1 FROM collections'), 'next collection id');
       this.engine.run('INSERT INTO collections (id, scope, name, last_seq) VALUES (?, ?, ?, 0)', [id, scope, coll]);
       const c = new Collection(this, id, scope, coll, 0);
       c.createSchema();
@@ -144,7 +145,8 @@ export class Database {
   getLocal(id: string): LocalDocument | undefined {
     const row = this.engine.one('SELECT rev, body FROM local_docs WHERE id = ?', [id]);
     if (!row) return undefined;
-    return { id, rev: `0-${row[0] as number}`, body: parseJsonObject(row[1] as string, 'local document') };
+    const { rev, body } = decodeLocalDocRow(row);
+    return { id, rev: `0-${rev}`, body: parseJsonObject(body, 'local document') };
   }
 
   /**
@@ -155,12 +157,13 @@ export class Database {
     if (!isJsonObject(body)) throw new StoreError('INVALID_DOCUMENT', 'local document body must be a JSON object');
     const json = canonicalJson(body);
     return this.engine.transaction(() => {
-      const current = this.engine.one('SELECT rev FROM local_docs WHERE id = ?', [id]);
-      const currentRev = current ? `0-${current[0] as number}` : null;
+      const row = this.engine.one('SELECT rev FROM local_docs WHERE id = ?', [id]);
+      const current = row ? decodeLocalRevRow(row) : undefined;
+      const currentRev = current === undefined ? null : `0-${current}`;
       if (expectedRev !== undefined && expectedRev !== currentRev) {
         throw new StoreError('CONFLICT', `local document ${JSON.stringify(id)} is at ${currentRev ?? '(none)'}, not ${expectedRev ?? '(none)'}`);
       }
-      const next = current ? (current[0] as number) + 1 : 1;
+      const next = current === undefined ? 1 : current + 1;
       this.engine.run('INSERT OR REPLACE INTO local_docs (id, rev, body) VALUES (?, ?, ?)', [id, next, json]);
       return { id, rev: `0-${next}`, body };
     });
@@ -179,9 +182,9 @@ export class Database {
   /** A small stable number for a peer database (by its address), used to key what it is known to have. */
   remoteId(address: string): number {
     const found = this.engine.one('SELECT id FROM remotes WHERE address = ?', [address]);
-    if (found) return found[0] as number;
+    if (found) return decodeIdRow(found, 'remotes.id');
     return this.engine.transaction(() => {
-      const id = Number(this.engine.one('SELECT coalesce(max(id), 0) + 1 FROM remotes')![0]);
+      const id = decodeIdRow(this.engine.one('SELECT coalesce(max(id), 0) + 1 FROM remotes'), 'next remote id');
       this.engine.run('INSERT INTO remotes (id, address) VALUES (?, ?)', [id, address]);
       return id;
     });
@@ -253,8 +256,9 @@ export class Database {
   }
 
   private loadCollections(): void {
-    for (const [id, scope, name, lastSeq] of this.engine.all('SELECT id, scope, name, last_seq FROM collections ORDER BY id')) {
-      const c = new Collection(this, id as number, scope as string, name as string, lastSeq as number);
+    for (const row of this.engine.all('SELECT id, scope, name, last_seq FROM collections ORDER BY id')) {
+      const { id, scope, name, lastSeq } = decodeCollectionRow(row);
+      const c = new Collection(this, id, scope, name, lastSeq);
       this.byName.set(c.fullName, c);
     }
   }

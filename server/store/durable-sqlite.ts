@@ -1,12 +1,26 @@
-import { chmodSync, closeSync, existsSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import type { Database as SqlJsDatabase, SqlValue, Statement } from 'sql.js';
 import { StoreError } from './errors';
-import { Journal, syncDirectory } from './journal';
+import { Journal } from './journal';
 import { decodeJournalRecord, encodeJournalRecord, type JournalRecord, type SqlParam } from './journal-record';
 import { LockFile } from './lock-file';
-import { loadSqlJsEngine, type SqlJsEngine } from './sqljs-loader';
+import {
+  loadSnapshot,
+  newestSnapshot,
+  openSnapshotTemp,
+  publishSnapshot,
+  releaseNow,
+  removeInterruptedSnapshots,
+  snapshotError,
+  snapshotPath,
+  SNAPSHOT_BG_TMP,
+  SNAPSHOT_TMP,
+  syncSnapshotTemp,
+  writeSnapshotInBackground,
+  writeSnapshotTemp,
+} from './snapshot-files';
+import { loadSqlJsEngine } from './sqljs-loader';
 import { logger } from '../util/log';
 
 const log = logger('store');
@@ -31,14 +45,10 @@ interface Txn {
   beforeCommit: (() => void)[];
 }
 
-/** The first wait after a failed automatic snapshot. */
 /** Database folders (and the blobs folder) are readable by their owner only; files are created 0600. */
 const PRIVATE_DIR = 0o700;
+/** The first wait after a failed automatic snapshot. */
 const FIRST_SNAPSHOT_RETRY_MS = 5_000;
-const SNAPSHOT_PATTERN = /^snapshot-(\d{16})-([0-9a-f]{8})\.sqlite$/;
-const SNAPSHOT_TMP = 'snapshot.tmp';
-/** The background snapshot's temp file (a synchronous snapshot may run while it is written). */
-const SNAPSHOT_BG_TMP = 'snapshot-background.tmp';
 const JOURNAL_FILE = 'journal.log';
 /** The journal as it was when a background snapshot began; deleted once that snapshot is durable. */
 const JOURNAL_FROZEN = 'journal.prev';
@@ -109,10 +119,7 @@ export class DurableSqlite {
     const lock = LockFile.acquire(join(dir, LOCK_FILE));
     let journal: Journal | undefined;
     try {
-      for (const name of [SNAPSHOT_TMP, SNAPSHOT_BG_TMP]) {
-        const tmp = join(dir, name);
-        if (existsSync(tmp)) unlinkSync(tmp); // an interrupted snapshot; the previous one is intact
-      }
+      removeInterruptedSnapshots(dir);
       recoverRotation(dir);
       const snap = newestSnapshot(dir);
       let db: SqlJsDatabase;
@@ -266,27 +273,16 @@ export class DurableSqlite {
     this.assertOpen();
     if (this.txn) throw new StoreError('INVALID_ARGUMENT', 'cannot snapshot inside a transaction');
     this.snapshotGeneration++;
-    const { fd, tmp, final } = this.writeImage(join(this.dir, SNAPSHOT_TMP), this.lsn);
-    try {
-      fdatasyncSync(fd);
-    } catch (e) {
-      throw snapshotError(e, tmp);
-    } finally {
-      closeSync(fd);
-    }
-    this.publish(tmp, final, this.lsn);
+    const tmp = join(this.dir, SNAPSHOT_TMP);
+    const image = this.exportImage(this.lsn);
+    syncSnapshotTemp(writeSnapshotTemp(tmp, image.bytes), tmp);
+    this.publish(tmp, image.final, this.lsn);
     this.journal.reset();
   }
 
   /** Puts a durable temp snapshot in place; what it makes redundant goes. */
   private publish(tmp: string, final: string, lsn: number): void {
-    try {
-      renameSync(tmp, final);
-      syncDirectory(this.dir);
-    } catch (e) {
-      throw snapshotError(e, tmp);
-    }
-    this.dropOlderSnapshots(final);
+    publishSnapshot(this.dir, tmp, final);
     this.dropFrozenJournal();
     this.snapshotLsn = lsn;
     log.info('snapshot written', { path: this.dir, file: basename(final), lsn });
@@ -315,10 +311,10 @@ export class DurableSqlite {
       const image = this.exportImage(lsn);
       let fd: number;
       try {
-        fd = openSync(tmp, 'w', 0o600);
+        fd = openSnapshotTemp(tmp);
       } catch (e) {
         releaseNow(image.bytes);
-        throw snapshotError(e, tmp);
+        throw e;
       }
       const frozenBytes = this.journal.size;
       try {
@@ -355,37 +351,13 @@ export class DurableSqlite {
   private exportImage(lsn: number): { bytes: Uint8Array; final: string } {
     const bytes = this.db.export();
     applyPragmas(this.db);
-    return { bytes, final: join(this.dir, snapshotName(lsn, crc32(bytes))) };
-  }
-
-  /** Exports the image and writes it to `tmp` (not yet fsync'd); the fd stays open for that. */
-  private writeImage(tmp: string, lsn: number): { fd: number; tmp: string; final: string } {
-    const { bytes, final } = this.exportImage(lsn);
-    let fd = -1;
-    try {
-      fd = openSync(tmp, 'w', 0o600);
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      return { fd, tmp, final };
-    } catch (e) {
-      if (fd >= 0) closeSync(fd);
-      throw snapshotError(e, tmp);
-    } finally {
-      releaseNow(bytes);
-    }
+    return { bytes, final: snapshotPath(this.dir, lsn, bytes) };
   }
 
   private async finishSnapshotInBackground(file: { fd: number; tmp: string; final: string }, bytes: Uint8Array, lsn: number, generation: number): Promise<void> {
     const { fd, tmp, final } = file;
     try {
-      try {
-        for (let off = 0; off < bytes.length; ) {
-          off += await new Promise<number>((resolve, reject) => write(fd, bytes, off, bytes.length - off, off, (err, n) => (err ? reject(err) : resolve(n))));
-        }
-      } finally {
-        releaseNow(bytes);
-      }
-      await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+      await writeSnapshotInBackground(fd, bytes);
     } catch (e) {
       closeSync(fd);
       if (this.closed) return;
@@ -405,13 +377,6 @@ export class DurableSqlite {
   /** Resolves when no background snapshot is being written (for tests and orderly shutdowns). */
   async whenSnapshotSettled(): Promise<void> {
     await this.backgroundSnapshot;
-  }
-
-  private dropOlderSnapshots(keep: string): void {
-    for (const file of readdirSync(this.dir)) {
-      const m = SNAPSHOT_PATTERN.exec(file);
-      if (m && join(this.dir, file) !== keep) unlinkSync(join(this.dir, file));
-    }
   }
 
   /** Its records are all in a durable snapshot now; a crash before the unlink reaches disk only means they are skipped on replay. */
@@ -476,21 +441,6 @@ export class DurableSqlite {
   }
 }
 
-function loadSnapshot(engine: SqlJsEngine, file: string, crc: number): SqlJsDatabase {
-  const bytes = readFileSync(file);
-  if (crc32(bytes) !== crc) throw new StoreError('CORRUPT', `snapshot ${file} fails its checksum; the files were left untouched`);
-  let db: SqlJsDatabase | undefined;
-  try {
-    db = engine.openInMemory(bytes);
-    releaseNow(bytes); // SQLite holds the pages now
-    db.exec('SELECT count(*) FROM sqlite_master');
-    return db;
-  } catch (e) {
-    db?.close();
-    throw new StoreError('CORRUPT', `snapshot ${file} is not a readable database (${(e as Error).message}); the files were left untouched`);
-  }
-}
-
 function applyPragmas(db: SqlJsDatabase): void {
   // Durability comes from our journal; SQLite's rollback journal stays in memory (only for ROLLBACK).
   db.exec('PRAGMA journal_mode=MEMORY; PRAGMA temp_store=MEMORY');
@@ -545,21 +495,6 @@ class Replay {
   }
 }
 
-function snapshotName(lsn: number, crc: number): string {
-  return `snapshot-${String(lsn).padStart(16, '0')}-${crc.toString(16).padStart(8, '0')}.sqlite`;
-}
-
-function newestSnapshot(dir: string): { file: string; lsn: number; crc: number } | undefined {
-  let best: { file: string; lsn: number; crc: number } | undefined;
-  for (const file of readdirSync(dir)) {
-    const m = SNAPSHOT_PATTERN.exec(file);
-    if (!m) continue;
-    const lsn = Number(m[1]);
-    if (!best || lsn > best.lsn) best = { file, lsn, crc: parseInt(m[2]!, 16) };
-  }
-  return best;
-}
-
 /**
  * A crash between rotate()'s two renames leaves the fresh journal as journal.log.next and no
  * journal.log: that file is the journal. Next to a journal.log it is an unused leftover.
@@ -579,26 +514,4 @@ function replayFrozenJournal(path: string, onRecord: (raw: Buffer) => void): num
   const bytes = journal.size;
   journal.close();
   return bytes;
-}
-
-/** Removes the temp file and says what failed; the journal still has everything. */
-function snapshotError(e: unknown, tmp: string): StoreError {
-  try {
-    unlinkSync(tmp);
-  } catch {
-    /* never created, or already gone */
-  }
-  const code = (e as NodeJS.ErrnoException).code;
-  return new StoreError('IO', `snapshot not written${code === 'ENOSPC' ? ': the disk is full' : `: ${(e as Error).message}`}; the journal still holds every change`, { cause: e });
-}
-
-/**
- * Hands a large buffer's memory to a fresh, unreferenced ArrayBuffer (a transfer detaches the
- * original). The original is usually in V8's old generation by now, where it would wait for a
- * full collection; the fresh one is young and goes at the next scavenge, milliseconds later.
- */
-function releaseNow(bytes: Uint8Array): void {
-  // Only a buffer that owns its whole ArrayBuffer: a view into a shared one (Node's pool) must stay.
-  if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength || !(bytes.buffer instanceof ArrayBuffer)) return;
-  structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
 }

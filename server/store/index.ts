@@ -2,7 +2,7 @@
 export { Database, DEFAULT_COLLECTION, DEFAULT_SCOPE } from './database';
 export type { DatabaseInfo, DatabaseOptions, LocalDocument } from './database';
 export { Collection } from './collection';
-export type { ChangesOptions, ConcurrencyControl, DocumentInput, ForeignRevision, GetOptions, InsertOptions, InsertOutcome, RevsDiffEntry, SaveConflictHandler } from './collection';
+export type { ChangesOptions, ConcurrencyControl, DocumentInput, ForeignRevision, GetOptions, InsertOptions, InsertOutcome, RevisionToSend, RevsDiffEntry, SaveConflictHandler } from './collection';
 export { builtInResolvers, defaultResolver, localWins, mergeResolver, remoteWins, toResolver } from './conflict-resolver';
 export type { BuiltInResolverName, Conflict, ConflictResolver, ConflictResolverFn, ConflictRevision, Resolution } from './conflict-resolver';
 export { StoreError, isStoreError } from './errors';

@@ -45,7 +45,7 @@ async function headlessPeer(count: number, users?: string): Promise<{ url: strin
     throw new Error(`${e.message}; it printed: ${stderr}`);
   });
   const url = ready.urls[0];
-  assert.ok(url?.startsWith('ws://127.0.0.1:'), `serve reported ${JSON.stringify(ready.urls)}`);
+  if (url === undefined || !url.startsWith('ws://127.0.0.1:')) assert.fail(`serve reported ${JSON.stringify(ready.urls)}`);
   return {
     url,
     dir,

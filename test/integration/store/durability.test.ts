@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { Database } from '../../../server/store';
 import { tempDir } from '../../helpers/temp-dir';
+import { flipBits } from '../../helpers/corrupt';
 
 const fill = (i: number) => ({ i, text: 'x'.repeat(200) });
 
@@ -126,7 +127,7 @@ test('a corrupt snapshot is reported and no file is changed (never an empty data
   db.close({ snapshot: true });
   const snap = readdirSync(path).find((f) => f.startsWith('snapshot-'))!;
   const bytes = readFileSync(join(path, snap));
-  bytes[bytes.length >> 1] ^= 0x55;
+  flipBits(bytes, bytes.length >> 1, 0x55);
   writeFileSync(join(path, snap), bytes);
   const before = Object.fromEntries(readdirSync(path).map((f) => [f, readFileSync(join(path, f)).toString('base64')]));
   await assert.rejects(Database.open(path), { code: 'CORRUPT', message: /fails its checksum.*left untouched/ });

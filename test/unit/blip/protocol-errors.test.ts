@@ -9,6 +9,7 @@ import { encodeMessagePayload } from '../../../server/blip/message';
 import { encodeVarint } from '../../../server/blip/varint';
 import { closeEvent, connectionWithRawPeer, fromHex, type RawPeer } from './helpers';
 import { withTimeout } from '../../helpers/wait';
+import { flipBits } from '../../helpers/corrupt';
 import { FRAME1_HEX } from './protocol-notes-vectors';
 
 /** A non-ACK frame as the first one the peer sends (checksum from a fresh CRC). */
@@ -35,7 +36,7 @@ const cases: Case[] = [
     message: /checksum mismatch on MSG #1: frame says e4fe05d2, data gives e4fe05d3/,
     send: (peer) => {
       const frame = fromHex(FRAME1_HEX);
-      frame[frame.length - 1] ^= 1;
+      flipBits(frame, frame.length - 1, 1);
       peer.send(frame);
     },
   },
@@ -45,7 +46,7 @@ const cases: Case[] = [
     message: /checksum mismatch/,
     send: (peer) => {
       const frame = fromHex(FRAME1_HEX);
-      frame[10] ^= 0x20;
+      flipBits(frame, 10, 0x20);
       peer.send(frame);
     },
   },

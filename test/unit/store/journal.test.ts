@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Journal, JOURNAL_MAGIC } from '../../../server/store/journal';
 import { tempDir } from '../../helpers/temp-dir';
+import { flipBits } from '../../helpers/corrupt';
 
 function withRecords(dir: string, payloads: string[]): string {
   const path = join(dir, 'journal.log');
@@ -53,7 +54,7 @@ test('a bad checksum on the last record is a torn write; in the middle it is cor
   const raw = readFileSync(path);
   const lastPayload = raw.length - 2;
   const tornCopy = Buffer.from(raw);
-  tornCopy[lastPayload] ^= 0xff;
+  flipBits(tornCopy, lastPayload, 0xff);
   writeFileSync(path, tornCopy);
   const opened = Journal.open(path);
   opened.journal.close();
@@ -61,7 +62,7 @@ test('a bad checksum on the last record is a torn write; in the middle it is cor
 
   const path2 = withRecords(tempDir(t), ['{"a":1}', '{"b":2}', '{"c":3}']);
   const damaged = readFileSync(path2);
-  damaged[8 + 8 + 2] ^= 0xff; // inside the first payload
+  flipBits(damaged, 8 + 8 + 2, 0xff); // inside the first payload
   writeFileSync(path2, damaged);
   assert.throws(() => Journal.open(path2), { code: 'CORRUPT', message: /corrupt at byte 8 .*left untouched/ });
   assert.deepEqual(readFileSync(path2), damaged, 'file unchanged');
