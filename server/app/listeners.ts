@@ -63,7 +63,8 @@ export class ListenerService {
     const id = restoring ?? `listener-${this.nextId++}`;
     const persisted = this.config !== undefined && p.persist !== false;
     this.entries.set(id, { listener, params: p, persisted });
-    listener.on('status', () => this.events.publish('listenerStatus', this.info(id)));
+    // A listener being stopped still reports its closing connections; it is no longer ours to describe.
+    listener.on('status', () => this.entries.get(id)?.listener === listener && this.events.publish('listenerStatus', this.info(id)));
     listener.on('documentEnded', (e) =>
       this.events.publish('replicationLog', { time: Date.now(), source: id, direction: e.direction, collection: e.collection, docId: e.docId, revId: e.revId, error: e.error?.message, skipped: e.skipped }),
     );

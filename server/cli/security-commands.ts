@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { IdentityService } from '../app/identities';
 import { UserService } from '../app/users';
+import { userNameProblem } from '../listener/users-file';
 import type * as P from '../rpc/protocol';
 import { UsageError, type CommandContext, type CommandSpec } from './command';
 import { dbPathFrom } from './open-db';
@@ -112,6 +113,9 @@ export const securityCommands: CommandSpec[] = [
     options: { ...usersFileOption, 'password-env': { type: 'string', description: 'environment variable holding the password (else prompted)', valueName: 'VAR' } },
     async run(ctx) {
       const user = arg(ctx, 0, 'user name', 'users add USER --file FILE');
+      // Checked before the password prompt, as a bad argument.
+      const problem = userNameProblem(user);
+      if (problem) throw new UsageError(problem);
       const file = usersFile(ctx);
       await users.add(file, user, await readPassword(ctx.values['password-env'], `password for ${user}`));
       ctx.out.result({ user, file }, () => `added ${user} to ${file}`);

@@ -30,7 +30,7 @@ test('an edit to a document the listener got from another peer: push-only fails 
 
   const pushOnly = cli(['replicate', '--db', b, '--target', listenerA.url, '--push']);
   assert.equal(pushOnly.status, 10, `exit code 10 when documents failed\n${pushOnly.stdout}${pushOnly.stderr}`);
-  assert.match(pushOnly.stdout, /replicated 0\/1 documents .*; 1 failed:/);
+  assert.match(pushOnly.stdout, /replicated 0\/1 document .*; 1 failed:/);
   assert.match(pushOnly.stdout, /push doc: conflict/);
   assert.match(pushOnly.stderr, /1 document did not replicate/);
 

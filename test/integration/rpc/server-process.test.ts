@@ -86,7 +86,7 @@ test('the server process: TLS identities, listener certificates, a users file an
   assert.equal(fingerprintSha256(pemToDer(created.pem)), created.fingerprintSha256);
   const days = (Date.parse(created.notAfter) - before) / 86_400_000;
   assert.ok(days > 29.9 && days < 30.1, `valid for 30 days (${days})`);
-  await assert.rejects(conn.sendRequest(P.CreateIdentity, { db: 'notes', label: 'notes-server', commonName: 'x', isServer: true }), isCode(P.RpcErrorCode.conflict));
+  await assert.rejects(conn.sendRequest(P.CreateIdentity, { db: 'notes', label: 'notes-server', commonName: 'x', isServer: true }), isCode(P.RpcErrorCode.exists));
   await assert.rejects(conn.sendRequest(P.CreateIdentity, { db: 'notes', label: 'anonymous-x', commonName: 'x', isServer: true }), isCode(P.RpcErrorCode.invalid));
   await assert.rejects(conn.sendRequest(P.CreateIdentity, { db: 'nope', label: 'x', commonName: 'x', isServer: true }), isCode(P.RpcErrorCode.notFound));
   const other = await conn.sendRequest(P.CreateIdentity, { db: 'notes', label: 'other', commonName: 'other', isServer: true });
@@ -116,7 +116,7 @@ test('the server process: TLS identities, listener certificates, a users file an
   assert.equal(guarded.authentication, 'password');
   assert.equal(guarded.tls, false);
   await assert.rejects(conn.sendRequest(P.GetListenerCertificate, { id: guarded.id }), isCode(P.RpcErrorCode.invalid));
-  await assert.rejects(conn.sendRequest(P.StartListener, { db: 'notes', port: 0, tls: false, usersFile: join(dir, 'missing.json') }), isCode(P.RpcErrorCode.invalid));
+  await assert.rejects(conn.sendRequest(P.StartListener, { db: 'notes', port: 0, tls: false, usersFile: join(dir, 'missing.json') }), isCode(P.RpcErrorCode.notFound));
   await assert.rejects(conn.sendRequest(P.StartListener, { db: 'notes', port: 0, tls: false, clientCaFile: join(dir, 'ca.pem') }), isCode(P.RpcErrorCode.invalid));
 
   // The next replicator on `target` to reach idle, stop or fail (replicators removed earlier still send a last status).

@@ -1,0 +1,146 @@
+/**
+ * The application layer's rules, in process: what a front end may ask for and what it gets back.
+ * The CLI and the RPC server only translate to and from these calls.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { isAppError } from '../../../server/app/app-error';
+import { PeerSyncApp } from '../../../server/app/peersync-app';
+import { CONFIG_FILE } from '../../../server/app/app-config';
+import type * as P from '../../../server/rpc/protocol';
+import { tempDir } from '../../helpers/temp-dir';
+import { withTimeout } from '../../helpers/wait';
+
+function newApp(t: TestContext, dataFolder = tempDir(t)): PeerSyncApp {
+  const app = new PeerSyncApp({ dataFolder });
+  t.after(() => app.shutdown());
+  return app;
+}
+
+function code(c: string): (e: unknown) => boolean {
+  return (e) => isAppError(e) && e.code === c;
+}
+
+test('listener rules: TLS-only options need TLS, one authenticator, files that exist and hold what they should', async (t) => {
+  const app = newApp(t);
+  const db = await app.databases.open('rules');
+  const start = (p: Partial<P.StartListenerParams>): Promise<P.ListenerInfo> => app.listeners.start({ db: db.name, port: 0, networkInterface: '127.0.0.1', persist: false, ...p });
+  await assert.rejects(start({ tls: false, identityLabel: 'x' }), code('INVALID'));
+  await assert.rejects(start({ tls: false, clientCaFile: '/x.pem' }), code('INVALID'));
+  await assert.rejects(start({ usersFile: '/a', clientCaFile: '/b' }), /choose one authenticator/);
+  await assert.rejects(start({ usersFile: 'relative.json' }), /absolute path/);
+  await assert.rejects(start({ usersFile: join(db.path, 'missing.json') }), code('NOT_FOUND'));
+  const empty = join(tempDir(t), 'empty.pem');
+  writeFileSync(empty, '');
+  await assert.rejects(start({ clientCaFile: empty }), /holds no PEM certificate/);
+  await assert.rejects(start({ port: 70000 }), /0–65535/);
+  await assert.rejects(start({ idleTimeoutSeconds: 1 }), /at least 2/);
+  await assert.rejects(start({ identityLabel: 'nobody' }), code('NOT_FOUND'));
+  assert.deepEqual(app.listeners.list(), [], 'nothing half-started');
+});
+
+test('replication rules: credentials never in a URL, one way to sign in, and settings kept without the password', async (t) => {
+  const app = newApp(t);
+  const db = await app.databases.open('rules');
+  const base = { db: db.name, type: 'push' as const, continuous: false, paused: true };
+  await assert.rejects(app.replications.start({ ...base, target: 'ws://bob:secret@127.0.0.1:1/x' }), (e: unknown) => isAppError(e, 'INVALID') && !e.message.includes('secret'));
+  await assert.rejects(app.replications.start({ ...base, target: 'not a url' }), code('INVALID'));
+  await assert.rejects(app.replications.start({ ...base, target: 'ws://127.0.0.1:1/x', username: 'u', clientIdentityLabel: 'c' }), /choose one way to sign in/);
+  await assert.rejects(app.replications.start({ ...base, target: 'ws://127.0.0.1:1/x', resolver: 'nope' as P.BuiltInResolverName }), /unknown resolver/);
+  await assert.rejects(app.replications.start({ ...base, target: 'ws://127.0.0.1:1/x', db: 'missing' }), code('NOT_FOUND'));
+
+  const info = await app.replications.start({ ...base, target: 'ws://127.0.0.1:1/x', username: 'alice', password: 'hunter2', documentIds: ['a', 'b'] });
+  assert.equal(info.activity, 'stopped', 'paused: registered, not started');
+  assert.equal(info.username, 'alice');
+  assert.deepEqual(info.params?.documentIds, ['a', 'b']);
+  assert.equal(JSON.stringify(info).includes('hunter2'), false);
+  const saved = readFileSync(join(app.databases.dataFolder!, CONFIG_FILE), 'utf8');
+  assert.match(saved, /alice/);
+  assert.equal(saved.includes('hunter2'), false, 'the password is never written');
+});
+
+test('server events: what changed is announced, whoever asked', async (t) => {
+  const app = newApp(t);
+  const events: P.ServerEventParams[] = [];
+  app.events.on('serverEvent', (e) => events.push(e));
+  const db = await app.databases.open('events');
+  app.databases.createCollection(db.name, 'store.items');
+  const l = await app.listeners.start({ db: db.name, port: 0, networkInterface: '127.0.0.1', tls: false });
+  const r = await app.replications.start({ db: db.name, target: `ws://127.0.0.1:${l.port}/events`, type: 'push', continuous: false, paused: true });
+  await app.replications.remove(r.id);
+  await app.listeners.stop(l.id);
+  app.peers.add({ url: 'ws://127.0.0.1:4984/other/' });
+  assert.deepEqual(
+    events.map((e) => e.kind),
+    ['databaseOpened', 'collectionCreated', 'listenerStarted', 'replicationAdded', 'replicationRemoved', 'listenerStopped', 'peersChanged'],
+  );
+  const peers = events.at(-1);
+  assert.ok(peers?.kind === 'peersChanged');
+  assert.deepEqual(peers.peers, [{ url: 'ws://127.0.0.1:4984/other' }], 'the URL is normalised');
+});
+
+test('conflicts changing is announced once the burst of changes settles', async (t) => {
+  const app = newApp(t);
+  const db = await app.databases.open('c');
+  const coll = db.defaultCollection;
+  const seen = new Promise<P.ServerEventParams>((resolve) => app.events.on('serverEvent', (e) => e.kind === 'conflictsChanged' && resolve(e)));
+  const first = coll.save({ id: 'doc', body: { v: 0 } });
+  coll.save({ id: 'doc', revId: first.revId, body: { v: 'mine' } });
+  // A peer's edit of the same parent: a second branch, kept as a conflict.
+  coll.insertRevisionWithHistory({ id: 'doc', body: { v: 'theirs' } }, ['2-ffff', first.revId]);
+  const e = await withTimeout(seen, 'the conflictsChanged event');
+  assert.deepEqual(e, { kind: 'conflictsChanged', db: 'c', collection: '_default._default' });
+  assert.deepEqual(app.documents.listConflicts({ db: 'c' }).map((x) => x.docId), ['doc']);
+});
+
+test('peers: a pinned certificate must match its fingerprint; peers are saved and survive a restart', async (t) => {
+  const folder = tempDir(t);
+  const app = newApp(t, folder);
+  assert.throws(() => app.peers.add({ url: 'http://x/y' }), /ws:\/\/ or wss:\/\//);
+  assert.throws(() => app.peers.add({ url: 'ws://a:b@x:1/y' }), /user name and password/);
+  assert.throws(() => app.peers.add({ url: 'ws://x:1' }), /names the remote database/);
+  assert.throws(() => app.peers.add({ url: 'wss://x:1/y', pinnedCertificate: 'nonsense' }), code('INVALID'));
+  app.peers.add({ url: 'ws://127.0.0.1:4984/inventory' });
+  await app.shutdown();
+  const again = newApp(t, folder);
+  assert.deepEqual(again.peers.list(), [{ url: 'ws://127.0.0.1:4984/inventory' }]);
+  again.peers.remove('ws://127.0.0.1:4984/inventory/');
+  assert.deepEqual(again.peers.list(), []);
+});
+
+test('an unreadable configuration is set aside and the server starts empty', async (t) => {
+  const folder = tempDir(t);
+  writeFileSync(join(folder, CONFIG_FILE), '{ not json');
+  const app = newApp(t, folder);
+  assert.deepEqual(app.peers.list(), []);
+  app.peers.add({ url: 'ws://127.0.0.1:1/x' });
+  assert.equal(JSON.parse(readFileSync(join(folder, CONFIG_FILE), 'utf8')).peers.length, 1);
+});
+
+test('import batches are bounded and land whole; export pages carry _id and _rev first', async (t) => {
+  const app = newApp(t);
+  const db = await app.databases.open('io');
+  const coll = '_default._default';
+  assert.throws(() => app.documents.importBatch({ db: 'io', collection: coll, records: Array.from({ length: 10_001 }, () => ({})) }), code('TOO_LARGE'));
+  assert.throws(() => app.documents.importBatch({ db: 'io', collection: coll, records: [{ _id: 'ok' }, { _id: '_bad' }] }), /./);
+  assert.equal(db.defaultCollection.count(), 0, 'a batch with a bad record saves nothing');
+  assert.deepEqual(app.documents.importBatch({ db: 'io', collection: coll, records: [{ _id: 'a', _rev: 'ignored', n: 1 }, { n: 2 }] }), { imported: 2 });
+  const page = app.documents.exportPage({ db: 'io', collection: coll, limit: 10 });
+  assert.equal(page.total, 2);
+  const a = page.records.find((r) => r._id === 'a')!;
+  assert.deepEqual(Object.keys(a), ['_id', '_rev', 'n']);
+  assert.notEqual(a._rev, 'ignored');
+});
+
+test('databases: names are checked, a taken name from another folder is refused, exclusive create refuses a used folder', async (t) => {
+  const app = newApp(t);
+  await assert.rejects(app.databases.open('../escape'), code('INVALID'));
+  await assert.rejects(app.databases.open('_hidden'), code('INVALID'));
+  const db = await app.databases.open('same');
+  await assert.rejects(app.databases.openPath(join(tempDir(t), 'same')), code('EXISTS'));
+  await assert.rejects(app.databases.open('same', { exclusive: true }), code('EXISTS'));
+  assert.equal(await app.databases.open('same'), db, 'opening again returns the open database');
+  await assert.rejects(app.databases.openPath(join(tempDir(t), 'missing'), { create: false }), code('NOT_FOUND'));
+});
