@@ -5,7 +5,7 @@ import type * as P from '../rpc/protocol';
 import { logger } from '../util/log';
 import { AppError, invalid, notFound } from './app-error';
 import type { AppEventBus } from './app-events';
-import { databaseSummary } from './dto';
+import { databaseSummary, resolvedConflict } from './dto';
 
 const log = logger('app');
 
@@ -127,6 +127,7 @@ export class DatabaseRegistry {
     this.unhooks.push(
       coll.on('change', (changes) => changed(changes.map((c) => c.docId))),
       coll.on('purge', (id) => changed([id])),
+      coll.on('resolved', (record) => this.events.publish('serverEvent', { kind: 'conflictResolved', resolution: resolvedConflict(db.name, record) })),
     );
   }
 }

@@ -1,12 +1,12 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { builtInResolvers, isStoreError, StoreError, type Document, type JsonObject, type Resolution } from '../store';
+import { builtInResolvers, isStoreError, RESOLUTIONS_KEPT, StoreError, type Document, type JsonObject, type Resolution } from '../store';
 import { asRevId } from '../store/rev-id';
 import * as P from '../rpc/protocol';
 import { AppError, invalid, notFound } from './app-error';
 import type { DatabaseRegistry } from './databases';
 import { listDocumentBlobs, readDocumentBlob } from './document-blobs';
-import { documentData, documentSummary, revisionNode } from './dto';
+import { documentData, documentSummary, resolvedConflict, revisionNode } from './dto';
 import { requireAbsolute, requireExistingFile } from './paths';
 import { DEFAULT_IMPORT_BATCH, MAX_IMPORT_BATCH, exportPage, exportPages, readImportBatches, saveImportBatch, writeJsonLines } from './transfer';
 
@@ -67,7 +67,7 @@ export class DocumentService {
     const conflict = coll.getConflict(p.docId);
     if (!conflict) return null;
     const side = (s: typeof conflict.local): P.ConflictSide => ({ revId: s.revId, deleted: s.deleted, body: s.body ?? null });
-    return { ...p, local: side(conflict.local), remote: side(conflict.remote), tree: (coll.getRevisionHistory(p.docId) ?? []).map(revisionNode) };
+    return { ...p, local: side(conflict.local), remote: side(conflict.remote), others: (conflict.others ?? [conflict.remote]).map(side), tree: (coll.getRevisionHistory(p.docId) ?? []).map(revisionNode) };
   }
 
   async resolve(p: P.DocumentRef & { resolution: P.ConflictResolution }): Promise<P.DocumentData> {
@@ -84,6 +84,29 @@ export class DocumentService {
       d = coll.resolveConflict(p.docId, resolution);
     }
     return documentData(d);
+  }
+
+  resolutions(p: { db: string; collection?: string; limit?: number; before?: number }): P.ResolvedConflict[] {
+    const db = this.databases.get(p.db);
+    const colls = p.collection !== undefined ? [db.requireCollection(p.collection)] : db.collections();
+    const records = colls.flatMap((c) => c.resolutions({ ...(p.limit !== undefined ? { limit: p.limit } : {}), ...(p.before !== undefined ? { before: p.before } : {}) }));
+    return records
+      .sort((a, b) => b.id - a.id)
+      .slice(0, p.limit ?? 100)
+      .map((r) => resolvedConflict(db.name, r));
+  }
+
+  /** Brings a discarded branch back: its body becomes a new revision on top of the document's current one. */
+  restoreDiscarded(p: { db: string; recordId: number; revId: string }): P.DocumentData {
+    const db = this.databases.get(p.db);
+    const record = db.collections().flatMap((c) => c.resolutions({ limit: RESOLUTIONS_KEPT })).find((r) => r.id === p.recordId);
+    if (!record) throw notFound(`no resolution record ${p.recordId} in ${db.name} (only the last ${RESOLUTIONS_KEPT} are kept)`);
+    const branch = record.discarded.find((d) => d.revId === p.revId);
+    if (!branch) throw notFound(`resolution ${p.recordId} did not discard revision ${p.revId}`);
+    const coll = db.requireCollection(record.collection);
+    const current = coll.get(record.docId, { includeDeleted: true });
+    if (branch.deleted || branch.body === null) return documentData(coll.delete(record.docId, current ? { revId: current.revId } : {}));
+    return documentData(coll.save({ id: record.docId, revId: current?.revId ?? null, body: branch.body as JsonObject }, 'lastWriteWins'));
   }
 
   listBlobs(p: P.DocumentRef): P.BlobInfo[] {

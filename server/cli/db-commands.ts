@@ -225,6 +225,39 @@ export const dbCommands: CommandSpec[] = [
     },
   },
   {
+    name: 'db resolved',
+    summary: 'List recorded conflict resolutions (automatic and manual), newest first, with what each discarded.',
+    options: { ...collectionOption, limit: { type: 'string', short: 'n', description: 'at most N records (default 20)', valueName: 'N' } },
+    async run(ctx) {
+      const limit = Number(ctx.values.limit ?? 20);
+      if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
+      await withAppClient(ctx.values, async (c) => {
+        const records = await c.sendRequest(P.ListResolvedConflicts, { db: c.db, limit, ...(typeof ctx.values.collection === 'string' ? { collection: ctx.values.collection } : {}) });
+        if (ctx.out.json) for (const r of records) ctx.out.result(r);
+        else if (records.length === 0) ctx.out.line('(no resolved conflicts)');
+        else
+          for (const r of records) {
+            ctx.out.line(`#${r.id} ${new Date(r.time).toISOString()} ${r.docId} by ${r.resolver}: ${r.outcome} → ${r.resultRevId}`);
+            for (const d of r.discarded) ctx.out.line(`    discarded ${d.revId}${d.deleted ? ' (deletion)' : ` ${JSON.stringify(d.body)}`}`);
+          }
+      });
+    },
+  },
+  {
+    name: 'db restore',
+    summary: "Bring back a branch a conflict resolution discarded, as a new revision of its document.",
+    args: 'RECORD REV',
+    async run(ctx) {
+      const recordId = Number(needArg(ctx, 0, 'resolution record number (see peersync db resolved)', 'db restore RECORD REV'));
+      const revId = needArg(ctx, 1, 'discarded revision ID', 'db restore RECORD REV');
+      if (!Number.isInteger(recordId) || recordId < 1) throw new UsageError('RECORD is the number shown by peersync db resolved');
+      await withAppClient(ctx.values, async (c) => {
+        const d = await c.sendRequest(P.RestoreDiscarded, { db: c.db, recordId, revId });
+        ctx.out.result({ id: d.id, rev: d.revId }, () => `restored ${revId} as ${describeDoc(d)}`);
+      });
+    },
+  },
+  {
     name: 'db import',
     summary: 'Import documents from JSON lines or a JSON array (a file, or - for stdin).',
     args: 'FILE|-',

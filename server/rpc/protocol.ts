@@ -103,6 +103,8 @@ export interface ConflictSide {
 export interface ConflictData extends DocumentRef {
   readonly local: ConflictSide;
   readonly remote: ConflictSide;
+  /** Every branch in conflict with `local` (`remote` first): three or more when several peers edited. */
+  readonly others: readonly ConflictSide[];
   readonly tree: readonly RevisionNode[];
 }
 
@@ -113,7 +115,30 @@ export type ConflictResolution =
   /** Apply a built-in resolver, as a replication would. */
   | { readonly kind: 'resolver'; readonly name: BuiltInResolverName };
 
-export type BuiltInResolverName = 'default' | 'localWins' | 'remoteWins' | 'merge';
+/** `manual` keeps conflicts for a person (the Conflicts view); the others resolve them during replication, and every resolution is recorded. */
+export type BuiltInResolverName = 'default' | 'localWins' | 'remoteWins' | 'merge' | 'mergePreferLocal' | 'manual';
+
+/** A branch as it was when its conflict was resolved. */
+export interface RecordedRevision {
+  readonly revId: string;
+  readonly deleted: boolean;
+  readonly body: Record<string, unknown> | null;
+}
+
+/** How a conflict ended, whoever ended it (a replicator's resolver, or `manual`). */
+export interface ResolvedConflict {
+  readonly id: number;
+  readonly time: number;
+  readonly db: string;
+  readonly collection: string;
+  readonly docId: string;
+  readonly resolver: string;
+  readonly competing: readonly RecordedRevision[];
+  readonly outcome: 'kept' | 'merged' | 'deleted';
+  readonly resultRevId: string;
+  /** Branches no longer shown; each can be restored as a new revision. */
+  readonly discarded: readonly RecordedRevision[];
+}
 
 export const ListDatabases = new RequestType0<DatabaseSummary[], void>('peersync/listDatabases');
 /** Opens the database, creating it if missing (`exclusive`: an `exists` error unless it is new or empty). */
@@ -132,7 +157,12 @@ export const PurgeDocument = new RequestType<DocumentRef, void, void>('peersync/
 export const GetRevisionTree = new RequestType<DocumentRef, RevisionNode[] | null, void>('peersync/getRevisionTree');
 export const ListConflicts = new RequestType<{ db?: string; collection?: string }, ConflictRef[], void>('peersync/listConflicts');
 export const GetConflict = new RequestType<DocumentRef, ConflictData | null, void>('peersync/getConflict');
+/** Ends a conflict; `winner` names the branch kept (any of them), and every other branch is closed. Recorded like automatic resolutions. */
 export const ResolveConflict = new RequestType<DocumentRef & { resolution: ConflictResolution }, DocumentData, void>('peersync/resolveConflict');
+/** Resolution records, newest first (`before`: page back from a record ID). */
+export const ListResolvedConflicts = new RequestType<{ db: string; collection?: string; limit?: number; before?: number }, ResolvedConflict[], void>('peersync/listResolvedConflicts');
+/** Saves a discarded branch's body as a new revision of the document (on top of its current one). */
+export const RestoreDiscarded = new RequestType<{ db: string; recordId: number; revId: string }, DocumentData, void>('peersync/restoreDiscarded');
 /** Imports a JSON-lines or JSON-array file (a path on the server's machine). */
 export const ImportDocuments = new RequestType<{ db: string; collection: string; file: string }, { imported: number; batches: number }, void>('peersync/importDocuments');
 /**
@@ -431,6 +461,7 @@ export type ServerEventParams =
   | { readonly kind: 'replicationAdded'; readonly replication: ReplicatorInfo }
   | { readonly kind: 'replicationRemoved'; readonly id: string }
   | { readonly kind: 'conflictsChanged'; readonly db: string; readonly collection: string }
+  | { readonly kind: 'conflictResolved'; readonly resolution: ResolvedConflict }
   | { readonly kind: 'peersChanged'; readonly peers: readonly RemotePeer[] };
 
 export const ServerEvent = new NotificationType<ServerEventParams>('peersync/serverEvent');

@@ -112,6 +112,8 @@ export class ServerApi {
     on(P.ListConflicts, (p) => documents.listConflicts(p));
     on(P.GetConflict, (p) => documents.getConflict(p));
     on(P.ResolveConflict, (p) => documents.resolve(p));
+    on(P.ListResolvedConflicts, (p) => documents.resolutions(p));
+    on(P.RestoreDiscarded, (p) => documents.restoreDiscarded(p));
     on(P.ListDocumentBlobs, (p) => documents.listBlobs(p));
     on(P.ReadBlob, (p) => documents.readBlob(p));
     on(P.ImportDocuments, (p) => documents.importFile(p));
