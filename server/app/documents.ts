@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { builtInResolvers, isStoreError, RESOLUTIONS_KEPT, StoreError, type Document, type JsonObject, type Resolution } from '../store';
 import { asRevId } from '../store/rev-id';
+import { canonicalJson, isJsonObject } from '../store/canonical-json';
 import * as P from '../rpc/protocol';
 import { AppError, invalid, notFound } from './app-error';
 import type { DatabaseRegistry } from './databases';
@@ -28,9 +29,14 @@ export class DocumentService {
     return d ? documentData(d) : null;
   }
 
-  /** A new revision on `baseRevId`; a stale base is a CONFLICT (with the current revision) unless `force`. */
+  /**
+   * A new revision on `baseRevId`; a stale base is a CONFLICT (with the current revision) unless
+   * `force`. Saving the current body again is not an edit: no revision is made (it would replicate).
+   */
   save(p: P.DocumentRef & { baseRevId: string | null; body: Record<string, unknown>; force?: boolean }): P.DocumentData {
     const coll = this.databases.collection(p.db, p.collection);
+    const current = coll.get(p.docId);
+    if (current?.body && current.revId === p.baseRevId && isJsonObject(p.body) && canonicalJson(current.body) === canonicalJson(p.body as JsonObject)) return documentData(current);
     try {
       return documentData(coll.save({ id: p.docId, revId: p.baseRevId, body: p.body as JsonObject }, p.force ? 'lastWriteWins' : 'failOnConflict'));
     } catch (e) {

@@ -144,3 +144,16 @@ test('databases: names are checked, a taken name from another folder is refused,
   assert.equal(await app.databases.open('same'), db, 'opening again returns the open database');
   await assert.rejects(app.databases.openPath(join(tempDir(t), 'missing'), { create: false }), code('NOT_FOUND'));
 });
+
+test('saving a document unchanged makes no revision (nothing to replicate); a real edit does', async (t) => {
+  const app = newApp(t);
+  await app.databases.open('s');
+  const ref = { db: 's', collection: '_default._default', docId: 'd' };
+  const first = app.documents.save({ ...ref, baseRevId: null, body: { a: 1, b: [1, 2] } });
+  const again = app.documents.save({ ...ref, baseRevId: first.revId, body: { b: [1, 2], a: 1 } });
+  assert.equal(again.revId, first.revId, 'same content, key order aside: same revision');
+  assert.equal(again.sequence, first.sequence);
+  const edited = app.documents.save({ ...ref, baseRevId: first.revId, body: { a: 2, b: [1, 2] } });
+  assert.notEqual(edited.revId, first.revId);
+  assert.throws(() => app.documents.save({ ...ref, baseRevId: first.revId, body: { a: 2, b: [1, 2] } }), code('CONFLICT'), 'a stale base is still a conflict, even with equal content');
+});
