@@ -83,6 +83,14 @@ export class ListenerService {
     this.events.publish('serverEvent', { kind: 'listenerStopped', id });
   }
 
+  /** Stops a listener but keeps it in the saved configuration (its database is closing, not being deleted). */
+  async detach(id: string): Promise<void> {
+    const entry = this.require(id);
+    this.entries.delete(id);
+    await entry.listener.stop();
+    this.events.publish('serverEvent', { kind: 'listenerStopped', id });
+  }
+
   list(): P.ListenerInfo[] {
     return [...this.entries.keys()].map((id) => this.info(id));
   }

@@ -1,4 +1,7 @@
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Database } from '../store';
+import { invalid } from './app-error';
 import { logger } from '../util/log';
 import { AppEventBus } from './app-events';
 import { ConfigStore } from './app-config';
@@ -58,6 +61,33 @@ export class PeerSyncApp {
   savedDatabaseNames(): string[] {
     const c = this.config?.config;
     return [...new Set([...(c?.listeners ?? []).map((l) => l.params.db), ...(c?.replications ?? []).map((r) => r.params.db)])];
+  }
+
+  /**
+   * Deletes a database of the data folder: its replications and listeners stop and are forgotten,
+   * then the database closes and its folder (documents, blobs, keystore) is removed.
+   */
+  async deleteDatabase(name: string): Promise<void> {
+    const db = this.databases.get(name);
+    if (!this.databases.dataFolder || resolve(db.path) !== resolve(join(this.databases.dataFolder, name))) {
+      throw invalid(`${db.path} is outside the data folder; close it instead of deleting it`);
+    }
+    await this.closeDatabase(name, { forget: true });
+    rmSync(db.path, { recursive: true, force: true });
+  }
+
+  /** Closes a database after stopping what uses it; with `forget`, its saved listeners and replications are removed too. */
+  async closeDatabase(name: string, options: { forget?: boolean } = {}): Promise<void> {
+    this.databases.get(name);
+    for (const r of this.replications.list().filter((x) => x.db === name)) {
+      if (options.forget) await this.replications.remove(r.id);
+      else await this.replications.detach(r.id);
+    }
+    for (const l of this.listeners.list().filter((x) => x.db === name)) {
+      if (options.forget) await this.listeners.stop(l.id);
+      else await this.listeners.detach(l.id);
+    }
+    this.databases.close(name);
   }
 
   /** Ordered, best-effort shutdown: replicators (checkpoints saved), listeners, then databases. */

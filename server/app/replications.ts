@@ -87,6 +87,14 @@ export class ReplicationService {
     this.events.publish('serverEvent', { kind: 'replicationRemoved', id });
   }
 
+  /** Stops a replication and unregisters it, keeping it saved (its database is closing, not being deleted). */
+  async detach(id: string): Promise<void> {
+    const entry = this.require(id);
+    this.entries.delete(id);
+    await this.dispose(entry);
+    this.events.publish('serverEvent', { kind: 'replicationRemoved', id });
+  }
+
   list(): P.ReplicatorInfo[] {
     return [...this.entries.keys()].map((id) => this.info(id));
   }

@@ -52,6 +52,30 @@ export const dbCommands: CommandSpec[] = [
     },
   },
   {
+    name: 'db create-collection',
+    summary: 'Create a collection (scope.name, or name in the default scope).',
+    args: 'NAME',
+    async run(ctx) {
+      const name = needArg(ctx, 0, 'collection name', 'db create-collection NAME');
+      await withAppClient(ctx.values, async (c) => {
+        const info = await c.sendRequest(P.CreateCollection, { db: c.db, name });
+        ctx.out.result(info, () => `collections of ${info.name}: ${info.collections.map((x) => x.name).join(', ')}`);
+      });
+    },
+  },
+  {
+    name: 'db delete-collection',
+    summary: 'Delete a collection and its documents (not the default collection).',
+    args: 'NAME',
+    async run(ctx) {
+      const name = needArg(ctx, 0, 'collection name', 'db delete-collection NAME');
+      await withAppClient(ctx.values, async (c) => {
+        const info = await c.sendRequest(P.DeleteCollection, { db: c.db, name });
+        ctx.out.result(info, () => `deleted ${name}; collections of ${info.name}: ${info.collections.map((x) => x.name).join(', ')}`);
+      });
+    },
+  },
+  {
     name: 'db info',
     summary: 'Show the database location, UUID and its collections with document counts.',
     async run(ctx) {

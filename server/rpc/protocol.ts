@@ -145,6 +145,16 @@ export const ListDatabases = new RequestType0<DatabaseSummary[], void>('peersync
 export const CreateDatabase = new RequestType<{ name: string; collections?: readonly string[]; exclusive?: boolean }, DatabaseSummary, void>('peersync/createDatabase');
 export const GetDatabaseInfo = new RequestType<{ db: string }, DatabaseInfo, void>('peersync/getDatabaseInfo');
 export const CreateCollection = new RequestType<{ db: string; name: string }, DatabaseSummary, void>('peersync/createCollection');
+/** Deletes a collection and its documents (not the default collection). */
+export const DeleteCollection = new RequestType<{ db: string; name: string }, DatabaseSummary, void>('peersync/deleteCollection');
+/** Opens a database folder anywhere on the server's machine (its folder name becomes its name). */
+export const OpenDatabaseFolder = new RequestType<{ path: string }, DatabaseSummary, void>('peersync/openDatabaseFolder');
+/** Opens every database in the data folder not open yet (e.g. copied there), and says which could not be. */
+export const RefreshDatabases = new RequestType0<{ databases: DatabaseSummary[]; opened: string[]; unavailable: { name: string; reason: string }[] }, void>('peersync/refreshDatabases');
+/** Closes a database: its listeners and replications stop, and come back when it is opened again. */
+export const CloseDatabase = new RequestType<{ db: string }, void, void>('peersync/closeDatabase');
+/** Deletes a database of the data folder for good: its listeners and replications are removed, then its folder. */
+export const DeleteDatabase = new RequestType<{ db: string }, void, void>('peersync/deleteDatabase');
 export const ListDocuments = new RequestType<{ db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean }, { docs: DocumentSummary[]; total: number }, void>(
   'peersync/listDocuments',
 );
@@ -455,7 +465,9 @@ export const ListenerStatusChanged = new NotificationType<ListenerInfo>('peersyn
 /** What changed in the server's own state, whoever caused it (this client, another one, the command line, a peer). */
 export type ServerEventParams =
   | { readonly kind: 'databaseOpened'; readonly db: string }
+  | { readonly kind: 'databaseClosed'; readonly db: string }
   | { readonly kind: 'collectionCreated'; readonly db: string; readonly collection: string }
+  | { readonly kind: 'collectionDeleted'; readonly db: string; readonly collection: string }
   | { readonly kind: 'listenerStarted'; readonly listener: ListenerInfo }
   | { readonly kind: 'listenerStopped'; readonly id: string }
   | { readonly kind: 'replicationAdded'; readonly replication: ReplicatorInfo }

@@ -102,6 +102,11 @@ export class ServerApi {
     });
     on(P.GetDatabaseInfo, (p) => databaseInfo(databases.get(p.db)));
     on(P.CreateCollection, (p) => databases.createCollection(p.db, p.name));
+    on(P.DeleteCollection, (p) => databases.deleteCollection(p.db, p.name));
+    on(P.OpenDatabaseFolder, async (p) => databaseSummary(await databases.openPath(requireAbsolute(p.path, 'the database folder'), { create: false })));
+    on0(P.RefreshDatabases, async () => ({ ...(await databases.openAllInDataFolder()), databases: databases.list().map(databaseSummary) }));
+    on(P.CloseDatabase, (p) => this.app.closeDatabase(p.db));
+    on(P.DeleteDatabase, (p) => this.app.deleteDatabase(p.db));
 
     on(P.ListDocuments, (p) => documents.list(p));
     on(P.GetDocument, (p) => documents.get(p));

@@ -3,7 +3,7 @@
  * The CLI and the RPC server only translate to and from these calls.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { isAppError } from '../../../server/app/app-error';
@@ -156,4 +156,31 @@ test('saving a document unchanged makes no revision (nothing to replicate); a re
   const edited = app.documents.save({ ...ref, baseRevId: first.revId, body: { a: 2, b: [1, 2] } });
   assert.notEqual(edited.revId, first.revId);
   assert.throws(() => app.documents.save({ ...ref, baseRevId: first.revId, body: { a: 2, b: [1, 2] } }), code('CONFLICT'), 'a stale base is still a conflict, even with equal content');
+});
+
+test('database management: refresh opens folders added on disk; close keeps saved listeners for next time; delete removes everything', async (t) => {
+  const folder = tempDir(t);
+  const app = newApp(t, folder);
+  const other = new PeerSyncApp({ dataFolder: folder, persistConfiguration: false });
+  await other.databases.open('copied');
+  await other.shutdown();
+  const refreshed = await app.databases.openAllInDataFolder();
+  assert.deepEqual(refreshed.opened, ['copied']);
+
+  const db = await app.databases.open('work');
+  app.databases.createCollection('work', 'store.items');
+  assert.throws(() => app.databases.deleteCollection('work', '_default'), /cannot be deleted/);
+  app.databases.deleteCollection('work', 'store.items');
+  assert.deepEqual(db.collections().map((c) => c.fullName), ['_default._default']);
+
+  const l = await app.listeners.start({ db: 'work', port: 0, networkInterface: '127.0.0.1', tls: false });
+  await app.closeDatabase('work');
+  assert.deepEqual(app.listeners.list(), []);
+  await app.databases.open('work');
+  assert.equal(app.listeners.list()[0]?.id, l.id, 'reopening brings the saved listener back');
+
+  await app.deleteDatabase('work');
+  assert.equal(existsSync(db.path), false, 'the folder is gone');
+  assert.deepEqual(app.listeners.list(), []);
+  assert.equal(readFileSync(join(folder, CONFIG_FILE), 'utf8').includes(l.id), false, 'and so is its saved listener');
 });
