@@ -279,6 +279,8 @@ export const StartListener = new RequestType<StartListenerParams, ListenerInfo, 
 /** Stops a listener and removes it from the saved configuration. */
 export const StopListener = new RequestType<{ id: string }, void, void>('peersync/stopListener');
 export const ListListeners = new RequestType0<ListenerInfo[], void>('peersync/listListeners');
+/** A TCP port free on the server's machine: `preferred` if it is, else the next free one after it. */
+export const FindFreePort = new RequestType<{ preferred: number; networkInterface?: string }, { port: number }, void>('peersync/findFreePort');
 
 // ---- TLS identities and certificates ----
 

@@ -129,6 +129,7 @@ export class ServerApi {
     on(P.StartListener, (p) => listeners.start(p));
     on(P.StopListener, (p) => listeners.stop(p.id));
     on0(P.ListListeners, () => listeners.list());
+    on(P.FindFreePort, async (p) => ({ port: await listeners.freePort(p.preferred, p.networkInterface) }));
     on(P.GetListenerCertificate, (p) => listeners.certificate(p.id));
 
     on(P.CreateIdentity, (p) => identities.create(dbPath(p.db), p));

@@ -184,3 +184,14 @@ test('database management: refresh opens folders added on disk; close keeps save
   assert.deepEqual(app.listeners.list(), []);
   assert.equal(readFileSync(join(folder, CONFIG_FILE), 'utf8').includes(l.id), false, 'and so is its saved listener');
 });
+
+test('a free port is proposed: the preferred one when free, the next free one when a listener holds it', async (t) => {
+  const app = newApp(t);
+  await app.databases.open('p');
+  const l = await app.listeners.start({ db: 'p', port: 0, networkInterface: '127.0.0.1', tls: false, persist: false });
+  const proposed = await app.listeners.freePort(l.port, '127.0.0.1');
+  assert.notEqual(proposed, l.port);
+  assert.ok(proposed > l.port || proposed > 0);
+  const again = await app.listeners.start({ db: 'p', port: proposed, networkInterface: '127.0.0.1', tls: false, persist: false });
+  assert.equal(again.port, proposed, 'the proposed port can be used');
+});
