@@ -18,9 +18,9 @@ const MAX_PAGE = 1000;
 export class DocumentService {
   constructor(private readonly databases: DatabaseRegistry) {}
 
-  list(p: { db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean }): { docs: P.DocumentSummary[]; total: number } {
+  list(p: { db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean; prefix?: string }): { docs: P.DocumentSummary[]; total: number } {
     const coll = this.databases.collection(p.db, p.collection);
-    const docs = coll.allDocs({ after: p.after ?? '', limit: clampPage(p.limit), includeDeleted: p.includeDeleted === true });
+    const docs = coll.allDocs({ after: p.after ?? '', limit: clampPage(p.limit), includeDeleted: p.includeDeleted === true, ...(p.prefix ? { prefix: p.prefix } : {}) });
     return { docs: docs.map(documentSummary), total: coll.count() };
   }
 

@@ -165,6 +165,7 @@ export const dbCommands: CommandSpec[] = [
       ...collectionOption,
       limit: { type: 'string', short: 'n', description: 'at most N documents (default 100)', valueName: 'N' },
       after: { type: 'string', description: 'start after this document ID (paging)', valueName: 'ID' },
+      prefix: { type: 'string', description: 'only documents whose ID starts with this', valueName: 'TEXT' },
       'include-deleted': { type: 'boolean', description: 'include deleted documents' },
     },
     async run(ctx) {
@@ -174,7 +175,7 @@ export const dbCommands: CommandSpec[] = [
         let after = (ctx.values.after as string | undefined) ?? '';
         let shown = 0;
         while (shown < limit) {
-          const { docs } = await c.sendRequest(P.ListDocuments, { db: c.db, collection: collectionOf(ctx), after, limit: Math.min(1000, limit - shown), includeDeleted: ctx.values['include-deleted'] === true });
+          const { docs } = await c.sendRequest(P.ListDocuments, { db: c.db, collection: collectionOf(ctx), after, limit: Math.min(1000, limit - shown), includeDeleted: ctx.values['include-deleted'] === true, ...(typeof ctx.values.prefix === 'string' ? { prefix: ctx.values.prefix } : {}) });
           if (docs.length === 0) break;
           if (ctx.out.json) for (const d of docs) ctx.out.result({ id: d.id, rev: d.revId, sequence: d.sequence, deleted: d.deleted, conflicted: d.conflicted });
           else ctx.out.line(docs.map(describeDoc).join('\n'));

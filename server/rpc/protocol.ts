@@ -155,7 +155,8 @@ export const RefreshDatabases = new RequestType0<{ databases: DatabaseSummary[];
 export const CloseDatabase = new RequestType<{ db: string }, void, void>('peersync/closeDatabase');
 /** Deletes a database of the data folder for good: its listeners and replications are removed, then its folder. */
 export const DeleteDatabase = new RequestType<{ db: string }, void, void>('peersync/deleteDatabase');
-export const ListDocuments = new RequestType<{ db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean }, { docs: DocumentSummary[]; total: number }, void>(
+/** A page of documents in ID order (`prefix`: only IDs starting with it; `total` counts the whole collection). */
+export const ListDocuments = new RequestType<{ db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean; prefix?: string }, { docs: DocumentSummary[]; total: number }, void>(
   'peersync/listDocuments',
 );
 export const GetDocument = new RequestType<DocumentRef & { rev?: string }, DocumentData | null, void>('peersync/getDocument');

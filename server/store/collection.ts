@@ -288,8 +288,8 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
   }
 
   /** Documents in ID order, for listings and paging (`after` = last ID of the previous page). */
-  allDocs(options: { limit?: number; after?: string; includeDeleted?: boolean } = {}): Document[] {
-    const rows = this.engine.all(options.includeDeleted ? this.table.sql.allDocsWithDeleted : this.table.sql.allDocs, [options.after ?? '', options.limit ?? -1]);
+  allDocs(options: { limit?: number; after?: string; includeDeleted?: boolean; prefix?: string } = {}): Document[] {
+    const rows = this.engine.all(options.includeDeleted ? this.table.sql.allDocsWithDeleted : this.table.sql.allDocs, [options.after ?? '', options.prefix ?? '', options.limit ?? -1]);
     return rows.map((r) => {
       const { id, row } = decodeListedRow(r);
       return {

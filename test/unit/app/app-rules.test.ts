@@ -195,3 +195,16 @@ test('a free port is proposed: the preferred one when free, the next free one wh
   const again = await app.listeners.start({ db: 'p', port: proposed, networkInterface: '127.0.0.1', tls: false, persist: false });
   assert.equal(again.port, proposed, 'the proposed port can be used');
 });
+
+test('listing by ID prefix pages through exactly the matching documents', async (t) => {
+  const app = newApp(t);
+  const db = await app.databases.open('pre');
+  for (const id of ['a', 'ab', 'abc', 'abd', 'b', 'ab%', 'a_b']) db.defaultCollection.save({ id, body: {} });
+  const ids = (prefix: string, after?: string, limit = 10): string[] =>
+    app.documents.list({ db: 'pre', collection: '_default', prefix, limit, ...(after ? { after } : {}) }).docs.map((d) => d.id);
+  assert.deepEqual(ids('ab'), ['ab', 'ab%', 'abc', 'abd']);
+  assert.deepEqual(ids('ab', undefined, 2), ['ab', 'ab%']);
+  assert.deepEqual(ids('ab', 'ab%', 2), ['abc', 'abd'], 'the next page');
+  assert.deepEqual(ids('a_'), ['a_b'], 'no LIKE wildcards');
+  assert.deepEqual(ids(''), ['a', 'a_b', 'ab', 'ab%', 'abc', 'abd', 'b']);
+});
