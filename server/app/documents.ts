@@ -9,14 +9,18 @@ import type { DatabaseRegistry } from './databases';
 import { listDocumentBlobs, readDocumentBlob } from './document-blobs';
 import { documentData, documentSummary, resolvedConflict, revisionNode } from './dto';
 import { requireAbsolute, requireExistingFile } from './paths';
-import { DEFAULT_IMPORT_BATCH, MAX_IMPORT_BATCH, exportPage, exportPages, readImportBatches, saveImportBatch, writeJsonLines } from './transfer';
+import type { SchemaService } from './schemas';
+import { DEFAULT_IMPORT_BATCH, MAX_IMPORT_BATCH, exportPage, exportPages, readImportBatches, saveImportBatch, withoutUnderscoreKeys, writeJsonLines } from './transfer';
 
 /** Most documents one ListDocuments or ExportPage returns. */
 const MAX_PAGE = 1000;
 
 /** Documents, conflicts, blobs, import and export: the rules every front end shares. */
 export class DocumentService {
-  constructor(private readonly databases: DatabaseRegistry) {}
+  constructor(
+    private readonly databases: DatabaseRegistry,
+    private readonly schemas: SchemaService,
+  ) {}
 
   list(p: { db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean; prefix?: string }): { docs: P.DocumentSummary[]; total: number } {
     const coll = this.databases.collection(p.db, p.collection);
@@ -35,6 +39,7 @@ export class DocumentService {
    */
   save(p: P.DocumentRef & { baseRevId: string | null; body: Record<string, unknown>; force?: boolean }): P.DocumentData {
     const coll = this.databases.collection(p.db, p.collection);
+    this.schemas.check(this.databases.get(p.db), p.collection, p.body);
     const current = coll.get(p.docId);
     if (current?.body && current.revId === p.baseRevId && isJsonObject(p.body) && canonicalJson(current.body) === canonicalJson(p.body as JsonObject)) return documentData(current);
     try {
@@ -126,7 +131,9 @@ export class DocumentService {
   importBatch(p: { db: string; collection: string; records: readonly Record<string, unknown>[] }): { imported: number } {
     if (!Array.isArray(p.records)) throw invalid('records must be an array of JSON objects');
     if (p.records.length > MAX_IMPORT_BATCH) throw new AppError('TOO_LARGE', `at most ${MAX_IMPORT_BATCH} records per batch (got ${p.records.length})`);
-    return { imported: saveImportBatch(this.databases.get(p.db), this.databases.collection(p.db, p.collection), p.records) };
+    const db = this.databases.get(p.db);
+    for (const r of p.records) this.schemas.check(db, p.collection, withoutUnderscoreKeys(r));
+    return { imported: saveImportBatch(db, this.databases.collection(p.db, p.collection), p.records) };
   }
 
   /** Imports a file on this machine, batch by batch (an error keeps every batch before it). */
@@ -137,6 +144,7 @@ export class DocumentService {
     let imported = 0;
     let batches = 0;
     for await (const batch of readImportBatches(createReadStream(file), DEFAULT_IMPORT_BATCH)) {
+      for (const r of batch) this.schemas.check(db, p.collection, withoutUnderscoreKeys(r));
       imported += saveImportBatch(db, coll, batch);
       batches++;
     }

@@ -11,6 +11,7 @@ import { IdentityService } from './identities';
 import { ListenerService } from './listeners';
 import { PeerService } from './peers';
 import { ReplicationService } from './replications';
+import { SchemaService } from './schemas';
 import { UserService } from './users';
 
 const log = logger('app');
@@ -34,6 +35,7 @@ export class PeerSyncApp {
   readonly events = new AppEventBus();
   readonly databases: DatabaseRegistry;
   readonly documents: DocumentService;
+  readonly schemas: SchemaService;
   readonly identities = new IdentityService();
   readonly users = new UserService();
   readonly listeners: ListenerService;
@@ -51,7 +53,8 @@ export class PeerSyncApp {
       await this.listeners.restore(db.name);
       await this.replications.restore(db.name);
     });
-    this.documents = new DocumentService(this.databases);
+    this.schemas = new SchemaService(this.databases);
+    this.documents = new DocumentService(this.databases, this.schemas);
     this.listeners = new ListenerService(this.databases, this.identities, this.events, this.config);
     this.replications = new ReplicationService(this.databases, this.identities, this.events, this.config);
     this.peers = new PeerService(this.events, this.config);

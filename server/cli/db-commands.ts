@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { notFound } from '../app/app-error';
@@ -279,6 +279,32 @@ export const dbCommands: CommandSpec[] = [
       await withAppClient(ctx.values, async (c) => {
         const d = await c.sendRequest(P.RestoreDiscarded, { db: c.db, recordId, revId });
         ctx.out.result({ id: d.id, rev: d.revId }, () => `restored ${revId} as ${describeDoc(d)}`);
+      });
+    },
+  },
+  {
+    name: 'db schema',
+    summary: "Show, set (--set FILE) or remove (--remove) the collection's JSON Schema; saves and imports must then match it.",
+    options: {
+      ...collectionOption,
+      set: { type: 'string', description: 'a JSON Schema file', valueName: 'FILE' },
+      remove: { type: 'boolean', description: 'remove the schema' },
+    },
+    async run(ctx) {
+      if (ctx.values.set !== undefined && ctx.values.remove) throw new UsageError('choose --set FILE or --remove');
+      await withAppClient(ctx.values, async (c) => {
+        const where = { db: c.db, collection: collectionOf(ctx) };
+        if (typeof ctx.values.set === 'string') {
+          const schema = parseJsonObject(readFileSync(ctx.values.set, 'utf8'), ctx.values.set);
+          await c.sendRequest(P.SetCollectionSchema, { ...where, schema });
+          ctx.out.result({ ...where, schema }, () => `set the schema of ${where.collection} from ${String(ctx.values.set)}`);
+        } else if (ctx.values.remove) {
+          await c.sendRequest(P.SetCollectionSchema, { ...where, schema: null });
+          ctx.out.result({ ...where, schema: null }, () => `removed the schema of ${where.collection}`);
+        } else {
+          const schema = await c.sendRequest(P.GetCollectionSchema, where);
+          ctx.out.result(schema, () => (schema ? JSON.stringify(schema, null, 2) : `(no schema for ${where.collection})`));
+        }
       });
     },
   },

@@ -188,6 +188,27 @@ export const ExportPage = new RequestType<{ db: string; collection: string; afte
   'peersync/exportPage',
 );
 
+// ---- JSON Schemas per collection (optional) ----
+
+/** One way a document fails its collection's schema; `segments` locate the value (keys and array indexes). */
+export interface SchemaProblem {
+  readonly path: string;
+  readonly segments: readonly string[];
+  readonly message: string;
+  readonly missingProperty?: string | undefined;
+}
+
+/** The `data` of an `invalid` error from a save that does not match the schema. */
+export interface SchemaErrorData {
+  readonly schemaErrors: readonly SchemaProblem[];
+}
+
+export const GetCollectionSchema = new RequestType<{ db: string; collection: string }, Record<string, unknown> | null, void>('peersync/getCollectionSchema');
+/** Sets a collection's JSON Schema (null removes it); documents saved through PeerSync must then match it. */
+export const SetCollectionSchema = new RequestType<{ db: string; collection: string; schema: Record<string, unknown> | null }, void, void>('peersync/setCollectionSchema');
+/** Checks a body against the collection's schema without saving (the editor's diagnostics). */
+export const ValidateDocument = new RequestType<{ db: string; collection: string; body: unknown }, SchemaProblem[], void>('peersync/validateDocument');
+
 // ---- blobs ----
 
 /**

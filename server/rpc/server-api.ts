@@ -119,6 +119,9 @@ export class ServerApi {
     on(P.ResolveConflict, (p) => documents.resolve(p));
     on(P.ListResolvedConflicts, (p) => documents.resolutions(p));
     on(P.RestoreDiscarded, (p) => documents.restoreDiscarded(p));
+    on(P.GetCollectionSchema, (p) => this.app.schemas.get(p));
+    on(P.SetCollectionSchema, (p) => this.app.schemas.set(p));
+    on(P.ValidateDocument, (p) => this.app.schemas.problems(databases.get(p.db), p.collection, p.body));
     on(P.ListDocumentBlobs, (p) => documents.listBlobs(p));
     on(P.ReadBlob, (p) => documents.readBlob(p));
     on(P.ImportDocuments, (p) => documents.importFile(p));

@@ -208,3 +208,32 @@ test('listing by ID prefix pages through exactly the matching documents', async 
   assert.deepEqual(ids('a_'), ['a_b'], 'no LIKE wildcards');
   assert.deepEqual(ids(''), ['a', 'a_b', 'ab', 'ab%', 'abc', 'abd', 'b']);
 });
+
+test('a collection schema is enforced on saves and imports, with every problem located; replication is not affected', async (t) => {
+  const app = newApp(t);
+  const db = await app.databases.open('sch');
+  const where = { db: 'sch', collection: '_default' };
+  assert.throws(() => app.schemas.set({ ...where, schema: { type: 'nope' } }), code('INVALID'));
+  app.schemas.set({ ...where, schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, list: { type: 'array', items: { type: 'object', properties: { qty: { type: 'integer' } } } } } } });
+  const ref = { db: 'sch', collection: '_default._default', docId: 'd' };
+  assert.throws(
+    () => app.documents.save({ ...ref, baseRevId: null, body: { list: [{ qty: 'many' }] } }),
+    (e: unknown) => {
+      assert.ok(isAppError(e, 'INVALID'));
+      const problems = (e.data as P.SchemaErrorData).schemaErrors;
+      assert.deepEqual(problems.map((x) => x.segments).sort(), [[], ['list', '0', 'qty']]);
+      assert.ok(problems.some((x) => x.missingProperty === 'name'));
+      return true;
+    },
+  );
+  assert.equal(db.defaultCollection.count(), 0, 'nothing saved');
+  assert.throws(() => app.documents.importBatch({ db: 'sch', collection: '_default', records: [{ _id: 'ok', name: 'a' }, { _id: 'bad' }] }), code('INVALID'));
+  assert.equal(db.defaultCollection.count(), 0, 'a batch with one bad record saves nothing');
+  app.documents.save({ ...ref, baseRevId: null, body: { name: 'fine', list: [{ qty: 3 }] } });
+  assert.deepEqual(app.schemas.problems(db, '_default', { name: 1 }).map((x) => x.path), ['name']);
+  db.defaultCollection.insertRevisionWithHistory({ id: 'from-peer', body: { anything: true } }, ['1-abcd']);
+  assert.ok(db.defaultCollection.get('from-peer'), 'a replicated revision is the peer’s data: not refused');
+  app.schemas.set({ ...where, schema: null });
+  assert.equal(app.schemas.get(where), null);
+  app.documents.save({ ...ref, docId: 'free', baseRevId: null, body: { whatever: 1 } });
+});
