@@ -121,6 +121,7 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
       onDatabaseChanged: c.onDatabaseChanged,
       onReplicatorStatus: c.onReplicatorStatus,
       onListenerStatus: c.onListenerStatus,
+      onServerEvent: c.onServerEvent,
     },
     probeDashboard: async () => (DashboardPanel.instance?.isReady ? DashboardPanel.instance.probe() : undefined),
   };

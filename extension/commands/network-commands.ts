@@ -82,7 +82,6 @@ export async function startListener(s: Services, arg?: unknown): Promise<P.Liste
     ...(usersFile !== undefined ? { usersFile } : {}),
     ...(clientCaFile !== undefined ? { clientCaFile } : {}),
   });
-  s.ctx.announce('listenerStarted');
   for (const w of info.warnings ?? []) s.ctx.log.warn(`listener ${info.id}: ${w}`);
   s.ctx.log.info(`listener ${info.id} on ${info.urls.join(', ')}${info.certificateFingerprint ? ` (certificate SHA-256 ${info.certificateFingerprint})` : ''}${info.authentication && info.authentication !== 'none' ? ` (authentication: ${info.authentication})` : ''}`);
   const url = info.urls[0];
@@ -96,7 +95,6 @@ export async function stopListener(s: Services, arg?: unknown): Promise<boolean>
   const listener = arg instanceof ListenerNode ? arg.info : await pickListener(s, 'Stop Listener');
   if (!listener) return false;
   await s.ctx.request(P.StopListener, { id: listener.id });
-  s.ctx.announce('listenerStopped');
   return true;
 }
 
@@ -301,6 +299,5 @@ export async function removeReplication(s: Services, arg?: unknown): Promise<boo
   const r = await replicatorFrom(s, arg, 'Remove Replication');
   if (!r) return false;
   await s.ctx.request(P.RemoveReplication, { id: r.id });
-  s.ctx.announce('replicatorRemoved');
   return true;
 }

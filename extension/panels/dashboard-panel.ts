@@ -79,7 +79,21 @@ export class DashboardPanel {
         if (this.log.length > 1000) this.log.splice(0, this.log.length - 1000);
         this.schedule();
       }),
-      ctx.onDidChangeLocally((c) => c === 'replicatorRemoved' && void this.sendRemovals()),
+      ctx.onServerEvent((e) => {
+        if (e.kind === 'replicationAdded') {
+          this.gone.delete(e.replication.id);
+          this.removedReplicators.delete(e.replication.id);
+          this.changedReplicators.set(e.replication.id, e.replication);
+          this.knownReplicators.add(e.replication.id);
+          this.schedule();
+        } else if (e.kind === 'replicationRemoved') {
+          this.removedReplicators.add(e.id);
+          this.changedReplicators.delete(e.id);
+          this.knownReplicators.delete(e.id);
+          this.gone.add(e.id);
+          this.schedule();
+        }
+      }),
       ctx.onDidChangeServerState((s) => {
         if (s === 'running') void this.sendSnapshot();
         else this.schedule();
@@ -140,19 +154,6 @@ export class DashboardPanel {
     this.log = [];
     this.lastSent = Date.now();
     this.post({ type: T.snapshot, serverRunning: running, replicators, listeners, log: this.ctx.recentLog.slice(-500) });
-  }
-
-  private async sendRemovals(): Promise<void> {
-    if (!this.ctx.isRunning()) return;
-    const present = new Set((await this.ctx.request(P.ListReplications)).map((r) => r.id));
-    for (const id of this.knownReplicators) {
-      if (present.has(id)) continue;
-      this.removedReplicators.add(id);
-      this.changedReplicators.delete(id);
-      this.gone.add(id);
-    }
-    this.knownReplicators = present;
-    this.schedule();
   }
 
   private schedule(): void {

@@ -82,7 +82,7 @@ export class PeersView extends ThrottledTreeView<Node> {
       ctx.onListenerStatus(() => this.refresh()),
       ctx.onReplicatorStatus(() => this.refresh()),
       ctx.onDidChangeServerState(() => this.refresh()),
-      ctx.onDidChangeLocally(() => this.refresh()),
+      ctx.onServerEvent((e) => (e.kind === 'listenerStarted' || e.kind === 'listenerStopped' || e.kind === 'peersChanged' || e.kind === 'replicationAdded' || e.kind === 'replicationRemoved') && this.refresh()),
       peers.onDidChange(() => this.refresh()),
     );
   }

@@ -71,7 +71,7 @@ export class ReplicationsView extends ThrottledTreeView<Node> {
     this.disposables.push(
       ctx.onReplicatorStatus(() => this.refresh()),
       ctx.onDidChangeServerState(() => this.refresh()),
-      ctx.onDidChangeLocally((c) => c === 'replicatorRemoved' && this.refresh()),
+      ctx.onServerEvent((e) => (e.kind === 'replicationAdded' || e.kind === 'replicationRemoved') && this.refresh()),
     );
   }
 
