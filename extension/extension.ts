@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
   sub.push(log);
 
   const fs = new PeerSyncFileSystem(c);
-  const peers = new RemotePeers(context.workspaceState);
+  const peers = new RemotePeers(c, context.workspaceState);
   const views = {
     databases: new DatabasesView(c),
     peers: new PeersView(c, peers),

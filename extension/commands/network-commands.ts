@@ -125,7 +125,7 @@ export async function addPeer(s: Services, url?: unknown): Promise<string | unde
 }
 
 export async function removePeer(s: Services, arg?: unknown): Promise<void> {
-  const url = arg instanceof RemotePeerNode ? arg.url : await pick(s, 'Remove Peer', s.peers.list().map((u) => ({ label: u, value: u })));
+  const url = arg instanceof RemotePeerNode ? arg.url : await pick(s, 'Remove Peer', s.peers.urls().map((u) => ({ label: u, value: u })));
   if (!url) return;
   await s.peers.remove(url);
   await s.credentials.delete(url);
@@ -134,7 +134,7 @@ export async function removePeer(s: Services, arg?: unknown): Promise<void> {
 async function pickTarget(s: Services): Promise<string | undefined> {
   const listeners = await s.ctx.request(P.ListListeners);
   const items: Picked<string | null>[] = [
-    ...s.peers.list().map((u) => ({ label: u, description: 'remote peer', value: u })),
+    ...s.peers.list().map((p) => ({ label: p.url, description: p.pinnedFingerprint ? 'remote peer · certificate pinned' : 'remote peer', value: p.url })),
     ...listeners.flatMap((l) => l.urls.map((u) => ({ label: u, description: `this peer’s listener (${l.db})`, value: u }))),
     { label: '$(add) Enter a URL…', value: null },
   ];
@@ -186,14 +186,18 @@ export async function startReplication(s: Services, arg?: unknown): Promise<P.Re
   }
   let selfSigned = false;
   let pinnedFile: string | undefined;
+  let pinned: string | undefined;
   if (target.startsWith('wss:')) {
+    const peer = s.peers.find(target);
     const trust = await pick(s, 'Start Replication: server certificate', [
+      ...(peer?.pinnedCertificate ? [{ label: 'The certificate pinned for this peer', description: `SHA-256 ${peer.pinnedFingerprint ?? '?'}`, value: 'pinned' as const }] : []),
       { label: 'Accept the peer’s self-signed certificate', description: 'PeerSync and Couchbase Lite listeners use one by default', value: 'selfSigned' as const },
       { label: 'Pin a certificate file…', description: 'only the peer presenting this certificate (PEM or DER, e.g. from Show Listener Certificate)', value: 'pin' as const },
       { label: 'Verify with the system’s certificate authorities', value: 'ca' as const },
     ]);
     if (trust === undefined) return undefined;
     selfSigned = trust === 'selfSigned';
+    if (trust === 'pinned') pinned = peer?.pinnedCertificate;
     if (trust === 'pin') {
       pinnedFile = await pickFile(s, 'Start Replication: pinned certificate', 'Pin', CERTIFICATE_FILES);
       if (pinnedFile === undefined) return undefined;
@@ -209,21 +213,28 @@ export async function startReplication(s: Services, arg?: unknown): Promise<P.Re
     ...(heartbeat !== undefined ? { heartbeat } : {}),
     ...(selfSigned ? { acceptOnlySelfSignedServerCertificate: true } : {}),
     ...(pinnedFile !== undefined ? { pinnedServerCertificateFile: pinnedFile } : {}),
+    ...(pinned !== undefined ? { pinnedServerCertificate: pinned } : {}),
   };
   const own = (await s.ctx.request(P.ListListeners)).some((l) => l.urls.includes(target!));
   if (!own) await s.peers.add(target);
+  // The server read the pinned file into the replication's settings: keep that certificate with the peer.
+  const rememberPin = async (info: P.ReplicatorInfo): Promise<void> => {
+    const pem = info.params?.pinnedServerCertificate;
+    if (!own && pinnedFile !== undefined && pem !== undefined) await s.peers.add(target!, pem);
+  };
 
   if (continuous) {
     const info = await s.ctx.request(P.StartReplication, params);
+    await rememberPin(info);
     s.ctx.log.info(`replicator ${info.id}: ${db} ⇄ ${target} (${type}, continuous)`);
     for (const w of info.warnings ?? []) s.ctx.log.warn(`replicator ${info.id}: ${w}`);
     return info;
   }
-  return runOneShot(s, params);
+  return runOneShot(s, params, rememberPin);
 }
 
 /** A one-shot replication under a cancellable progress notification, until it stops. */
-async function runOneShot(s: Services, params: P.StartReplicationParams): Promise<P.ReplicatorInfo> {
+async function runOneShot(s: Services, params: P.StartReplicationParams, onStarted: (info: P.ReplicatorInfo) => Promise<void>): Promise<P.ReplicatorInfo> {
   const seen = new Map<string, P.ReplicatorInfo>();
   let onStatus: ((r: P.ReplicatorInfo) => void) | undefined;
   const sub = s.ctx.onReplicatorStatus((r) => {
@@ -232,6 +243,7 @@ async function runOneShot(s: Services, params: P.StartReplicationParams): Promis
   });
   try {
     const started = await s.ctx.request(P.StartReplication, params);
+    await onStarted(started);
     s.ctx.log.info(`replicator ${started.id}: ${params.db} ⇄ ${params.target} (${params.type}, one-shot)`);
     for (const w of started.warnings ?? []) s.ctx.log.warn(`replicator ${started.id}: ${w}`);
     const final = await vscode.window.withProgress(
