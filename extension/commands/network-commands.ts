@@ -301,10 +301,22 @@ export async function stopReplication(s: Services, arg?: unknown): Promise<P.Rep
   return r && s.ctx.request(P.StopReplication, { id: r.id });
 }
 
-/** Start (a stopped replicator) and Restart are the same request: the server starts it afresh. */
+/**
+ * Start (a stopped replicator) and Restart are the same request: the server starts it afresh with
+ * its saved settings. One that signs in needs its password, which only secret storage holds.
+ */
 export async function restartReplication(s: Services, arg?: unknown): Promise<P.ReplicatorInfo | undefined> {
   const r = await replicatorFrom(s, arg, 'Restart Replication');
-  return r && s.ctx.request(P.RestartReplication, { id: r.id });
+  if (!r) return undefined;
+  if (r.username === undefined) return s.ctx.request(P.RestartReplication, { id: r.id });
+  const saved = await s.credentials.get(r.target);
+  let password = saved?.username === r.username ? saved.password : undefined;
+  if (password === undefined) {
+    password = await s.ctx.ui.showInputBox({ title: 'Start Replication: password', prompt: `Password for ${r.username} at ${r.target}`, password: true, ignoreFocusOut: true });
+    if (password === undefined) return undefined;
+    await s.credentials.store(r.target, { username: r.username, password });
+  }
+  return s.ctx.request(P.RestartReplication, { id: r.id, password });
 }
 
 export async function removeReplication(s: Services, arg?: unknown): Promise<boolean> {

@@ -113,8 +113,12 @@ export class DashboardPanel {
           await this.sendSnapshot();
           break;
         case T.replicatorAction: {
-          const type = m.action === 'stop' ? P.StopReplication : P.RestartReplication;
-          const info = await this.ctx.request(type, { id: m.id });
+          // Restart through the command, which supplies a saved password (or asks for it).
+          const info =
+            m.action === 'stop'
+              ? await this.ctx.request(P.StopReplication, { id: m.id })
+              : await vscode.commands.executeCommand<P.ReplicatorInfo | undefined>('peersync.restartReplication', m.id);
+          if (!info) break;
           this.changedReplicators.set(info.id, info);
           this.schedule();
           break;
