@@ -27,7 +27,34 @@ function interfaceItems(): Picked<string | undefined>[] {
   return items;
 }
 
-export async function startListener(s: Services, arg?: unknown): Promise<P.ListenerInfo | undefined> {
+/** A whole number from an input box; '' keeps the server's default. */
+async function askCount(s: Services, title: string, prompt: string, placeHolder: string, min: number): Promise<number | null | undefined> {
+  const text = await s.ctx.ui.showInputBox({
+    title,
+    prompt: `${prompt} (empty: ${placeHolder})`,
+    placeHolder,
+    validateInput: (v) => (v.trim() === '' || (/^\d+$/.test(v.trim()) && Number(v) >= min) ? undefined : `A whole number, at least ${min}`),
+  });
+  if (text === undefined) return undefined;
+  return text.trim() === '' ? null : Number(text.trim());
+}
+
+/** Start Listener (Advanced): connection limits and the idle timeout, as the command line's flags. */
+async function listenerLimits(s: Services): Promise<Partial<P.StartListenerParams> | undefined> {
+  const max = await askCount(s, 'Start Listener: maximum connections', 'Connections allowed at once', '100', 1);
+  if (max === undefined) return undefined;
+  const perAddress = await askCount(s, 'Start Listener: maximum connections per address', 'Connections allowed at once from one IP address', '25', 1);
+  if (perAddress === undefined) return undefined;
+  const idle = await askCount(s, 'Start Listener: idle timeout (seconds)', 'Close a client silent this long, not even answering pings', '60', 2);
+  if (idle === undefined) return undefined;
+  return {
+    ...(max !== null ? { maxConnections: max } : {}),
+    ...(perAddress !== null ? { maxConnectionsPerAddress: perAddress } : {}),
+    ...(idle !== null ? { idleTimeoutSeconds: idle } : {}),
+  };
+}
+
+export async function startListener(s: Services, arg?: unknown, advanced = false): Promise<P.ListenerInfo | undefined> {
   const ui = s.ctx.ui;
   const db = arg instanceof DatabaseNode ? arg.summary.name : await pickDatabase(s, 'Start Listener: database');
   if (!db) return undefined;
@@ -72,7 +99,10 @@ export async function startListener(s: Services, arg?: unknown): Promise<P.Liste
     clientCaFile = await pickFile(s, 'Start Listener: client CA certificates', 'Trust These Roots', CERTIFICATE_FILES);
     if (clientCaFile === undefined) return undefined;
   }
+  const limits = advanced ? await listenerLimits(s) : {};
+  if (limits === undefined) return undefined;
   const info = await s.ctx.request(P.StartListener, {
+    ...limits,
     db,
     port: Number(portText.trim()),
     ...(iface.value ? { networkInterface: iface.value } : {}),
@@ -144,7 +174,17 @@ async function pickTarget(s: Services): Promise<string | undefined> {
   return s.ctx.ui.showInputBox({ title: 'Start Replication: peer URL', prompt: 'The remote peer’s database URL', placeHolder: 'ws://192.168.1.20:4984/inventory', validateInput: validatePeerUrl });
 }
 
-export async function startReplication(s: Services, arg?: unknown): Promise<P.ReplicatorInfo | undefined> {
+/** Start Replication (Advanced): only some documents, and how often to try. */
+async function replicationLimits(s: Services): Promise<Partial<P.StartReplicationParams> | undefined> {
+  const ids = await s.ctx.ui.showInputBox({ title: 'Start Replication: document IDs', prompt: 'Only these documents, comma-separated (empty: every document)', placeHolder: 'order-1, order-2' });
+  if (ids === undefined) return undefined;
+  const documentIds = ids.split(',').map((id) => id.trim()).filter((id) => id.length > 0);
+  const attempts = await askCount(s, 'Start Replication: maximum attempts', 'Connection attempts before giving up (0: unlimited)', 'the default', 0);
+  if (attempts === undefined) return undefined;
+  return { ...(documentIds.length > 0 ? { documentIds } : {}), ...(attempts !== null ? { maxAttempts: attempts } : {}) };
+}
+
+export async function startReplication(s: Services, arg?: unknown, advanced = false): Promise<P.ReplicatorInfo | undefined> {
   const ui = s.ctx.ui;
   let target = arg instanceof RemotePeerNode || arg instanceof ListenerUrlNode ? arg.url : typeof arg === 'string' ? arg : undefined;
   target ??= await pickTarget(s);
@@ -173,8 +213,14 @@ export async function startReplication(s: Services, arg?: unknown): Promise<P.Re
     ...(saved ? [{ label: `Saved credentials (${saved.username})`, value: 'saved' as const }] : []),
     { label: 'None', description: 'the peer accepts anyone', value: 'none' as const },
     { label: 'Username and password…', description: 'kept in VS Code’s secret storage', value: 'enter' as const },
+    ...(target.startsWith('wss:') ? [{ label: 'Client certificate…', description: `a TLS identity from the keystore of ${db}`, value: 'certificate' as const }] : []),
   ]);
   if (!auth) return undefined;
+  let clientIdentityLabel: string | undefined;
+  if (auth === 'certificate') {
+    clientIdentityLabel = await pickIdentity(s, db, 'Start Replication: client identity');
+    if (clientIdentityLabel === undefined) return undefined;
+  }
   let credential = auth === 'saved' ? saved : undefined;
   if (auth === 'enter') {
     const username = await ui.showInputBox({ title: 'Start Replication: username', prompt: `Username for ${target}`, value: saved?.username ?? '' });
@@ -187,6 +233,7 @@ export async function startReplication(s: Services, arg?: unknown): Promise<P.Re
   let selfSigned = false;
   let pinnedFile: string | undefined;
   let pinned: string | undefined;
+  let rootsFile: string | undefined;
   if (target.startsWith('wss:')) {
     const peer = s.peers.find(target);
     const trust = await pick(s, 'Start Replication: server certificate', [
@@ -194,17 +241,25 @@ export async function startReplication(s: Services, arg?: unknown): Promise<P.Re
       { label: 'Accept the peer’s self-signed certificate', description: 'PeerSync and Couchbase Lite listeners use one by default', value: 'selfSigned' as const },
       { label: 'Pin a certificate file…', description: 'only the peer presenting this certificate (PEM or DER, e.g. from Show Listener Certificate)', value: 'pin' as const },
       { label: 'Verify with the system’s certificate authorities', value: 'ca' as const },
+      { label: 'Verify with root certificates from a file…', description: 'a PEM file of CA certificates, trusted besides the system’s', value: 'roots' as const },
     ]);
     if (trust === undefined) return undefined;
     selfSigned = trust === 'selfSigned';
     if (trust === 'pinned') pinned = peer?.pinnedCertificate;
+    if (trust === 'roots') {
+      rootsFile = await pickFile(s, 'Start Replication: trusted root certificates', 'Trust These Roots', CERTIFICATE_FILES);
+      if (rootsFile === undefined) return undefined;
+    }
     if (trust === 'pin') {
       pinnedFile = await pickFile(s, 'Start Replication: pinned certificate', 'Pin', CERTIFICATE_FILES);
       if (pinnedFile === undefined) return undefined;
     }
   }
+  const limits = advanced ? await replicationLimits(s) : {};
+  if (limits === undefined) return undefined;
   const heartbeat = settings.heartbeat();
   const params: P.StartReplicationParams = {
+    ...limits,
     db,
     target,
     type,
@@ -214,6 +269,8 @@ export async function startReplication(s: Services, arg?: unknown): Promise<P.Re
     ...(selfSigned ? { acceptOnlySelfSignedServerCertificate: true } : {}),
     ...(pinnedFile !== undefined ? { pinnedServerCertificateFile: pinnedFile } : {}),
     ...(pinned !== undefined ? { pinnedServerCertificate: pinned } : {}),
+    ...(rootsFile !== undefined ? { trustedRootCertificatesFile: rootsFile } : {}),
+    ...(clientIdentityLabel !== undefined ? { clientIdentityLabel } : {}),
   };
   const own = (await s.ctx.request(P.ListListeners)).some((l) => l.urls.includes(target!));
   if (!own) await s.peers.add(target);
