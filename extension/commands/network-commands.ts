@@ -56,7 +56,7 @@ async function listenerLimits(s: Services): Promise<Partial<P.StartListenerParam
 
 export async function startListener(s: Services, arg?: unknown, advanced = false): Promise<P.ListenerInfo | undefined> {
   const ui = s.ctx.ui;
-  const db = arg instanceof DatabaseNode ? arg.summary.name : await pickDatabase(s, 'Start Listener: database');
+  const db = arg instanceof DatabaseNode ? arg.summary.name : typeof arg === 'string' ? arg : await pickDatabase(s, 'Start Listener: database');
   if (!db) return undefined;
   const portText = await ui.showInputBox({
     title: 'Start Listener: port',
