@@ -264,6 +264,8 @@ export async function startReplication(s: Services, arg?: unknown, advanced = fa
     target,
     type,
     continuous,
+    // Saved by the server (back after a restart) only when continuous: a one-shot run is done once it ends.
+    persist: continuous,
     ...(credential ? { username: credential.username, password: credential.password } : {}),
     ...(heartbeat !== undefined ? { heartbeat } : {}),
     ...(selfSigned ? { acceptOnlySelfSignedServerCertificate: true } : {}),
