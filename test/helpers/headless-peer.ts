@@ -7,8 +7,8 @@ import { createInterface } from 'node:readline';
 import { cli, extensionPath, tempDir } from './exthost';
 import { withTimeout } from './wait';
 
-/** A headless peer: `peersync serve` on a fresh database with `count` documents, plain ws:// on loopback. */
-export async function headlessPeer(count: number, users?: string): Promise<{ url: string; dir: string; stop: () => Promise<void> }> {
+/** A headless peer: `peersync serve` on a fresh database with `count` documents, on loopback: plain ws:// unless `tls` (its anonymous certificate). */
+export async function headlessPeer(count: number, users?: string, tls = false): Promise<{ url: string; dir: string; stop: () => Promise<void> }> {
   const dir = join(tempDir(), 'remote');
   assert.equal((await cli(['db', 'create', '--db', dir])).code, 0);
   if (count > 0) {
@@ -17,7 +17,7 @@ export async function headlessPeer(count: number, users?: string): Promise<{ url
     const r = await cli(['db', 'import', file, '--db', dir]);
     assert.equal(r.code, 0, r.stderr);
   }
-  const child: ChildProcess = spawn(process.execPath, [join(extensionPath(), 'dist', 'cli.js'), 'serve', '--db', dir, '--port', '0', '--interface', '127.0.0.1', '--no-tls', '--json', ...(users ? ['--users', users] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [join(extensionPath(), 'dist', 'cli.js'), 'serve', '--db', dir, '--port', '0', '--interface', '127.0.0.1', ...(tls ? [] : ['--no-tls']), '--json', ...(users ? ['--users', users] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const announced = new Promise<{ urls: string[] }>((resolve, reject) => {
@@ -31,7 +31,7 @@ export async function headlessPeer(count: number, users?: string): Promise<{ url
     throw new Error(`${e.message}; it printed: ${stderr}`);
   });
   const url = ready.urls[0];
-  if (url === undefined || !url.startsWith('ws://127.0.0.1:')) assert.fail(`serve reported ${JSON.stringify(ready.urls)}`);
+  if (url === undefined || !url.startsWith(`${tls ? 'wss' : 'ws'}://127.0.0.1:`)) assert.fail(`serve reported ${JSON.stringify(ready.urls)}`);
   return {
     url,
     dir,

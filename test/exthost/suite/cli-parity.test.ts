@@ -2,11 +2,15 @@
 // Commands that match the command line: purge, collections, users files, identity import / export /
 // delete, and the advanced listener options.
 import * as assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as tls from 'node:tls';
 import * as vscode from 'vscode';
 import * as P from '../../../server/rpc/protocol';
 import { encode, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
+import { headlessPeer } from '../../helpers/headless-peer';
+import { withTimeout } from '../../helpers/wait';
 
 const COLL = '_default._default';
 
@@ -16,6 +20,19 @@ async function createDb(prefix: string): Promise<string> {
   const db = await withAnswers(api, { input: { 'Create Database: name': name } }, () => vscode.commands.executeCommand<P.DatabaseSummary | undefined>('peersync.createDatabase'));
   assert.equal(db?.name, name);
   return name;
+}
+
+/** The certificate (DER) a TLS server on loopback presents. */
+function peerCertificate(port: number): Promise<Buffer> {
+  const handshake = new Promise<Buffer>((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      const raw = socket.getPeerCertificate().raw;
+      socket.end();
+      resolve(raw);
+    });
+    socket.once('error', reject);
+  });
+  return withTimeout(handshake, 'the TLS handshake with the headless peer', 10_000);
 }
 
 suite('PeerSync: commands that match the command line', () => {
@@ -114,6 +131,48 @@ suite('PeerSync: commands that match the command line', () => {
       assert.deepEqual(prompts.filter((p) => p.kind === 'input').map((p) => p.text), ['Start Listener: port', 'Start Listener: maximum connections', 'Start Listener: maximum connections per address', 'Start Listener: idle timeout (seconds)']);
     } finally {
       await api.request(P.StopListener, { id: info.id });
+    }
+  });
+
+  test('Start Replication (Advanced): only the listed documents, from a peer whose certificate file is pinned; the pin is kept with the peer', async () => {
+    const api = await peersync();
+    const remote = await headlessPeer(5, undefined, true);
+    const ids: string[] = [];
+    try {
+      const der = await peerCertificate(Number(new URL(remote.url).port));
+      const certFile = join(tempDir(), 'peer.cer');
+      writeFileSync(certFile, der);
+      const db = await createDb('pinned');
+      const base = { 'Start Replication: local database': db, 'Start Replication: direction': 'Pull', 'Start Replication: mode': 'One-shot', 'Start Replication: authentication': 'None' };
+      const first = await withAnswers(
+        api,
+        {
+          quickPick: { ...base, 'Start Replication: server certificate': 'Pin a certificate file…' },
+          openDialog: [vscode.Uri.file(certFile)],
+          input: { 'Start Replication: document IDs': 'r-001, r-003', 'Start Replication: maximum attempts': '' },
+        },
+        () => vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.startReplicationAdvanced', remote.url),
+      );
+      assert.ok(first);
+      ids.push(first.id);
+      assert.equal(first.error, undefined);
+      assert.equal(first.persisted, false, 'a one-shot run is not saved');
+      assert.deepEqual((await api.request(P.ListDocuments, { db, collection: COLL, limit: 10 })).docs.map((d) => d.id), ['r-001', 'r-003']);
+      const peer = (await api.request(P.ListPeers)).find((p) => p.url === remote.url);
+      assert.equal(peer?.pinnedFingerprint, new X509Certificate(der).fingerprint256);
+
+      // Next time the pinned certificate is offered, and is enough.
+      const again = await withAnswers(api, { quickPick: { ...base, 'Start Replication: server certificate': 'The certificate pinned for this peer' } }, () =>
+        vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.startReplication', remote.url),
+      );
+      assert.ok(again);
+      ids.push(again.id);
+      assert.equal(again.error, undefined);
+      assert.equal((await api.request(P.ListDocuments, { db, collection: COLL, limit: 10 })).total, 5);
+    } finally {
+      for (const id of ids) await api.request(P.RemoveReplication, { id }).catch(() => undefined);
+      await api.request(P.RemovePeer, { url: remote.url }).catch(() => undefined);
+      await remote.stop();
     }
   });
 });
