@@ -4,10 +4,12 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import * as vscode from 'vscode';
 import * as P from '../../../server/rpc/protocol';
 import { cli, extensionPath, nextEvent, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
 import { headlessPeer } from '../../helpers/headless-peer';
+import { withTimeout } from '../../helpers/wait';
 import type { PeerSyncApi } from '../../../extension/api';
 
 const COLL = '_default._default';
@@ -134,24 +136,27 @@ suite('PeerSync: saved state and changes from outside the extension', () => {
 
   test('the Replications view follows a replication the command line runs inside the server', async () => {
     const api = await peersync();
-    const remote = await headlessPeer(2);
-    cleanups.push(remote.stop);
     const db = await createDb('cli-rep');
+    // Nobody listens there: the replication keeps retrying, so the command line keeps reporting.
+    const target = `ws://127.0.0.1:9/${uniqueName('nobody')}`;
     const before = api.views.replications.refreshCount;
-    const child = spawn(process.execPath, [join(extensionPath(), 'dist', 'cli.js'), 'replicate', '--db', join(api.dataFolder(), db), '--target', remote.url, '--continuous', '--json'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [join(extensionPath(), 'dist', 'cli.js'), 'replicate', '--db', join(api.dataFolder(), db), '--target', target, '--continuous', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     cleanups.push(async () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
     });
+    // Its first status line means it follows the replication by id, so it stops and removes it when told to end.
+    const following = new Promise<void>((resolve) => createInterface({ input: child.stdout! }).once('line', () => resolve()));
+    await withTimeout(following, 'the command line to report the replication', 20_000);
     const node = await until(
-      async () => (await api.views.replications.getChildren()).find((n) => n.label === remote.url),
+      async () => (await api.views.replications.getChildren()).find((n) => n.label === target),
       [api.views.replications.onDidRefresh],
       'the Replications view to show the command line’s replication',
     );
     assert.ok(api.views.replications.refreshCount > before);
     assert.match(String(node.description), new RegExp(db));
     child.kill('SIGTERM');
-    await until(async () => !(await api.views.replications.getChildren()).some((n) => n.label === remote.url), [api.views.replications.onDidRefresh], 'the Replications view to drop it when the command line ends');
+    await until(async () => !(await api.views.replications.getChildren()).some((n) => n.label === target), [api.views.replications.onDidRefresh], 'the Replications view to drop it when the command line ends');
   });
 });
