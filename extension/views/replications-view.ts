@@ -101,6 +101,10 @@ export class ReplicationsView extends ThrottledTreeView<Node> {
           new DetailNode(id, 'Activity', activityLabel(r, Date.now(), node.needsPassword), 'pulse'),
           new DetailNode(id, 'Progress', `${r.completed} / ${r.total} documents`, 'check-all'),
           ...(r.pendingDocuments !== undefined ? [new DetailNode(id, 'Pending', `${r.pendingDocuments} documents to push`, 'clock')] : []),
+          ...(r.username !== undefined ? [new DetailNode(id, 'Signs in as', r.username, 'account')] : []),
+          ...(r.params?.clientIdentityLabel !== undefined ? [new DetailNode(id, 'Client certificate', r.params.clientIdentityLabel, 'key')] : []),
+          ...(r.params?.documentIds?.length ? [new DetailNode(id, 'Documents', r.params.documentIds.join(', '), 'files')] : []),
+          ...(r.persisted ? [new DetailNode(id, 'Saved', 'comes back when the server restarts', 'save')] : []),
           ...(r.error ? [new DetailNode(id, 'Last error', `${r.error.message}${r.error.transient ? ' (transient)' : ''}`, 'warning')] : []),
         ];
       }
