@@ -455,6 +455,11 @@ export const StartReplication = new RequestType<StartReplicationParams, Replicat
 export const StopReplication = new RequestType<{ id: string }, ReplicatorInfo, void>('peersync/stopReplication');
 /** Starts it again with its settings; `password` for one that signs in (saved ones never hold theirs). */
 export const RestartReplication = new RequestType<{ id: string; password?: string }, ReplicatorInfo, void>('peersync/restartReplication');
+/**
+ * Edits a replication's settings without recreating it (target, type, continuous, collections, document IDs,
+ * resolver, trust, …; not its database). A running one restarts with them; `password` for one that signs in.
+ */
+export const UpdateReplication = new RequestType<{ id: string; changes: Partial<StartReplicationParams>; password?: string }, ReplicatorInfo, void>('peersync/updateReplication');
 /** Stops it and removes it from the saved configuration. */
 export const RemoveReplication = new RequestType<{ id: string }, void, void>('peersync/removeReplication');
 export const ListReplications = new RequestType0<ReplicatorInfo[], void>('peersync/listReplications');

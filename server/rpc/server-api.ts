@@ -164,6 +164,7 @@ export class ServerApi {
       return info;
     });
     on(P.RestartReplication, (p) => replications.restart(p.id, p.password));
+    on(P.UpdateReplication, (p) => replications.update(p.id, p.changes, p.password));
     on(P.RemoveReplication, (p) => replications.remove(p.id));
     on0(P.ListReplications, () => replications.list());
     on(P.GetReplication, (p) => replications.info(p.id));

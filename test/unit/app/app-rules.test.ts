@@ -237,3 +237,19 @@ test('a collection schema is enforced on saves and imports, with every problem l
   assert.equal(app.schemas.get(where), null);
   app.documents.save({ ...ref, docId: 'free', baseRevId: null, body: { whatever: 1 } });
 });
+
+test('a replication is edited in place: new settings, same ID, saved; bad settings leave it as it was', async (t) => {
+  const folder = tempDir(t);
+  const app = newApp(t, folder);
+  await app.databases.open('e');
+  const r = await app.replications.start({ db: 'e', target: 'ws://127.0.0.1:1/a', type: 'push', continuous: true, paused: true });
+  await assert.rejects(app.replications.update(r.id, { target: 'ws://u:p@127.0.0.1:1/a' }), code('INVALID'));
+  assert.equal(app.replications.info(r.id).target, 'ws://127.0.0.1:1/a');
+  const updated = await app.replications.update(r.id, { target: 'ws://127.0.0.1:2/b', type: 'pushAndPull', resolver: 'manual', documentIds: ['x'] });
+  assert.equal(updated.id, r.id);
+  assert.equal(updated.target, 'ws://127.0.0.1:2/b');
+  assert.equal(updated.params?.resolver, 'manual');
+  assert.equal(updated.activity, 'stopped', 'a paused replication stays paused');
+  const saved = JSON.parse(readFileSync(join(folder, CONFIG_FILE), 'utf8')) as { replications: { id: string; params: P.StartReplicationParams }[] };
+  assert.deepEqual(saved.replications.find((x) => x.id === r.id)?.params.documentIds, ['x']);
+});
