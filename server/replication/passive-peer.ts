@@ -3,7 +3,7 @@ import { isStoreError, type Collection, type Database } from '../store';
 import { isJsonObject } from '../store/canonical-json';
 import { TypedEmitter } from '../util/typed-emitter';
 import { BlobServer } from './blob-server';
-import { ChangesSender } from './changes-sender';
+import { Pusher } from './pusher';
 import { peerCheckpointDocId } from './checkpoint';
 import type { DocumentEnded } from './document-event';
 import { Profile, Prop, Tuning, badRequest, collectionIndex, isTrue, jsonBody } from './protocol';
@@ -37,7 +37,7 @@ export type PassivePeerEvents = {
 
 /**
  * The passive side of one replication connection (what a listener runs per client): stores the
- * client's checkpoints, serves `subChanges` with a ChangesSender, and takes pushes with a
+ * client's checkpoints, serves `subChanges` with a Pusher, and takes pushes with a
  * RevReceiver that refuses conflicting revisions.
  */
 export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
@@ -48,7 +48,7 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
    * One changes feed per collection, as a LiteCore passive peer has one pusher per collection: a
    * later subChanges for the same collection replaces the feed rather than adding one.
    */
-  private readonly feeds = new Map<Collection, ChangesSender>();
+  private readonly feeds = new Map<Collection, Pusher>();
   private readonly receiver: RevReceiver;
   private readonly blobServer: BlobServer;
   private readonly unregister: (() => void)[] = [];
@@ -189,7 +189,7 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
       }
     }
     const batch = Number(p[Prop.batch] ?? Tuning.changesBatchSize);
-    const sender = new ChangesSender(this.conn, collection, {
+    const sender = new Pusher(this.conn, collection, {
       mode: 'changes',
       since,
       continuous: isTrue(p[Prop.continuous]),

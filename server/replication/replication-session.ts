@@ -4,7 +4,7 @@ import { closeToReplicatorError, toReplicatorError } from '../error-mapping';
 import { logger } from '../util/log';
 import { TypedEmitter } from '../util/typed-emitter';
 import { BlobServer } from './blob-server';
-import { ChangesSender } from './changes-sender';
+import { Pusher } from './pusher';
 import { Checkpointer } from './checkpointer';
 import type { DocumentEnded } from './document-event';
 import { Profile, Prop, Tuning } from './protocol';
@@ -39,15 +39,15 @@ export type ReplicationSessionEvents = {
 };
 
 /**
- * One connection's replication: a Pusher per collection (a ChangesSender proposing changes), a
- * Puller (a RevReceiver fed by subChanges), the blobs the peer may fetch, conflicts being resolved,
+ * One connection's replication: a Pusher per collection (proposing changes), a Puller (fed by
+ * subChanges), the blobs the peer may fetch, conflicts being resolved,
  * and the Checkpointer. A one-shot session ends once both directions have caught up; a continuous
  * one runs until the connection closes. The replicator around it retries and reports status.
  */
 export class ReplicationSession extends TypedEmitter<ReplicationSessionEvents> {
   private readonly collectionsMode: boolean;
   readonly checkpointer: Checkpointer;
-  private readonly pushers: (ChangesSender | undefined)[];
+  private readonly pushers: (Pusher | undefined)[];
   private puller: RevReceiver | undefined;
   private blobServer: BlobServer | undefined;
   /** Documents whose conflict is being resolved here (by collection ID and document ID). */
@@ -203,7 +203,7 @@ export class ReplicationSession extends TypedEmitter<ReplicationSessionEvents> {
     });
     for (const [i, c] of collections.entries()) {
       const peerKnows = this.checkpointer.peerKnows(i);
-      const pusher = new ChangesSender(this.conn, c.collection, {
+      const pusher = new Pusher(this.conn, c.collection, {
         mode: 'proposeChanges',
         since: this.checkpointer.position(i).local,
         continuous: this.options.continuous,

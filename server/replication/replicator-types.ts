@@ -1,7 +1,7 @@
 import type { BlipConnection } from '../blip';
 import type { TLSIdentity } from '../tls';
 import type { ConflictResolver, ConflictResolverFn, Database } from '../store';
-import type { PushFilter } from './changes-sender';
+import type { PushFilter } from './pusher';
 import type { PullFilter } from './rev-receiver';
 
 export type ReplicatorType = 'push' | 'pull' | 'pushAndPull';

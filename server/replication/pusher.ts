@@ -8,7 +8,7 @@ import { SequenceTracker } from './sequence-tracker';
 /** Decides whether a document is pushed; receives the current revision with its body. */
 export type PushFilter = (doc: Document) => boolean;
 
-export interface ChangesSenderOptions {
+export interface PusherOptions {
   /** `changes` (a passive peer serving subChanges) or `proposeChanges` (an active pusher). */
   readonly mode: 'changes' | 'proposeChanges';
   /** Start after this local sequence. */
@@ -49,24 +49,25 @@ interface QueuedRev {
   readonly known: readonly string[];
 }
 
-export type ChangesSenderEvents = {
+export type PusherEvents = {
   documentEnded: [DocumentEnded];
   /** Every change read so far has been announced and every wanted revision acknowledged. */
   caughtUp: [];
   /** The checkpointable sequence advanced. */
   checkpoint: [number];
   progress: [];
-  /** The connection failed; the sender has stopped. */
+  /** The connection failed; the pusher has stopped. */
   failed: [Error];
 };
 
 /**
- * The sending half of replication: reads a collection's changes feed, announces changes in
+ * The sending half of replication (LiteCore's Pusher; a passive peer runs one to serve a
+ * client's subChanges): reads a collection's changes feed, announces changes in
  * batches (`changes` or `proposeChanges`, at most 5 lists in flight), then sends the revisions the
  * peer wants as `rev` messages (at most 10 and 2 MiB awaiting replies). A sequence is checkpointable
  * only once the peer has acknowledged it, i.e. made it durable.
  */
-export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
+export class Pusher extends TypedEmitter<PusherEvents> {
   private lastRead: number;
   private feedExhausted = false;
   private reading = false;
@@ -93,7 +94,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
   constructor(
     private readonly conn: BlipConnection,
     private readonly collection: Collection,
-    private readonly options: ChangesSenderOptions,
+    private readonly options: PusherOptions,
   ) {
     super();
     this.lastRead = options.since;
@@ -110,7 +111,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
     );
   }
 
-  /** Documents changed locally and not yet pushed by this sender (read from the feed, not yet acknowledged). */
+  /** Documents changed locally and not yet pushed by this pusher (read from the feed, not yet acknowledged). */
   get lastReadSequence(): number {
     return this.lastRead;
   }
