@@ -9,7 +9,7 @@ import { Checkpointer } from './checkpointer';
 import type { DocumentEnded } from './document-event';
 import { Profile, Prop, Tuning } from './protocol';
 import { ReplicatorError, type CollectionConfig } from './replicator-types';
-import { RevReceiver } from './rev-receiver';
+import { Puller } from './puller';
 
 const log = logger('replicator');
 
@@ -48,7 +48,7 @@ export class ReplicationSession extends TypedEmitter<ReplicationSessionEvents> {
   private readonly collectionsMode: boolean;
   readonly checkpointer: Checkpointer;
   private readonly pushers: (Pusher | undefined)[];
-  private puller: RevReceiver | undefined;
+  private puller: Puller | undefined;
   private blobServer: BlobServer | undefined;
   /** Documents whose conflict is being resolved here (by collection ID and document ID). */
   private readonly resolving = new Set<string>();
@@ -159,7 +159,7 @@ export class ReplicationSession extends TypedEmitter<ReplicationSessionEvents> {
   /** The Puller: receives what the peer's changes feed offers, from where the checkpoint left off. */
   private async startPuller(): Promise<void> {
     const { db, collections, continuous } = this.options;
-    const puller = new RevReceiver(this.conn, {
+    const puller = new Puller(this.conn, {
       db,
       role: 'active',
       collectionFor: (index) => this.collectionAt(index),

@@ -7,25 +7,15 @@ import { ValidBody } from '../store/document-body';
 import { TypedEmitter } from '../util/typed-emitter';
 import { BlobFetcher } from './blob-fetcher';
 import type { DocumentEnded } from './document-event';
-import {
-  Profile,
-  Prop,
-  ProposeStatus,
-  Tuning,
-  collectionIndex,
-  parseChanges,
-  parseProposedChanges,
-  parseRev,
-  type ChangesReplyEntry,
-  type RemoteSequence,
-  type RevMessage,
-} from './protocol';
+import { Inserter, type InsertOutcome } from './inserter';
+import { Profile, Prop, Tuning, collectionIndex, parseChanges, parseProposedChanges, parseRev, type RemoteSequence, type RevMessage } from './protocol';
+import { RevFinder, type ChangesTracking } from './rev-finder';
 import { SequenceTracker } from './sequence-tracker';
 
 /** Decides whether a pulled revision is saved; receives it with its body. */
 export type PullFilter = (doc: Document) => boolean;
 
-export interface RevReceiverOptions {
+export interface PullerOptions {
   readonly db: Database;
   /** Maps the message's `collection` index (undefined in legacy mode) to a collection, or throws a BlipError. */
   readonly collectionFor: (index: number | undefined) => Collection;
@@ -58,7 +48,7 @@ interface CollectionState {
   expected: number;
 }
 
-export type RevReceiverEvents = {
+export type PullerEvents = {
   documentEnded: [DocumentEnded];
   /** The peer sent the empty `changes` that marks the end of its existing changes, and every revision asked for is saved. */
   peerCaughtUp: [Collection];
@@ -67,27 +57,31 @@ export type RevReceiverEvents = {
   progress: [];
 };
 
-interface PendingInsert {
-  readonly collection: Collection;
-  /** Loses its body and history once inserted (see flush). */
-  rev: RevMessage;
-  body: ValidBody | undefined;
-  readonly resolve: () => void;
-  readonly reject: (e: BlipError) => void;
-}
-
 /**
- * The receiving half of replication: answers `changes` (which revisions it wants, with known
- * ancestors) and `proposeChanges` (send / have it / conflict), and saves incoming `rev` messages
- * in batches (100 revisions or 20 ms, one store transaction). A `rev` is answered only after its
- * batch is durable, so the sender may checkpoint it.
+ * The receiving half of replication, as LiteCore's Puller (which a passive peer runs too, to take
+ * pushes): its RevFinder answers `changes` and `proposeChanges`; incoming `rev` messages are
+ * checked, filtered and have their blobs fetched, then the Inserter saves them in durable batches.
+ * It tracks what was asked for, so the checkpoint advances only past what is saved here.
  */
-export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
-  private queue: PendingInsert[] = [];
-  private flushSoon = false;
+export class Puller extends TypedEmitter<PullerEvents> {
+  private readonly finder: RevFinder;
+  private readonly inserter: Inserter;
   private readonly states = new Map<Collection, CollectionState>();
   /** Revisions asked for in `changes` replies that have not arrived yet. */
   private readonly expected = new Map<string, RemoteSequence>();
+  /** How the RevFinder's decisions enter the pull's bookkeeping. */
+  private readonly tracking: ChangesTracking = {
+    announced: (collection, seq) => this.state(collection).tracker.add(seq),
+    expect: (collection, docId, revId, seq) => {
+      const key = expectKey(collection, docId, revId);
+      if (this.expected.has(key)) return false;
+      this.expected.set(key, seq);
+      this.state(collection).expected++;
+      this.total++;
+      return true;
+    },
+    done: (collection, seq) => this.complete(collection, seq),
+  };
   private closed = false;
   private readonly unregister: (() => void)[] = [];
   private readonly blobs: BlobFetcher;
@@ -98,9 +92,18 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
 
   constructor(
     conn: BlipConnection,
-    private readonly options: RevReceiverOptions,
+    private readonly options: PullerOptions,
   ) {
     super();
+    const { remoteId, onPeerRevision } = options;
+    this.finder = new RevFinder({ remoteId, onPeerRevision });
+    this.inserter = new Inserter({
+      db: options.db,
+      onlyExtending: options.role === 'passive',
+      remoteId,
+      onPeerRevision,
+      onInserted: (collection, rev, outcome) => this.onInserted(collection, rev, outcome),
+    });
     this.blobs = new BlobFetcher(conn, options.db.blobs);
     this.unregister.push(
       conn.onRequest(Profile.changes, (req) => this.onChanges(req)),
@@ -126,21 +129,19 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
   /** The peer has sent all its existing changes of this collection and every wanted revision is saved. */
   isCaughtUp(collection: Collection): boolean {
     const st = this.states.get(collection);
-    return st !== undefined && st.caughtUpSeen && st.expected === 0 && !this.queue.some((q) => q.collection === collection);
+    return st !== undefined && st.caughtUpSeen && st.expected === 0 && !this.inserter.hasPending(collection);
   }
 
   /** Nothing asked for is outstanding (in any collection). */
   get isIdle(): boolean {
-    return this.expected.size === 0 && this.queue.length === 0 && this.fetchingBlobs === 0;
+    return this.expected.size === 0 && this.inserter.pending === 0 && this.fetchingBlobs === 0;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const off of this.unregister) off();
-    const pending = this.queue;
-    this.queue = [];
-    for (const p of pending) p.reject(new BlipError('HTTP', 503, 'replication stopped'));
+    this.inserter.close();
   }
 
   private refuseIfReadOnly(): void {
@@ -157,66 +158,15 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
       this.maybeCaughtUp(collection);
       return { body: '[]' };
     }
-    // No prototype: a peer's document ID such as `constructor` must not find Object's members.
-    const request: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
-    for (const [, docId, revId] of entries) (request[docId] ??= []).push(revId);
-    let diff: ReturnType<Collection['revsDiff']>;
-    try {
-      diff = collection.revsDiff(request);
-    } catch (e) {
-      throw storeToBlip(e);
-    }
-    const alreadyHere: [string, string][] = [];
-    const reply: ChangesReplyEntry[] = entries.map(([seq, docId, revId]) => {
-      st.tracker.add(seq);
-      const d = Object.hasOwn(diff, docId) ? diff[docId] : undefined;
-      const key = expectKey(collection, docId, revId);
-      if (d && d.missing.includes(revId as RevId) && !this.expected.has(key)) {
-        this.expected.set(key, seq);
-        st.expected++;
-        this.total++;
-        return d.possibleAncestors;
-      }
-      if (!d || !d.missing.includes(revId as RevId)) alreadyHere.push([docId, revId]);
-      this.complete(collection, seq);
-      return 0;
-    });
-    if (alreadyHere.length > 0) this.notePeerRevisions(collection, alreadyHere);
+    const reply = this.finder.answerChanges(collection, entries, this.tracking);
     this.emit('progress');
     return { properties: { [Prop.maxHistory]: String(Tuning.maxHistory), [Prop.blobs]: 'true' }, body: JSON.stringify(reply) };
-  }
-
-  /** Records that the peer has these revisions (a later push names them as parents) and says so. */
-  private notePeerRevisions(collection: Collection, entries: [string, string][]): void {
-    const remoteId = this.options.remoteId;
-    if (remoteId === undefined) return;
-    try {
-      collection.setRemoteRevs(remoteId, entries);
-    } catch {
-      // A later push then proposes with an older parent and learns the truth from the peer.
-    }
-    for (const [docId, revId] of entries) this.options.onPeerRevision?.(collection, docId, revId);
   }
 
   private onProposeChanges(req: IncomingRequest): BlipReply {
     this.refuseIfReadOnly();
     const collection = this.options.collectionFor(collectionIndex(req));
-    const proposals = parseProposedChanges(req);
-    const statuses = proposals.map(([docId, revId, serverRevId]) => {
-      let current: { revId: RevId; deleted: boolean } | undefined;
-      try {
-        current = collection.currentRevision(docId);
-      } catch {
-        return 400; // invalid document ID
-      }
-      if (!current) return ProposeStatus.send;
-      if (current.revId === revId) return ProposeStatus.haveIt;
-      if (collection.getAncestry(docId, revId, 1)?.[0] === revId) return ProposeStatus.haveIt;
-      if ((serverRevId ?? '') === current.revId) return ProposeStatus.send;
-      // As a LiteCore listener does: a peer creating the document afresh over a local deletion is not a conflict.
-      if (!serverRevId && current.deleted) return ProposeStatus.send;
-      return ProposeStatus.conflict;
-    });
+    const statuses = this.finder.answerProposals(collection, parseProposedChanges(req));
     return { properties: { [Prop.blobs]: 'true' }, body: JSON.stringify(statuses) };
   }
 
@@ -250,12 +200,12 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     }
     // Blobs first: a stored revision must never reference content this peer does not have.
     const fetching = valid.hasBlobs ? this.blobs.ensure(rev.docId, valid.json, collectionIndex(req)) : undefined;
-    if (!fetching) return this.insertSoon(collection, rev, valid);
+    if (!fetching) return this.inserter.insert(collection, rev, valid);
     this.fetchingBlobs++;
     return fetching.then(
       () => {
         this.fetchingBlobs--;
-        return this.insertSoon(collection, rev, valid);
+        return this.inserter.insert(collection, rev, valid);
       },
       (e: unknown) => {
         this.fetchingBlobs--;
@@ -264,21 +214,6 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
         throw err;
       },
     );
-  }
-
-  private insertSoon(collection: Collection, rev: RevMessage, body: ValidBody): Promise<BlipReply | undefined> {
-    if (this.closed) return Promise.reject(new BlipError('HTTP', 503, 'replication stopped'));
-    return new Promise<BlipReply | undefined>((resolve, reject) => {
-      this.queue.push({ collection, rev, body, resolve: () => resolve(undefined), reject });
-      // Inserted once the frames already received in this I/O turn have queued too: batches form
-      // by themselves under load (and never exceed the 100-revision/20 ms bounds), while a lone
-      // revision is not held back. Durability is group-committed, so small batches stay cheap.
-      if (this.queue.length >= Tuning.insertionBatchSize) this.flush();
-      else if (!this.flushSoon) {
-        this.flushSoon = true;
-        setImmediate(() => this.flush());
-      }
-    });
   }
 
   private onNoRev(req: IncomingRequest): undefined {
@@ -299,77 +234,14 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     return undefined;
   }
 
-  /** Saves the queued revisions in one transaction, then answers each (after it is durable). */
-  private flush(): void {
-    this.flushSoon = false;
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
-    const outcomes: (BlipError | { conflicted: boolean } | undefined)[] = new Array(batch.length);
-    const remoteRevs = new Map<Collection, [string, string][]>();
-    try {
-      // Durability deferred: the next batch can be inserted while the fsync runs, and one fsync
-      // covers several batches. Replies wait for it (below).
-      this.options.db.inBatch(() => {
-        batch.forEach((item, i) => {
-          const { rev, collection } = item;
-          try {
-            // A listener accepts only revisions that extend its current one (or documents it does
-            // not have), checked at insert time: another revision of the document may have been
-            // saved since this one was announced (several clients pushing the same document at once).
-            const out = collection.insertRevisionWithHistory(
-              { id: rev.docId, validBody: item.body!, deleted: rev.deleted },
-              [rev.revId, ...rev.history.slice(0, Tuning.maxHistory)],
-              this.options.role === 'passive' ? { markConflict: true, onlyExtending: true } : { markConflict: true },
-            );
-            outcomes[i] = { conflicted: out.conflicted };
-            // The reply waits for the fsync; meanwhile only the identity is needed. Letting the
-            // body go now keeps it out of V8's young-generation copies (thousands are in flight).
-            item.rev = { ...rev, body: NO_BODY, history: [] };
-            item.body = undefined;
-            if (this.options.remoteId !== undefined) {
-              let list = remoteRevs.get(collection);
-              if (!list) remoteRevs.set(collection, (list = []));
-              list.push([rev.docId, rev.revId]);
-            }
-          } catch (e) {
-            outcomes[i] = storeToBlip(e);
-          }
-        });
-        for (const [collection, entries] of remoteRevs) {
-          collection.setRemoteRevs(this.options.remoteId!, entries);
-          // Inside the transaction: a pusher woken by its commit must already know the peer has these.
-          for (const [docId, revId] of entries) this.options.onPeerRevision?.(collection, docId, revId);
-        }
-      }, { deferDurability: true });
-    } catch (e) {
-      const err = new BlipError('HTTP', 500, `could not save revisions: ${(e as Error).message}`);
-      for (const item of batch) item.reject(err);
+  /** A saved revision (or one the store refused) is done; a conflict is reported before the pull can look caught up. */
+  private onInserted(collection: Collection, rev: RevMessage, outcome: InsertOutcome): void {
+    if (outcome instanceof BlipError) {
+      this.finishRev(collection, rev, { error: { code: outcome.code, message: outcome.message } });
       return;
     }
-    this.options.db.whenDurable().then(
-      () => this.answer(batch, outcomes),
-      (e: unknown) => {
-        const err = new BlipError('HTTP', 500, `could not save revisions: ${(e as Error).message}`);
-        for (const item of batch) item.reject(err);
-      },
-    );
-  }
-
-  /** Replies to a batch once it is durable (so the sender may checkpoint it). */
-  private answer(batch: PendingInsert[], outcomes: (BlipError | { conflicted: boolean } | undefined)[]): void {
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i];
-      if (outcome instanceof BlipError) {
-        item.reject(outcome);
-        this.finishRev(item.collection, item.rev, { error: { code: outcome.code, message: outcome.message } });
-      } else {
-        item.resolve();
-        // Before finishRev: the replicator must know about the conflict before it can see "caught up".
-        if (outcome?.conflicted) this.options.onConflict?.(item.collection, item.rev.docId);
-        this.finishRev(item.collection, item.rev, {});
-      }
-    });
+    if (outcome.conflicted) this.options.onConflict?.(collection, rev.docId);
+    this.finishRev(collection, rev, {});
   }
 
   private finishRev(collection: Collection, rev: RevMessage, outcome: { skipped?: boolean; error?: { code: number; message: string } }): void {
@@ -405,8 +277,6 @@ export class RevReceiver extends TypedEmitter<RevReceiverEvents> {
     if (this.isCaughtUp(collection)) this.emit('peerCaughtUp', collection);
   }
 }
-
-const NO_BODY = new Uint8Array(0);
 
 function expectKey(collection: Collection, docId: string, revId: string): string {
   return `${collection.id}\u0000${docId}\u0000${revId}`;
