@@ -6,7 +6,7 @@ import { asValidDocId } from '../store/doc-id';
 import { ValidBody } from '../store/document-body';
 import { TypedEmitter } from '../util/typed-emitter';
 import { BlobFetcher } from './blob-fetcher';
-import type { DocumentEnded } from './document-event';
+import { documentEnded, type DocumentEnded, type DocumentOutcome } from './document-event';
 import { Inserter, type InsertOutcome } from './inserter';
 import { Profile, Prop, Tuning, collectionIndex, parseChanges, parseProposedChanges, parseRev, type RemoteSequence, type RevMessage } from './protocol';
 import { RevFinder, type ChangesTracking } from './rev-finder';
@@ -244,7 +244,7 @@ export class Puller extends TypedEmitter<PullerEvents> {
     this.finishRev(collection, rev, {});
   }
 
-  private finishRev(collection: Collection, rev: RevMessage, outcome: { skipped?: boolean; error?: { code: number; message: string } }): void {
+  private finishRev(collection: Collection, rev: RevMessage, outcome: DocumentOutcome): void {
     const key = expectKey(collection, rev.docId, rev.revId);
     const seq = this.expected.get(key) ?? rev.sequence;
     if (this.expected.delete(key)) {
@@ -252,15 +252,7 @@ export class Puller extends TypedEmitter<PullerEvents> {
       this.state(collection).expected--;
     }
     if (seq !== undefined && !(outcome.error && outcome.error.code >= 500)) this.complete(collection, seq);
-    this.emit('documentEnded', {
-      direction: 'pull',
-      collection: collection.fullName,
-      docId: rev.docId,
-      revId: rev.revId,
-      deleted: rev.deleted,
-      ...(outcome.error ? { error: outcome.error } : {}),
-      ...(outcome.skipped ? { skipped: true } : {}),
-    });
+    this.emit('documentEnded', documentEnded('pull', collection.fullName, rev, outcome));
     this.emit('progress');
     this.maybeCaughtUp(collection);
   }

@@ -1,7 +1,7 @@
 import { BlipError, type BlipConnection, type IncomingReply } from '../blip';
 import type { Change, Collection, Document } from '../store';
 import { TypedEmitter } from '../util/typed-emitter';
-import type { DocumentEnded } from './document-event';
+import { documentEnded, type DocumentEnded, type DocumentOutcome } from './document-event';
 import { HeldConflicts } from './held-conflicts';
 import { Profile, Prop, ProposeStatus, Tuning, type ChangeEntry, type ChangesReplyEntry, type ProposedChange } from './protocol';
 import { RemoteRevRecorder } from './remote-rev-recorder';
@@ -395,22 +395,14 @@ export class Pusher extends TypedEmitter<PusherEvents> {
    * Ends one change. `counted` = it was announced (part of `total`); a change that did not reach
    * the peer is not `checkpointable`, so the checkpoint never moves past it and the next run retries it.
    */
-  private finish(change: Change, outcome: { skipped?: boolean; error?: { code: number; message: string } }, checkpointable = true, counted = true): void {
+  private finish(change: Change, outcome: DocumentOutcome, checkpointable = true, counted = true): void {
     if (checkpointable) {
       const before = this.tracker.safe;
       this.tracker.complete(change.sequence);
       if (this.tracker.safe !== before && this.tracker.safe !== undefined) this.emit('checkpoint', this.tracker.safe);
     }
     if (counted) this.completed++;
-    this.emit('documentEnded', {
-      direction: 'push',
-      collection: this.collection.fullName,
-      docId: change.docId,
-      revId: change.revId,
-      deleted: change.deleted,
-      ...(outcome.error ? { error: outcome.error } : {}),
-      ...(outcome.skipped ? { skipped: true } : {}),
-    });
+    this.emit('documentEnded', documentEnded('push', this.collection.fullName, change, outcome));
     this.emit('progress');
   }
 
