@@ -41,6 +41,16 @@ export interface PullerOptions {
   readonly sinceFor?: (collection: Collection) => RemoteSequence | null | undefined;
 }
 
+/** What a `subChanges` request asks the peer for. */
+export interface ChangesSubscription {
+  /** The peer's sequence to start after (null: from the beginning). */
+  readonly since: RemoteSequence | null;
+  readonly continuous: boolean;
+  /** Index agreed with getCollections (collections mode only). */
+  readonly collectionIndex: number | undefined;
+  readonly docIds: readonly string[] | undefined;
+}
+
 /** Per-collection pull state: sequences have a separate space in each collection. */
 interface CollectionState {
   readonly tracker: SequenceTracker<RemoteSequence>;
@@ -91,7 +101,7 @@ export class Puller extends TypedEmitter<PullerEvents> {
   completed = 0;
 
   constructor(
-    conn: BlipConnection,
+    private readonly conn: BlipConnection,
     private readonly options: PullerOptions,
   ) {
     super();
@@ -111,6 +121,16 @@ export class Puller extends TypedEmitter<PullerEvents> {
       conn.onRequest(Profile.rev, (req) => this.onRev(req)),
       conn.onRequest(Profile.norev, (req) => this.onNoRev(req)),
     );
+  }
+
+  /** Asks the peer for its changes of one collection, from where the checkpoint left off (the active side starts so). */
+  async subscribe(request: ChangesSubscription): Promise<void> {
+    const props: Record<string, string> = { [Prop.batch]: String(Tuning.changesBatchSize), [Prop.versioning]: 'rev-trees' };
+    if (request.since !== null) props[Prop.since] = JSON.stringify(request.since);
+    if (request.continuous) props[Prop.continuous] = 'true';
+    if (request.collectionIndex !== undefined) props[Prop.collection] = String(request.collectionIndex);
+    const ids = request.docIds;
+    await this.conn.request({ profile: Profile.subChanges, properties: props, ...(ids ? { body: JSON.stringify({ docIDs: ids }) } : {}) });
   }
 
   private state(collection: Collection): CollectionState {

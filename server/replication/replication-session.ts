@@ -7,7 +7,6 @@ import { BlobServer } from './blob-server';
 import { Pusher } from './pusher';
 import { Checkpointer } from './checkpointer';
 import type { DocumentEnded } from './document-event';
-import { Profile, Prop, Tuning } from './protocol';
 import { ReplicatorError, type CollectionConfig } from './replicator-types';
 import { Puller } from './puller';
 
@@ -178,13 +177,7 @@ export class ReplicationSession extends TypedEmitter<ReplicationSessionEvents> {
     puller.on('peerCaughtUp', () => this.checkDone());
     puller.on('checkpoint', () => this.checkpointer.scheduleSave());
     for (const [i, c] of collections.entries()) {
-      const remote = this.checkpointer.position(i).remote;
-      const props: Record<string, string> = { [Prop.batch]: String(Tuning.changesBatchSize), [Prop.versioning]: 'rev-trees' };
-      if (remote !== null) props[Prop.since] = JSON.stringify(remote);
-      if (continuous) props[Prop.continuous] = 'true';
-      if (this.collectionsMode) props[Prop.collection] = String(i);
-      const ids = c.config.documentIDs;
-      await this.conn.request({ profile: Profile.subChanges, properties: props, ...(ids ? { body: JSON.stringify({ docIDs: ids }) } : {}) });
+      await puller.subscribe({ since: this.checkpointer.position(i).remote, continuous, collectionIndex: this.collectionsMode ? i : undefined, docIds: c.config.documentIDs });
     }
   }
 

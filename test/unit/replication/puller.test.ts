@@ -5,12 +5,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Puller } from '../../../server/replication/puller';
-import { Profile } from '../../../server/replication/protocol';
 import { openTempDb } from '../../helpers/open-db';
 import { connectRawClient } from '../../helpers/raw-peer';
 import { waitForCondition } from '../../helpers/wait';
 
-test('a pull saves the peer’s documents, reports a conflict, and checkpoints the peer’s last sequence', async (t) => {
+test('a pull from the start saves the peer’s documents, reports a conflict, and checkpoints the peer’s last sequence', async (t) => {
   const { db } = await openTempDb(t);
   const local = db.defaultCollection;
   const { db: remoteDb } = await openTempDb(t);
@@ -24,7 +23,7 @@ test('a pull saves the peer’s documents, reports a conflict, and checkpoints t
   const conflicts: string[] = [];
   const puller = new Puller(conn, { db, role: 'active', collectionFor: () => local, onConflict: (_c, docId) => conflicts.push(docId) });
   t.after(() => puller.close());
-  await conn.request({ profile: Profile.subChanges, properties: {} });
+  await puller.subscribe({ since: null, continuous: false, collectionIndex: undefined, docIds: undefined });
   await waitForCondition(() => puller.isCaughtUp(local), (notify) => puller.on('peerCaughtUp', notify), 5000, 'the pull to catch up');
 
   assert.equal(local.get('a')?.revId, a.revId);
@@ -33,4 +32,20 @@ test('a pull saves the peer’s documents, reports a conflict, and checkpoints t
   assert.equal(local.get('c')?.conflicted, true, 'kept for the replicator to resolve');
   assert.equal(puller.checkpointSequence(local), last.sequence);
   assert.equal(puller.completed, 3);
+});
+
+test('a pull from a checkpoint asks only for what came after it', async (t) => {
+  const { db } = await openTempDb(t);
+  const local = db.defaultCollection;
+  const { db: remoteDb } = await openTempDb(t);
+  const remote = remoteDb.defaultCollection;
+  const before = remote.save({ id: 'before', body: {} });
+  const after = remote.save({ id: 'after', body: {} });
+  const puller = new Puller(connectRawClient(t, remoteDb), { db, role: 'active', collectionFor: () => local, sinceFor: () => before.sequence });
+  t.after(() => puller.close());
+  await puller.subscribe({ since: before.sequence, continuous: false, collectionIndex: undefined, docIds: undefined });
+  await waitForCondition(() => puller.isCaughtUp(local), (notify) => puller.on('peerCaughtUp', notify), 5000, 'the pull to catch up');
+  assert.equal(local.get('before'), undefined);
+  assert.equal(local.get('after')?.revId, after.revId);
+  assert.equal(puller.checkpointSequence(local), after.sequence);
 });
