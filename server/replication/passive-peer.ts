@@ -3,11 +3,11 @@ import { isStoreError, type Collection, type Database } from '../store';
 import { isJsonObject } from '../store/canonical-json';
 import { TypedEmitter } from '../util/typed-emitter';
 import { BlobServer } from './blob-server';
-import { ChangesSender } from './changes-sender';
+import { Pusher } from './pusher';
 import { peerCheckpointDocId } from './checkpoint';
 import type { DocumentEnded } from './document-event';
 import { Profile, Prop, Tuning, badRequest, collectionIndex, isTrue, jsonBody } from './protocol';
-import { RevReceiver } from './rev-receiver';
+import { Puller } from './puller';
 import { storeToBlip } from '../error-mapping';
 
 /**
@@ -37,8 +37,8 @@ export type PassivePeerEvents = {
 
 /**
  * The passive side of one replication connection (what a listener runs per client): stores the
- * client's checkpoints, serves `subChanges` with a ChangesSender, and takes pushes with a
- * RevReceiver that refuses conflicting revisions.
+ * client's checkpoints, serves `subChanges` with a Pusher, and takes pushes with a
+ * Puller that refuses conflicting revisions.
  */
 export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
   /** null until the first message decides legacy (default collection) or collections mode. */
@@ -48,8 +48,8 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
    * One changes feed per collection, as a LiteCore passive peer has one pusher per collection: a
    * later subChanges for the same collection replaces the feed rather than adding one.
    */
-  private readonly feeds = new Map<Collection, ChangesSender>();
-  private readonly receiver: RevReceiver;
+  private readonly feeds = new Map<Collection, Pusher>();
+  private readonly puller: Puller;
   private readonly blobServer: BlobServer;
   private readonly unregister: (() => void)[] = [];
   private busy = false;
@@ -60,14 +60,14 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
     private readonly options: PassivePeerOptions,
   ) {
     super();
-    this.receiver = new RevReceiver(conn, {
+    this.puller = new Puller(conn, {
       db: options.database,
       role: 'passive',
       readOnly: options.readOnly === true,
       collectionFor: (i) => this.collectionFor(i),
     });
-    this.receiver.on('documentEnded', (e) => this.emit('documentEnded', e));
-    this.receiver.on('progress', () => this.updateBusy());
+    this.puller.on('documentEnded', (e) => this.emit('documentEnded', e));
+    this.puller.on('progress', () => this.updateBusy());
     // Blobs of documents in the collections this listener serves (and only those).
     this.blobServer = new BlobServer(conn, { db: options.database, collectionFor: (i) => this.collectionFor(i) });
     this.unregister.push(
@@ -84,7 +84,7 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
     this.closed = true;
     for (const off of this.unregister) off();
     for (const s of this.feeds.values()) s.stop();
-    this.receiver.close();
+    this.puller.close();
     this.blobServer.close();
     this.emit('closed');
   }
@@ -189,7 +189,7 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
       }
     }
     const batch = Number(p[Prop.batch] ?? Tuning.changesBatchSize);
-    const sender = new ChangesSender(this.conn, collection, {
+    const sender = new Pusher(this.conn, collection, {
       mode: 'changes',
       since,
       continuous: isTrue(p[Prop.continuous]),
@@ -213,7 +213,7 @@ export class PassivePeerSession extends TypedEmitter<PassivePeerEvents> {
   }
 
   private updateBusy(): void {
-    let busy = !this.receiver.isIdle;
+    let busy = !this.puller.isIdle;
     for (const s of this.feeds.values()) busy ||= !s.isCaughtUp;
     if (busy !== this.busy) {
       this.busy = busy;

@@ -1,7 +1,8 @@
 /**
  * The Couchbase Mobile replication protocol (rev-tree flavour) as it runs over BLIP: message
  * profiles, property names, body shapes, and validators for everything a peer may send. Declared
- * once; the sender, the receiver, the passive peer and the replicator all import from here.
+ * once; the Pusher, the Puller (with its RevFinder and Inserter), the passive peer and the
+ * replicator all import from here.
  */
 import { createHash } from 'node:crypto';
 import { BlipError } from '../blip';

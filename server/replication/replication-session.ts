@@ -4,12 +4,11 @@ import { closeToReplicatorError, toReplicatorError } from '../error-mapping';
 import { logger } from '../util/log';
 import { TypedEmitter } from '../util/typed-emitter';
 import { BlobServer } from './blob-server';
-import { ChangesSender } from './changes-sender';
+import { Pusher } from './pusher';
 import { Checkpointer } from './checkpointer';
 import type { DocumentEnded } from './document-event';
-import { Profile, Prop, Tuning } from './protocol';
 import { ReplicatorError, type CollectionConfig } from './replicator-types';
-import { RevReceiver } from './rev-receiver';
+import { Puller } from './puller';
 
 const log = logger('replicator');
 
@@ -39,16 +38,16 @@ export type ReplicationSessionEvents = {
 };
 
 /**
- * One connection's replication: a Pusher per collection (a ChangesSender proposing changes), a
- * Puller (a RevReceiver fed by subChanges), the blobs the peer may fetch, conflicts being resolved,
+ * One connection's replication: a Pusher per collection (proposing changes), a Puller (fed by
+ * subChanges), the blobs the peer may fetch, conflicts being resolved,
  * and the Checkpointer. A one-shot session ends once both directions have caught up; a continuous
  * one runs until the connection closes. The replicator around it retries and reports status.
  */
 export class ReplicationSession extends TypedEmitter<ReplicationSessionEvents> {
   private readonly collectionsMode: boolean;
   readonly checkpointer: Checkpointer;
-  private readonly pushers: (ChangesSender | undefined)[];
-  private puller: RevReceiver | undefined;
+  private readonly pushers: (Pusher | undefined)[];
+  private puller: Puller | undefined;
   private blobServer: BlobServer | undefined;
   /** Documents whose conflict is being resolved here (by collection ID and document ID). */
   private readonly resolving = new Set<string>();
@@ -160,7 +159,7 @@ export class ReplicationSession extends TypedEmitter<ReplicationSessionEvents> {
   /** The Puller: receives what the peer's changes feed offers, from where the checkpoint left off. */
   private async startPuller(): Promise<void> {
     const { db, collections, continuous } = this.options;
-    const puller = new RevReceiver(this.conn, {
+    const puller = new Puller(this.conn, {
       db,
       role: 'active',
       collectionFor: (index) => this.collectionAt(index),
@@ -179,13 +178,7 @@ export class ReplicationSession extends TypedEmitter<ReplicationSessionEvents> {
     puller.on('peerCaughtUp', () => this.checkDone());
     puller.on('checkpoint', () => this.checkpointer.scheduleSave());
     for (const [i, c] of collections.entries()) {
-      const remote = this.checkpointer.position(i).remote;
-      const props: Record<string, string> = { [Prop.batch]: String(Tuning.changesBatchSize), [Prop.versioning]: 'rev-trees' };
-      if (remote !== null) props[Prop.since] = JSON.stringify(remote);
-      if (continuous) props[Prop.continuous] = 'true';
-      if (this.collectionsMode) props[Prop.collection] = String(i);
-      const ids = c.config.documentIDs;
-      await this.conn.request({ profile: Profile.subChanges, properties: props, ...(ids ? { body: JSON.stringify({ docIDs: ids }) } : {}) });
+      await puller.subscribe({ since: this.checkpointer.position(i).remote, continuous, collectionIndex: this.collectionsMode ? i : undefined, docIds: c.config.documentIDs });
     }
   }
 
@@ -204,7 +197,7 @@ export class ReplicationSession extends TypedEmitter<ReplicationSessionEvents> {
     });
     for (const [i, c] of collections.entries()) {
       const peerKnows = this.checkpointer.peerKnows(i);
-      const pusher = new ChangesSender(this.conn, c.collection, {
+      const pusher = new Pusher(this.conn, c.collection, {
         mode: 'proposeChanges',
         since: this.checkpointer.position(i).local,
         continuous: this.options.continuous,

@@ -1,8 +1,8 @@
 import type { BlipConnection } from '../blip';
 import type { TLSIdentity } from '../tls';
 import type { ConflictResolver, ConflictResolverFn, Database } from '../store';
-import type { PushFilter } from './changes-sender';
-import type { PullFilter } from './rev-receiver';
+import type { PushFilter } from './pusher';
+import type { PullFilter } from './puller';
 
 export type ReplicatorType = 'push' | 'pull' | 'pushAndPull';
 export type ReplicatorActivity = 'stopped' | 'offline' | 'connecting' | 'idle' | 'busy';

@@ -6,7 +6,7 @@ import type { DocumentEnded } from '../../../server/replication/document-event';
 import { createMemoryConnector } from '../../../server/replication/memory-connector';
 import { ReplicatorError } from '../../../server/replication/replicator-types';
 import { ReplicationSession, type ReplicatedCollection } from '../../../server/replication/replication-session';
-import type { PullFilter } from '../../../server/replication/rev-receiver';
+import type { PullFilter } from '../../../server/replication/puller';
 import { openTempDb } from '../../helpers/open-db';
 
 async function session(t: TestContext, a: Database, b: Database, options: { pullFilter?: PullFilter } = {}): Promise<{ session: ReplicationSession; ended: DocumentEnded[] }> {

@@ -1,14 +1,16 @@
 import { BlipError, type BlipConnection, type IncomingReply } from '../blip';
 import type { Change, Collection, Document } from '../store';
 import { TypedEmitter } from '../util/typed-emitter';
-import type { DocumentEnded } from './document-event';
+import { documentEnded, type DocumentEnded, type DocumentOutcome } from './document-event';
+import { HeldConflicts } from './held-conflicts';
 import { Profile, Prop, ProposeStatus, Tuning, type ChangeEntry, type ChangesReplyEntry, type ProposedChange } from './protocol';
+import { RemoteRevRecorder } from './remote-rev-recorder';
 import { SequenceTracker } from './sequence-tracker';
 
 /** Decides whether a document is pushed; receives the current revision with its body. */
 export type PushFilter = (doc: Document) => boolean;
 
-export interface ChangesSenderOptions {
+export interface PusherOptions {
   /** `changes` (a passive peer serving subChanges) or `proposeChanges` (an active pusher). */
   readonly mode: 'changes' | 'proposeChanges';
   /** Start after this local sequence. */
@@ -36,37 +38,31 @@ export interface ChangesSenderOptions {
   readonly holdConflicts?: boolean | undefined;
 }
 
-/** A change the peer refused as a conflict, waiting to learn the peer's current revision. */
-interface HeldConflict {
-  readonly change: Change;
-  /** Already reported as failed (the run caught up without learning anything new). */
-  reported: boolean;
-}
-
 interface QueuedRev {
   readonly change: Change;
   /** Revisions the peer has that may be ancestors; history is cut at the first of them. */
   readonly known: readonly string[];
 }
 
-export type ChangesSenderEvents = {
+export type PusherEvents = {
   documentEnded: [DocumentEnded];
   /** Every change read so far has been announced and every wanted revision acknowledged. */
   caughtUp: [];
   /** The checkpointable sequence advanced. */
   checkpoint: [number];
   progress: [];
-  /** The connection failed; the sender has stopped. */
+  /** The connection failed; the pusher has stopped. */
   failed: [Error];
 };
 
 /**
- * The sending half of replication: reads a collection's changes feed, announces changes in
+ * The sending half of replication (LiteCore's Pusher; a passive peer runs one to serve a
+ * client's subChanges): reads a collection's changes feed, announces changes in
  * batches (`changes` or `proposeChanges`, at most 5 lists in flight), then sends the revisions the
  * peer wants as `rev` messages (at most 10 and 2 MiB awaiting replies). A sequence is checkpointable
  * only once the peer has acknowledged it, i.e. made it durable.
  */
-export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
+export class Pusher extends TypedEmitter<PusherEvents> {
   private lastRead: number;
   private feedExhausted = false;
   private reading = false;
@@ -81,11 +77,10 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
   private wasCaughtUp = false;
   private unsubscribe: (() => void) | undefined;
   private readonly tracker: SequenceTracker<number>;
-  private remoteRevBuffer: [string, string][] = [];
-  private readonly held = new Map<string, HeldConflict>();
+  private readonly remoteRevs: RemoteRevRecorder;
+  private readonly held: HeldConflicts;
   /** Held changes to propose again, with the peer revision now known to be their parent. */
   private reproposals: { change: Change; serverRev: string }[] = [];
-  private remoteRevFlush: NodeJS.Timeout | undefined;
   /** Changes announced (after filtering) and finished, for progress reporting. */
   total = 0;
   completed = 0;
@@ -93,11 +88,13 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
   constructor(
     private readonly conn: BlipConnection,
     private readonly collection: Collection,
-    private readonly options: ChangesSenderOptions,
+    private readonly options: PusherOptions,
   ) {
     super();
     this.lastRead = options.since;
     this.tracker = new SequenceTracker<number>(options.since, String);
+    this.remoteRevs = new RemoteRevRecorder(collection, options.remoteId);
+    this.held = new HeldConflicts(collection);
   }
 
   get checkpointSequence(): number {
@@ -110,7 +107,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
     );
   }
 
-  /** Documents changed locally and not yet pushed by this sender (read from the feed, not yet acknowledged). */
+  /** Documents changed locally and not yet pushed by this pusher (read from the feed, not yet acknowledged). */
   get lastReadSequence(): number {
     return this.lastRead;
   }
@@ -141,42 +138,32 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
    * is proposed again when that revision is an ancestor of ours; if the peer already has ours it is done.
    */
   peerHasRevision(docId: string, revId: string): void {
-    const held = this.held.get(docId);
-    if (!held || this.stopped) return;
-    const current = this.collection.currentRevision(docId);
-    if (!current || current.revId !== held.change.revId) {
-      // Changed here since: the newer revision has its own sequence and is (or will be) announced.
+    if (this.stopped) return;
+    const verdict = this.held.verdict(docId, revId);
+    // Superseded: the newer revision has its own sequence and is (or will be) announced.
+    if (verdict === 'superseded') this.release(docId, { skipped: true });
+    else if (verdict === 'peerHasIt') {
+      this.remoteRevs.note(docId, revId);
       this.release(docId, { skipped: true });
-      return;
+    } else if (verdict === 'retry') {
+      const held = this.held.take(docId)!;
+      // Back in flight: a failure reported earlier no longer counts as finished.
+      if (held.reported) this.completed--;
+      this.reproposals.push({ change: held.change, serverRev: revId });
+      this.pump();
     }
-    if (revId === current.revId) {
-      this.noteRemoteRev(docId, revId);
-      this.release(docId, { skipped: true });
-      return;
-    }
-    const ancestry = this.collection.getAncestry(docId, current.revId, Tuning.maxHistory + 1);
-    // Not an ancestor: a real conflict, which the pull resolves into a new local revision.
-    if (!ancestry?.some((r) => r === revId)) return;
-    this.held.delete(docId);
-    // Back in flight: a failure reported earlier no longer counts as finished.
-    if (held.reported) this.completed--;
-    this.reproposals.push({ change: held.change, serverRev: revId });
-    this.pump();
   }
 
   /** Fails every held conflict not yet reported (the run learned nothing that lets it retry them). */
   failHeldConflicts(): void {
-    for (const [, h] of this.held) {
-      if (h.reported) continue;
-      h.reported = true;
-      this.finish(h.change, { error: { code: ProposeStatus.conflict, message: CONFLICT_MESSAGE } }, false);
+    for (const change of this.held.takeUnreported()) {
+      this.finish(change, { error: { code: ProposeStatus.conflict, message: CONFLICT_MESSAGE } }, false);
     }
   }
 
   private release(docId: string, outcome: { skipped?: boolean }): void {
-    const h = this.held.get(docId);
+    const h = this.held.take(docId);
     if (!h) return;
-    this.held.delete(docId);
     // A reported failure was counted already; only its sequence remains to complete.
     this.finish(h.change, outcome, true, !h.reported);
   }
@@ -185,7 +172,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
     if (this.stopped) return;
     this.stopped = true;
     this.unsubscribe?.();
-    this.flushRemoteRevs();
+    this.remoteRevs.flush();
   }
 
   private pump(): void {
@@ -317,15 +304,15 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
         const server = serverRevs.get(c.docId);
         this.revQueue.push({ change: c, known: server ? [server] : [] });
       } else if (status === ProposeStatus.haveIt) {
-        this.noteRemoteRev(c.docId, c.revId);
+        this.remoteRevs.note(c.docId, c.revId);
         this.finish(c, { skipped: true });
       } else if (status === ProposeStatus.conflict && serverRevs.get(c.docId)) {
         // The peer no longer has the revision we named (it purged the document, or lost it):
         // forget it and propose once more as a new document, which a peer without it accepts.
-        this.forgetPeerRev(c.docId);
+        this.remoteRevs.forget(c.docId);
         this.reproposals.push({ change: c, serverRev: '' });
       } else if (status === ProposeStatus.conflict && this.options.holdConflicts) {
-        this.held.set(c.docId, { change: c, reported: false });
+        this.held.hold(c);
       } else {
         const code = typeof status === 'number' ? status : 500;
         // Never checkpointed: the next run proposes it again.
@@ -383,7 +370,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
     this.conn.request({ profile: Profile.rev, properties: props, body: current.json, onSent, compressed: false }).then(
       () => {
         settle();
-        this.noteRemoteRev(change.docId, change.revId);
+        this.remoteRevs.note(change.docId, change.revId);
         this.finish(change, {});
         this.pump();
       },
@@ -391,7 +378,7 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
         settle();
         if (e instanceof BlipError && e.code === ProposeStatus.conflict && this.options.holdConflicts) {
           // The peer's document moved on after it accepted the proposal: wait for the pull, as above.
-          this.held.set(change.docId, { change, reported: false });
+          this.held.hold(change);
           this.pump();
         } else if (e instanceof BlipError) {
           // Refused or failed on the peer: not checkpointed, so the next run sends it again.
@@ -408,65 +395,24 @@ export class ChangesSender extends TypedEmitter<ChangesSenderEvents> {
    * Ends one change. `counted` = it was announced (part of `total`); a change that did not reach
    * the peer is not `checkpointable`, so the checkpoint never moves past it and the next run retries it.
    */
-  private finish(change: Change, outcome: { skipped?: boolean; error?: { code: number; message: string } }, checkpointable = true, counted = true): void {
+  private finish(change: Change, outcome: DocumentOutcome, checkpointable = true, counted = true): void {
     if (checkpointable) {
       const before = this.tracker.safe;
       this.tracker.complete(change.sequence);
       if (this.tracker.safe !== before && this.tracker.safe !== undefined) this.emit('checkpoint', this.tracker.safe);
     }
     if (counted) this.completed++;
-    this.emit('documentEnded', {
-      direction: 'push',
-      collection: this.collection.fullName,
-      docId: change.docId,
-      revId: change.revId,
-      deleted: change.deleted,
-      ...(outcome.error ? { error: outcome.error } : {}),
-      ...(outcome.skipped ? { skipped: true } : {}),
-    });
+    this.emit('documentEnded', documentEnded('push', this.collection.fullName, change, outcome));
     this.emit('progress');
   }
 
   private checkCaughtUp(): void {
     const now = this.isCaughtUp;
     if (now && !this.wasCaughtUp) {
-      this.flushRemoteRevs();
+      this.remoteRevs.flush();
       this.emit('caughtUp');
     }
     this.wasCaughtUp = now;
-  }
-
-  /** The peer's current revision is not the one recorded: forget it, so no later run trusts it. */
-  private forgetPeerRev(docId: string): void {
-    if (this.options.remoteId === undefined) return;
-    try {
-      this.collection.forgetRemoteRev(this.options.remoteId, docId);
-    } catch {
-      // The next proposal is refused again and forgets it then.
-    }
-  }
-
-  private noteRemoteRev(docId: string, revId: string): void {
-    if (this.options.remoteId === undefined) return;
-    this.remoteRevBuffer.push([docId, revId]);
-    // Written in bulk (each write is a journal fsync); losing the last second of these in a crash
-    // only means the next push sends a little more history.
-    if (this.remoteRevBuffer.length >= 2000) this.flushRemoteRevs();
-    else this.remoteRevFlush ??= setTimeout(() => this.flushRemoteRevs(), 1000);
-  }
-
-  /** Records what the peer accepted in one transaction per burst (one journal fsync, not one per document). */
-  private flushRemoteRevs(): void {
-    if (this.remoteRevFlush) clearTimeout(this.remoteRevFlush);
-    this.remoteRevFlush = undefined;
-    const entries = this.remoteRevBuffer;
-    this.remoteRevBuffer = [];
-    if (entries.length === 0 || this.options.remoteId === undefined) return;
-    try {
-      this.collection.setRemoteRevs(this.options.remoteId, entries);
-    } catch {
-      // Only an optimisation for the next push (it would otherwise send more history); never fatal.
-    }
   }
 
   private collProps(): Record<string, string> {
