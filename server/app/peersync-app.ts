@@ -7,6 +7,7 @@ import { DocumentService } from './documents';
 import { IdentityService } from './identities';
 import { ListenerService } from './listeners';
 import { PeerService } from './peers';
+import { QueryService } from './queries';
 import { ReplicationService } from './replications';
 import { UserService } from './users';
 
@@ -31,6 +32,7 @@ export class PeerSyncApp {
   readonly events = new AppEventBus();
   readonly databases: DatabaseRegistry;
   readonly documents: DocumentService;
+  readonly queries: QueryService;
   readonly identities = new IdentityService();
   readonly users = new UserService();
   readonly listeners: ListenerService;
@@ -49,6 +51,7 @@ export class PeerSyncApp {
       await this.replications.restore(db.name);
     });
     this.documents = new DocumentService(this.databases);
+    this.queries = new QueryService(this.databases);
     this.listeners = new ListenerService(this.databases, this.identities, this.events, this.config);
     this.replications = new ReplicationService(this.databases, this.identities, this.events, this.config);
     this.peers = new PeerService(this.events, this.config);
