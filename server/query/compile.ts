@@ -212,7 +212,11 @@ class Compiler {
       test = values.length === 0 ? '0' : `${o} IN (${values.map((v) => this.value(v).sql).join(', ')})`;
     } else {
       const arr = this.arg(list, ctx);
-      test = `EXISTS (SELECT 1 FROM ${arr.docPath ? `json_each(${arr.docPath.doc}, ${arr.docPath.path})` : `json_each(${arr.json})`} AS e WHERE e.value = ${o})`;
+      // json_each also walks an object's members, or yields a lone scalar: only an array's elements count.
+      const [each, type] = arr.docPath
+        ? [`json_each(${arr.docPath.doc}, ${arr.docPath.path})`, `json_type(${arr.docPath.doc}, ${arr.docPath.path})`]
+        : [`json_each(${arr.json})`, `json_type(${arr.json})`];
+      test = `(${type} = 'array' AND EXISTS (SELECT 1 FROM ${each} AS e WHERE e.value = ${o}))`;
     }
     return truth(negated ? `(NOT (${test}))` : `(${test})`);
   }

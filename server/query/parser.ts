@@ -10,24 +10,26 @@ const RESERVED = new Set(
 /** Binding strength of binary operators; NOT (prefix) sits between AND and the comparisons. */
 const PREC = { OR: 1, AND: 2, NOT: 3, COMPARE: 4, CONCAT: 5, ADD: 6, MUL: 7 } as const;
 
-const BINARY = new Map<string, { op: BinaryOp; prec: number }>(Object.entries({
-  OR: { op: 'OR', prec: PREC.OR },
-  AND: { op: 'AND', prec: PREC.AND },
-  '=': { op: '=', prec: PREC.COMPARE },
-  '==': { op: '=', prec: PREC.COMPARE },
-  '!=': { op: '!=', prec: PREC.COMPARE },
-  '<>': { op: '!=', prec: PREC.COMPARE },
-  '<': { op: '<', prec: PREC.COMPARE },
-  '<=': { op: '<=', prec: PREC.COMPARE },
-  '>': { op: '>', prec: PREC.COMPARE },
-  '>=': { op: '>=', prec: PREC.COMPARE },
-  '||': { op: '||', prec: PREC.CONCAT },
-  '+': { op: '+', prec: PREC.ADD },
-  '-': { op: '-', prec: PREC.ADD },
-  '*': { op: '*', prec: PREC.MUL },
-  '/': { op: '/', prec: PREC.MUL },
-  '%': { op: '%', prec: PREC.MUL },
-}));
+const BINARY = new Map<string, { op: BinaryOp; prec: number }>(
+  Object.entries({
+    OR: { op: 'OR', prec: PREC.OR },
+    AND: { op: 'AND', prec: PREC.AND },
+    '=': { op: '=', prec: PREC.COMPARE },
+    '==': { op: '=', prec: PREC.COMPARE },
+    '!=': { op: '!=', prec: PREC.COMPARE },
+    '<>': { op: '!=', prec: PREC.COMPARE },
+    '<': { op: '<', prec: PREC.COMPARE },
+    '<=': { op: '<=', prec: PREC.COMPARE },
+    '>': { op: '>', prec: PREC.COMPARE },
+    '>=': { op: '>=', prec: PREC.COMPARE },
+    '||': { op: '||', prec: PREC.CONCAT },
+    '+': { op: '+', prec: PREC.ADD },
+    '-': { op: '-', prec: PREC.ADD },
+    '*': { op: '*', prec: PREC.MUL },
+    '/': { op: '/', prec: PREC.MUL },
+    '%': { op: '%', prec: PREC.MUL },
+  }),
+);
 
 const META_FIELDS: readonly MetaField[] = ['id', 'revisionID', 'sequence', 'deleted'];
 

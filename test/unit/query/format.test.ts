@@ -12,10 +12,7 @@ const result = {
 };
 
 test('CSV: a header, CRLF lines, RFC 4180 quoting, nested values as JSON, missing and null empty', () => {
-  assert.equal(
-    toCsv(result),
-    ['id,name,tags,price', 'a,plain,"[""x"",""y""]",1.5', 'b,"comma, ""quoted""\nand a line",,', 'c,,,0', ''].join('\r\n'),
-  );
+  assert.equal(toCsv(result), ['id,name,tags,price', 'a,plain,"[""x"",""y""]",1.5', 'b,"comma, ""quoted""\nand a line",,', 'c,,,0', ''].join('\r\n'));
   assert.equal(csvField('no quoting needed'), 'no quoting needed');
   assert.equal(csvField('cr\ronly'), '"cr\ronly"');
   assert.equal(toCsv({ columns: ['a,b'], rows: [] }), '"a,b"\r\n');

@@ -98,7 +98,13 @@ test('every clause is read, keywords in any case', () => {
   assert.equal(s.where && show(s.where), '(= .type $t)');
   assert.deepEqual(s.groupBy.map(show), ['.name', '.total']);
   assert.equal(s.having && show(s.having), '(> COUNT(*) 1)');
-  assert.deepEqual(s.orderBy.map((o) => [show(o.expr), o.descending]), [['.total', true], ['.name', false]]);
+  assert.deepEqual(
+    s.orderBy.map((o) => [show(o.expr), o.descending]),
+    [
+      ['.total', true],
+      ['.name', false],
+    ],
+  );
   assert.equal(s.limit && show(s.limit), '20');
   assert.equal(s.offset && show(s.offset), '$o');
   const star = parseQuery('SELECT * FROM _');

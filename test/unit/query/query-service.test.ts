@@ -29,5 +29,8 @@ test('RunQuery: rows with timing, and an invalid query as INVALID carrying its p
   assert.deepEqual(wire.data, { line: 2, column: 8, offset: 16, length: 4 });
   assert.match(wire.message, /at line 2, column 8 \(found "WHER"\)/);
 
-  assert.throws(() => app.queries.run({ db: 'nope', query: 'SELECT * FROM _' }), (e: unknown) => isAppError(e, 'NOT_FOUND'));
+  assert.throws(
+    () => app.queries.run({ db: 'nope', query: 'SELECT * FROM _' }),
+    (e: unknown) => isAppError(e, 'NOT_FOUND'),
+  );
 });
