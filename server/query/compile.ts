@@ -260,7 +260,8 @@ class Compiler {
     this.variables.set(e.variable, { alias, doc });
     let condition: string;
     try {
-      condition = this.expr(e.condition, ctx).sql;
+      // An aggregate inside the per-element subquery would count elements, not documents: refused.
+      condition = this.expr(e.condition, { aggregates: 'forbidden', clause: `${e.quantifier} … SATISFIES` }).sql;
     } finally {
       if (outer) this.variables.set(e.variable, outer);
       else this.variables.delete(e.variable);
@@ -285,8 +286,9 @@ class Compiler {
       const rest = steps.slice(1);
       return { doc: variable.doc, path: rest.length === 0 ? `${variable.alias}.fullkey` : `(${variable.alias}.fullkey || ${this.bind(this.escapedPath(rest, pos, ''))})` };
     }
-    const alias = this.stmt.from.alias;
-    const own = alias !== undefined && steps.length > 1 && first !== undefined && 'key' in first && first.key === alias ? steps.slice(1) : steps;
+    // `items.name` or `i.name` (FROM items AS i) names the document's own `name`, as in SQL++.
+    const qualifier = this.stmt.from.alias ?? this.stmt.from.name;
+    const own = steps.length > 1 && first !== undefined && 'key' in first && first.key === qualifier ? steps.slice(1) : steps;
     return { doc: 'd.body', path: this.bind(this.escapedPath(own, pos, '$')) };
   }
 

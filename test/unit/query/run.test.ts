@@ -92,6 +92,7 @@ test('deleted documents are never returned; named collections resolve and unknow
   const items = db.createCollection('inventory.items');
   items.save({ id: 'x', body: { n: 1 } });
   assert.deepEqual(runQuery(db, 'SELECT i.n, * FROM inventory.items AS i').rows, [{ n: 1, i: { n: 1 } }]);
+  assert.deepEqual(runQuery(db, 'SELECT items.n AS a, n AS b FROM inventory.items').rows, [{ a: 1, b: 1 }], 'the collection name qualifies paths');
   assert.throws(
     () => runQuery(db, 'SELECT * FROM inventory.nope'),
     (e: unknown) => e instanceof QueryError && /no collection inventory\.nope/.test(e.message) && e.position.column === 15,
@@ -122,6 +123,7 @@ test('errors: unknown functions, misplaced aggregates, missing parameters', asyn
   fails('SELECT name FROM _ WHERE COUNT(*) > 1', /COUNT\(\) cannot be used in WHERE/);
   fails('SELECT name FROM _ WHERE price = $p', /no value given for parameter \$p at line 1, column 34/);
   fails('SELECT LOWER(a, b) FROM _', /LOWER\(\) takes 1 argument, not 2/);
+  fails('SELECT name FROM _ WHERE ANY x IN list SATISFIES COUNT(*) > 1 END', /COUNT\(\) cannot be used in ANY … SATISFIES at line 1, column 50/);
   fails('SELECT name FROM _ LIMIT -1', /LIMIT must be a whole number/);
   fails('SELECT `a"b` FROM _', /cannot be queried: it contains a double quote/);
 });
