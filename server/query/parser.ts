@@ -31,6 +31,9 @@ const BINARY = new Map<string, { op: BinaryOp; prec: number }>(
   }),
 );
 
+/** Deepest expression nesting accepted (SQLite refuses expressions deeper than 1,000). */
+const MAX_NESTING = 100;
+
 const META_FIELDS: readonly MetaField[] = ['id', 'revisionID', 'sequence', 'deleted'];
 
 /** Parses one SELECT statement (SQL++ for Mobile subset); throws QueryError with the position of the first problem. */
@@ -40,6 +43,7 @@ export function parseQuery(source: string): SelectStatement {
 
 class Parser {
   private i = 0;
+  private depth = 0;
 
   constructor(private readonly tokens: readonly Token[]) {}
 
@@ -103,6 +107,20 @@ class Parser {
   // ---- expressions: precedence climbing ----
 
   expr(minPrec = 1): Expr {
+    return this.nested(() => this.binaryFrom(minPrec));
+  }
+
+  /** Each level recurses (and nests the SQL it compiles to): refuse before either stack runs out. */
+  private nested<T>(parse: () => T): T {
+    if (++this.depth > MAX_NESTING) throw this.error(`expression nested more than ${MAX_NESTING} levels deep`);
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private binaryFrom(minPrec: number): Expr {
     let left = this.unary(minPrec);
     for (;;) {
       const t = this.peek();
@@ -123,11 +141,11 @@ class Parser {
     const t = this.peek();
     if (this.acceptKeyword('NOT')) return { kind: 'not', operand: this.expr(Math.max(minPrec, PREC.NOT)), pos: t.pos };
     if (this.acceptOp('-')) {
-      const operand = this.unary(PREC.MUL + 1);
+      const operand = this.nested(() => this.unary(PREC.MUL + 1));
       if (operand.kind === 'literal' && typeof operand.value === 'number') return { ...operand, value: -operand.value, pos: t.pos };
       return { kind: 'negate', operand, pos: t.pos };
     }
-    if (this.acceptOp('+')) return this.unary(PREC.MUL + 1);
+    if (this.acceptOp('+')) return this.nested(() => this.unary(PREC.MUL + 1));
     return this.primary();
   }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { formatTable } from '../../../server/cli/result-table';
 import { csvField, formatResults, toCsv, toJsonArray, toJsonLines } from '../../../server/query/format-results';
 
 const result = {
@@ -27,4 +28,12 @@ test('JSON lines: one compact object per line; JSON: one array', () => {
   assert.equal(formatResults('jsonl', result), toJsonLines(result.rows));
   assert.equal(formatResults('json', result), toJsonArray(result.rows));
   assert.equal(formatResults('csv', result), toCsv(result));
+});
+
+test('table: aligned columns of compact JSON, blank where a value is missing, long values cut', () => {
+  const table = formatTable(['id', 'v'], [{ id: 'a', v: [1, { k: 'x' }] }, { id: 'bb' }, { id: 'c', v: 'x'.repeat(100) }]);
+  const lines = table.split('\n');
+  assert.deepEqual(lines.slice(0, 4), ['id    v', '----  ------------------------------------------------------------', '"a"   [1,{"k":"x"}]', '"bb"']);
+  assert.equal(lines[4]?.length, 6 + 60);
+  assert.ok(lines[4]?.endsWith('…'));
 });

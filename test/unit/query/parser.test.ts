@@ -146,3 +146,10 @@ test('typos are reported with their position and the token found', () => {
   const char = failure('SELECT * FROM _ WHERE a = #');
   assert.deepEqual([char.position.offset, char.found], [26, '#']);
 });
+
+test('absurdly deep nesting is refused before any stack overflows', () => {
+  const deep = failure(`SELECT * FROM _ WHERE ${'('.repeat(5_000)}1${')'.repeat(5_000)}`);
+  assert.match(deep.message, /^expression nested more than 100 levels deep/);
+  assert.match(failure(`SELECT ${'- '.repeat(100_000)}1 FROM _`).message, /^expression nested more than 100 levels deep/);
+  assert.doesNotThrow(() => parseQuery(`SELECT * FROM _ WHERE ${'('.repeat(40)}1${')'.repeat(40)} = ${'NOT '.repeat(40)}a`));
+});
