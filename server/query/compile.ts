@@ -205,12 +205,10 @@ class Compiler {
   private inList(operand: Expr, list: Expr, negated: boolean, ctx: Context): Sql {
     const o = this.expr(operand, ctx).sql;
     let test: string;
-    const values = list.kind === 'param' ? this.parameter(list.name, list.pos) : undefined;
     if (list.kind === 'array') {
       test = list.items.length === 0 ? '0' : `${o} IN (${list.items.map((x) => this.expr(x, ctx).sql).join(', ')})`;
-    } else if (Array.isArray(values)) {
-      test = values.length === 0 ? '0' : `${o} IN (${values.map((v) => this.value(v).sql).join(', ')})`;
     } else {
+      // A parameter's array arrives as one bound JSON text, however long it is.
       const arr = this.arg(list, ctx);
       // json_each also walks an object's members, or yields a lone scalar: only an array's elements count.
       const [each, type] = arr.docPath

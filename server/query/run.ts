@@ -3,6 +3,7 @@ import type { Collection, Database } from '../store';
 import { DEFAULT_COLLECTION, DEFAULT_SCOPE } from '../store';
 import type { SelectStatement } from './ast';
 import { compileQuery, type QueryParameters } from './compile';
+import { tokenize } from './lexer';
 import { parseQuery } from './parser';
 import { QueryError } from './query-error';
 
@@ -25,7 +26,8 @@ export function runQuery(db: Database, query: string, parameters: QueryParameter
     raw = db.queryRows(compiled.sql, compiled.params, compiled.capped ? compiled.maxRows + 1 : compiled.maxRows);
   } catch (e) {
     // The compiler checks what it can; SQLite may still refuse (a type it cannot compare, say).
-    throw new QueryError(`the query could not run: ${e instanceof Error ? e.message : String(e)}`, { line: 1, column: 1, offset: 0, length: 0 }, query.slice(0, 6));
+    const first = tokenize(query)[0]!;
+    throw new QueryError(`the query could not run: ${e instanceof Error ? e.message : String(e)}`, first.pos, first.text);
   }
   const truncated = raw.length > compiled.maxRows;
   const rows = raw.slice(0, compiled.maxRows).map((r) => toRow(compiled.columns, r));

@@ -39,6 +39,8 @@ test('LIKE is case-sensitive with % and _; IN lists and BETWEEN', async (t) => {
   assert.deepEqual(ids(db, "name LIKE '_vocad_' OR name NOT LIKE '%s'"), ['avocado']);
   assert.deepEqual(ids(db, "type IN ['item', 'other']"), ['avocado']);
   assert.deepEqual(ids(db, 'price IN $prices', { prices: [5, 12] }), ['apples', 'bananas']);
+  const many = Array.from({ length: 40_000 }, (_, i) => i);
+  assert.deepEqual(ids(db, 'price IN $many AND type NOT IN $none', { many, none: [] }), ['apples', 'avocado', 'bananas'], 'one bound value, however long the array');
   assert.deepEqual(ids(db, "'yellow' IN tags"), ['bananas']);
   assert.deepEqual(ids(db, "'Lyon' IN shop OR 'Apples' IN name"), [], 'IN looks only into arrays');
   assert.deepEqual(ids(db, 'price BETWEEN 5 AND 12'), ['apples', 'bananas']);
@@ -123,6 +125,9 @@ test('errors: unknown functions, misplaced aggregates, missing parameters', asyn
   fails('SELECT name FROM _ WHERE COUNT(*) > 1', /COUNT\(\) cannot be used in WHERE/);
   fails('SELECT name FROM _ WHERE price = $p', /no value given for parameter \$p at line 1, column 34/);
   fails('SELECT LOWER(a, b) FROM _', /LOWER\(\) takes 1 argument, not 2/);
+  db.defaultCollection.save({ id: 'huge1', body: { big: 9_000_000_000_000_000_000 } });
+  db.defaultCollection.save({ id: 'huge2', body: { big: 9_000_000_000_000_000_000 } });
+  fails('  SELECT SUM(big) FROM _', /^the query could not run: integer overflow at line 1, column 3 \(found "SELECT"\)$/);
   fails('SELECT name FROM _ WHERE ANY x IN list SATISFIES COUNT(*) > 1 END', /COUNT\(\) cannot be used in ANY … SATISFIES at line 1, column 50/);
   fails('SELECT name FROM _ LIMIT -1', /LIMIT must be a whole number/);
   fails('SELECT `a"b` FROM _', /cannot be queried: it contains a double quote/);
