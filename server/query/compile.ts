@@ -163,8 +163,11 @@ class Compiler {
   }
 
   private binary(e: Extract<Expr, { kind: 'binary' }>, ctx: Context): Sql {
-    const l = this.expr(e.left, ctx).sql;
-    const r = this.expr(e.right, ctx).sql;
+    let left = this.expr(e.left, ctx);
+    let right = this.expr(e.right, ctx);
+    if (e.op === '=' || e.op === '!=') [left, right] = [truthOf(left, right), truthOf(right, left)];
+    const l = left.sql;
+    const r = right.sql;
     switch (e.op) {
       case 'AND':
       case 'OR':
@@ -352,4 +355,14 @@ function plain(sql: string): Sql {
 
 function truth(sql: string): Sql {
   return { sql, boolean: true };
+}
+
+/**
+ * SQLite reads JSON true and false as 1 and 0; compared with a truth value, a property counts only
+ * when it holds a JSON boolean, so `flag = true` does not match a property holding the number 1.
+ */
+function truthOf(side: Sql, other: Sql): Sql {
+  if (!side.docPath || !other.boolean) return side;
+  const type = `json_type(${side.docPath.doc}, ${side.docPath.path})`;
+  return truth(`(CASE ${type} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)`);
 }

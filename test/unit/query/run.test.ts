@@ -55,6 +55,9 @@ test('ANY and EVERY look inside arrays, nested paths and indexes work', async (t
   assert.deepEqual(ids(db, "EVERY t IN tags SATISFIES t = 'yellow' END"), ['bananas'], 'missing or null is not an array');
   assert.deepEqual(ids(db, "list[1].key = 'Pears' AND shop.zip[0] = '69001'"), ['apples']);
   assert.deepEqual(ids(db, "`odd key` = 'x'"), ['avocado']);
+  db.defaultCollection.save({ id: 'flags', body: { on: true, off: false, one: 1 } });
+  assert.deepEqual(ids(db, 'on = true AND off = FALSE AND true != off AND one = 1'), ['flags']);
+  assert.deepEqual(ids(db, 'one = true OR $yes = one OR false = one', { yes: true }), [], 'a number is not a truth value');
   assert.deepEqual(ids(db, 'ARRAY_LENGTH(list) = 1 OR ARRAY_CONTAINS(tags, $t)', { t: 'yellow' }), ['bananas']);
 });
 
