@@ -40,6 +40,7 @@ export interface PeerSyncApi {
     readonly onDatabaseChanged: vscode.Event<DatabaseChangedParams>;
     readonly onReplicatorStatus: vscode.Event<P.ReplicatorInfo>;
     readonly onListenerStatus: vscode.Event<P.ListenerInfo>;
+    readonly onServerEvent: vscode.Event<P.ServerEventParams>;
   };
   /** What the open replication dashboard shows (read from its DOM); undefined when it is not open. */
   probeDashboard(): Promise<ProbeResultMessage | undefined>;

@@ -34,9 +34,6 @@ export type DatabaseChangedParams = { db: string; collection: string; docIds: st
 
 const RECENT_LOG = 1000;
 
-/** Changes the server does not announce by notification. */
-export type LocalChange = 'replicatorRemoved' | 'databaseCreated' | 'listenerStarted' | 'listenerStopped' | 'peersChanged';
-
 export class Ctx {
   private client: LanguageClient | undefined;
   private clientScope: vscode.Disposable[] = [];
@@ -56,9 +53,9 @@ export class Ctx {
   readonly onListenerStatus = this._onListenerStatus.event;
   private readonly _onReplicationLog = new vscode.EventEmitter<P.ReplicationLogEntry[]>();
   readonly onReplicationLog = this._onReplicationLog.event;
-  /** Local changes the server does not announce (a replicator removed, a database created). */
-  private readonly _onDidChangeLocally = new vscode.EventEmitter<LocalChange>();
-  readonly onDidChangeLocally = this._onDidChangeLocally.event;
+  /** The server's own state changes, whoever caused them (this window, the command line, a peer). */
+  private readonly _onServerEvent = new vscode.EventEmitter<P.ServerEventParams>();
+  readonly onServerEvent = this._onServerEvent.event;
 
   constructor(
     readonly extension: vscode.ExtensionContext,
@@ -67,7 +64,7 @@ export class Ctx {
   ) {
     extension.subscriptions.push(
       this._onDidChangeServerState, this._onDatabaseChanged, this._onReplicatorStatus, this._onListenerStatus,
-      this._onReplicationLog, this._onDidChangeLocally,
+      this._onReplicationLog, this._onServerEvent,
       { dispose: () => void this.stop() },
     );
   }
@@ -118,6 +115,7 @@ export class Ctx {
       client.onNotification(P.DatabaseChanged, (p) => this._onDatabaseChanged.fire(p)),
       client.onNotification(P.ReplicatorStatusChanged, (p) => this._onReplicatorStatus.fire(p)),
       client.onNotification(P.ListenerStatusChanged, (p) => this._onListenerStatus.fire(p)),
+      client.onNotification(P.ServerEvent, (p) => this._onServerEvent.fire(p)),
       client.onNotification(P.LogRecord, (r) => writeServerLog(this.log, r)),
       client.onNotification(P.ReplicationLog, (p) => {
         this.recentLog.push(...p.entries);
@@ -210,10 +208,6 @@ export class Ctx {
     if (!client || !client.isRunning()) return;
     // By method name, for the same reason as request().
     client.sendNotification(P.SetLogLevel.method, { level }).catch((e: unknown) => this.log.warn(`setting the server's log level: ${errorMessage(e)}`));
-  }
-
-  announce(change: LocalChange): void {
-    this._onDidChangeLocally.fire(change);
   }
 
   private setState(state: ServerState): void {

@@ -18,6 +18,7 @@ import { PeerSyncLog } from './log';
 import { ConflictPanel, ConflictPanelSerializer } from './panels/conflict-panel';
 import { DashboardPanel, DashboardPanelSerializer } from './panels/dashboard-panel';
 import { RemotePeers } from './remote-peers';
+import { SavedReplications } from './saved-replications';
 import type { Services } from './services';
 import { StatusBar } from './status-bar';
 import { defaultUi } from './ui';
@@ -40,18 +41,20 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
   sub.push(log);
 
   const fs = new PeerSyncFileSystem(c);
-  const peers = new RemotePeers(context.workspaceState);
+  const peers = new RemotePeers(c, context.workspaceState);
+  const credentials = new Credentials(context.secrets);
+  const saved = new SavedReplications(c, credentials);
   const views = {
     databases: new DatabasesView(c),
     peers: new PeersView(c, peers),
-    replications: new ReplicationsView(c),
+    replications: new ReplicationsView(c, saved),
     conflicts: new ConflictsView(c),
   };
   const statusBar = new StatusBar(c);
   const history = new HistoryContentProvider(c);
   const certificates = new CertificateContentProvider(c);
   const blobs = new BlobFileSystem(c);
-  sub.push(fs, blobs, peers, statusBar, history, certificates, ...Object.values(views));
+  sub.push(fs, blobs, peers, saved, statusBar, history, certificates, ...Object.values(views));
   sub.push(
     vscode.workspace.registerFileSystemProvider(DOC_SCHEME, fs, { isCaseSensitive: true }),
     vscode.workspace.registerFileSystemProvider(BLOB_SCHEME, blobs, {
@@ -75,7 +78,7 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
     vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, new DashboardPanelSerializer(c)),
   );
 
-  const services: Services = { ctx: c, fs, certificates, peers, credentials: new Credentials(context.secrets), statusBar, views };
+  const services: Services = { ctx: c, fs, certificates, peers, credentials, statusBar, views };
   sub.push(...registerCommands(services));
 
   sub.push(
@@ -121,6 +124,7 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
       onDatabaseChanged: c.onDatabaseChanged,
       onReplicatorStatus: c.onReplicatorStatus,
       onListenerStatus: c.onListenerStatus,
+      onServerEvent: c.onServerEvent,
     },
     probeDashboard: async () => (DashboardPanel.instance?.isReady ? DashboardPanel.instance.probe() : undefined),
   };

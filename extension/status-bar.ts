@@ -18,7 +18,12 @@ export class StatusBar implements vscode.Disposable {
         else this.listeners.set(l.id, l);
         this.render();
       }),
-      ctx.onDidChangeLocally((c) => (c === 'listenerStarted' || c === 'listenerStopped') && void this.reload()),
+      ctx.onServerEvent((e) => {
+        if (e.kind === 'listenerStarted') this.listeners.set(e.listener.id, e.listener);
+        else if (e.kind === 'listenerStopped') this.listeners.delete(e.id);
+        else return;
+        this.render();
+      }),
     );
     this.render();
     this.item.show();

@@ -35,7 +35,7 @@ const rel = (p) => relative(process.cwd(), p) || '.';
 const STOP_GRACE_MS = 5000;
 
 // The tests' quiet profile, opening the demo workspace's README.md (the walkthrough) at start.
-const USER_SETTINGS = { ...TEST_USER_SETTINGS, 'workbench.startupEditor': 'readme' };
+const USER_SETTINGS = { ...TEST_USER_SETTINGS, 'workbench.startupEditor': 'readme', 'files.autoSave': 'off' };
 
 // ---------------------------------------------------------------------------------------------------
 // options
@@ -332,6 +332,8 @@ function writeWorkspace(info) {
   writeFileSync(join(ws, '.vscode', 'settings.json'), `${JSON.stringify({
     // the extension's own databases; the demo peers hold theirs (a database is open in one process at a time)
     'peersync.dataFolder': d('vscode'),
+    // Saving writes a revision that replicates: half-typed JSON must never be saved behind the user's back.
+    'files.autoSave': 'off',
   }, null, 2)}\n`);
   writeFileSync(join(ws, 'README.md'), workspaceReadme(info));
   return ws;
@@ -359,7 +361,7 @@ The listener uses TLS with an anonymous self-signed certificate${fingerprint ? `
    - local database: **laptop** (asked only when there are several)
    - direction: **Push and pull**, mode: **Continuous**, authentication: **None**
    - server certificate: **Accept the peer's self-signed certificate**
-3. The replicator goes *busy*, then *idle*; under *Databases* → \`laptop\` → \`_default\` the document
+3. The replicator goes *busy*, then *idle*; under *Databases* → \`laptop\` → \`_default._default\` the document
    \`list\` has arrived. Click it: it opens as JSON.
 4. Change something (say \`"value": 10\` → \`"value": 12\` for the apples) and **save**. The terminal
    running \`npm start\` shows \`[inventory] received "list"\` and then \`[inventory] sent "list"\`: the
@@ -369,7 +371,8 @@ The listener uses TLS with an anonymous self-signed certificate${fingerprint ? `
 6. Documents whose revisions conflict after replication appear under *Conflicts*; **Resolve Conflict**
    compares the revisions and saves the one you choose or a merge.
 
-After stopping the demo (Ctrl+C in its terminal), inspect any peer's data with the CLI:
+Inspect any peer's data with the CLI, while the demo runs (the command goes through the peer that holds
+the database) or after stopping it with Ctrl+C:
 
 \`\`\`sh
 npx peersync db get list --db .peersync/demo/phone
@@ -498,19 +501,9 @@ async function main() {
   }
   mkdirSync(d('logs'), { recursive: true });
 
-  // VS Code first: a first start installs it (about a minute) before anything runs
+  const t0 = Date.now();
   let csDir;
   let vscodeProblem;
-  if (!headless) {
-    try {
-      csDir = await prepareVsCode();
-    } catch (err) {
-      vscodeProblem = err instanceof Error ? err.message : String(err);
-    }
-    await sleep(50); // a Ctrl+C during the (synchronous) install is handled now
-    if (stopping) return;
-  }
-  const t0 = Date.now();
 
   // peer A: the listener with the inventory list
   const { child: inventory, ready } = await startInventory();
@@ -524,6 +517,17 @@ async function main() {
   ensureDatabase(d('vscode', 'laptop'));
 
   const info = { listenerUrl, fingerprint: ready.certificateFingerprint };
+  say(`demo: the peers run (${((Date.now() - t0) / 1000).toFixed(1)} s): inventory at ${listenerUrl}, phone replicating with it`);
+  // VS Code after the peers: a first start installs it (about a minute), with the peers already syncing.
+  if (!headless) {
+    try {
+      csDir = await prepareVsCode();
+    } catch (err) {
+      vscodeProblem = err instanceof Error ? err.message : String(err);
+    }
+    await sleep(50); // a Ctrl+C during the (synchronous) install is handled now
+    if (stopping) return;
+  }
   let vscode;
   if (csDir) {
     try {

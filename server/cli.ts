@@ -28,8 +28,13 @@ export async function main(argv: string[]): Promise<number> {
     return argv.length === 0 ? ExitCode.usage : 0;
   }
   const found = findCommand(argv);
+  const group = commands.filter((c) => c.name.startsWith(`${argv[0]} `));
+  if (!found && group.length > 0 && (argv.length === 1 || argv[1] === '--help' || argv[1] === '-h')) {
+    const rows = group.map((c) => `  ${c.name.padEnd(16)} ${c.summary}`);
+    process.stdout.write([`Usage: peersync ${argv[0]} <command> [options]`, '', 'Commands:', ...rows, '', `Run peersync ${argv[0]} <command> --help for its options.`].join('\n') + '\n');
+    return argv.length === 1 ? ExitCode.usage : 0;
+  }
   if (!found) {
-    const group = commands.filter((c) => c.name.startsWith(`${argv[0]} `));
     const hint = group.length > 0 ? ` (${argv[0]} subcommands: ${group.map((c) => c.name.split(' ')[1]).join(', ')})` : '';
     process.stderr.write(`peersync: error: unknown command ${JSON.stringify(argv.slice(0, 2).join(' '))}${hint}; see peersync --help\n`);
     return ExitCode.usage;

@@ -23,7 +23,6 @@ export async function createDatabase(s: Services, name?: unknown): Promise<P.Dat
         });
   if (!chosen) return undefined;
   const db = await s.ctx.request(P.CreateDatabase, { name: chosen });
-  s.ctx.announce('databaseCreated');
   s.ctx.log.info(`created database ${db.name} at ${db.path}`);
   return db;
 }

@@ -9,9 +9,12 @@ import { ServerNotRunningError } from '../ctx';
 import { errorMessage } from '../log';
 import { DashboardPanel } from '../panels/dashboard-panel';
 import type { Services } from '../services';
+import * as coll from './collection-commands';
 import * as doc from './document-commands';
+import * as id from './identity-commands';
 import * as net from './network-commands';
 import * as sec from './security-commands';
+import * as users from './user-commands';
 
 interface CommandSpec {
   readonly needsServer: boolean;
@@ -29,17 +32,27 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'peersync.exportCollection': { needsServer: true, run: (s, arg, file) => doc.exportCollection(s, arg, file) },
   'peersync.loadMoreDocuments': { needsServer: true, run: (s, db, collection) => s.views.databases.loadMore(String(db), String(collection)) },
   'peersync.resolveConflict': { needsServer: true, run: (s, arg) => doc.resolveConflict(s, arg) },
+  'peersync.purgeDocument': { needsServer: true, run: (s, arg) => coll.purgeDocument(s, arg) },
+  'peersync.createCollection': { needsServer: true, run: (s, arg, name) => coll.createCollection(s, arg, name) },
   'peersync.openBlob': { needsServer: true, run: (s, arg) => blob.openBlob(s, arg) },
   'peersync.saveBlobAs': { needsServer: true, run: (s, arg) => blob.saveBlobAs(s, arg) },
 
   'peersync.startListener': { needsServer: true, run: (s, arg) => net.startListener(s, arg) },
+  'peersync.startListenerAdvanced': { needsServer: true, run: (s, arg) => net.startListener(s, arg, true) },
   'peersync.stopListener': { needsServer: true, run: (s, arg) => net.stopListener(s, arg) },
   'peersync.copyListenerUrl': { needsServer: true, run: (s, arg) => net.copyListenerUrl(s, arg) },
   'peersync.showListenerCertificate': { needsServer: true, run: (s, arg) => sec.showListenerCertificate(s, arg) },
   'peersync.createIdentity': { needsServer: true, run: (s, arg) => sec.createIdentity(s, arg) },
-  'peersync.addPeer': { needsServer: false, run: (s, url) => net.addPeer(s, url) },
-  'peersync.removePeer': { needsServer: false, run: (s, arg) => net.removePeer(s, arg) },
+  'peersync.importIdentity': { needsServer: true, run: (s, arg) => id.importIdentity(s, arg) },
+  'peersync.exportIdentity': { needsServer: true, run: (s, arg) => id.exportIdentity(s, arg) },
+  'peersync.deleteIdentity': { needsServer: true, run: (s, arg) => id.deleteIdentity(s, arg) },
+  'peersync.addUser': { needsServer: true, run: (s, file) => users.addUser(s, file) },
+  'peersync.removeUser': { needsServer: true, run: (s, file, name) => users.removeUser(s, file, name) },
+  'peersync.listUsers': { needsServer: true, run: (s, file) => users.listUsers(s, file) },
+  'peersync.addPeer': { needsServer: true, run: (s, url) => net.addPeer(s, url) },
+  'peersync.removePeer': { needsServer: true, run: (s, arg) => net.removePeer(s, arg) },
   'peersync.startReplication': { needsServer: true, run: (s, arg) => net.startReplication(s, arg) },
+  'peersync.startReplicationAdvanced': { needsServer: true, run: (s, arg) => net.startReplication(s, arg, true) },
   'peersync.stopReplication': { needsServer: true, run: (s, arg) => net.stopReplication(s, arg) },
   'peersync.resumeReplication': { needsServer: true, run: (s, arg) => net.restartReplication(s, arg) },
   'peersync.restartReplication': { needsServer: true, run: (s, arg) => net.restartReplication(s, arg) },

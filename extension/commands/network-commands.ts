@@ -27,9 +27,36 @@ function interfaceItems(): Picked<string | undefined>[] {
   return items;
 }
 
-export async function startListener(s: Services, arg?: unknown): Promise<P.ListenerInfo | undefined> {
+/** A whole number from an input box; '' keeps the server's default. */
+async function askCount(s: Services, title: string, prompt: string, placeHolder: string, min: number): Promise<number | null | undefined> {
+  const text = await s.ctx.ui.showInputBox({
+    title,
+    prompt: `${prompt} (empty: ${placeHolder})`,
+    placeHolder,
+    validateInput: (v) => (v.trim() === '' || (/^\d+$/.test(v.trim()) && Number(v) >= min) ? undefined : `A whole number, at least ${min}`),
+  });
+  if (text === undefined) return undefined;
+  return text.trim() === '' ? null : Number(text.trim());
+}
+
+/** Start Listener (Advanced): connection limits and the idle timeout, as the command line's flags. */
+async function listenerLimits(s: Services): Promise<Partial<P.StartListenerParams> | undefined> {
+  const max = await askCount(s, 'Start Listener: maximum connections', 'Connections allowed at once', '100', 1);
+  if (max === undefined) return undefined;
+  const perAddress = await askCount(s, 'Start Listener: maximum connections per address', 'Connections allowed at once from one IP address', '25', 1);
+  if (perAddress === undefined) return undefined;
+  const idle = await askCount(s, 'Start Listener: idle timeout (seconds)', 'Close a client silent this long, not even answering pings', '60', 2);
+  if (idle === undefined) return undefined;
+  return {
+    ...(max !== null ? { maxConnections: max } : {}),
+    ...(perAddress !== null ? { maxConnectionsPerAddress: perAddress } : {}),
+    ...(idle !== null ? { idleTimeoutSeconds: idle } : {}),
+  };
+}
+
+export async function startListener(s: Services, arg?: unknown, advanced = false): Promise<P.ListenerInfo | undefined> {
   const ui = s.ctx.ui;
-  const db = arg instanceof DatabaseNode ? arg.summary.name : await pickDatabase(s, 'Start Listener: database');
+  const db = arg instanceof DatabaseNode ? arg.summary.name : typeof arg === 'string' ? arg : await pickDatabase(s, 'Start Listener: database');
   if (!db) return undefined;
   const portText = await ui.showInputBox({
     title: 'Start Listener: port',
@@ -72,7 +99,10 @@ export async function startListener(s: Services, arg?: unknown): Promise<P.Liste
     clientCaFile = await pickFile(s, 'Start Listener: client CA certificates', 'Trust These Roots', CERTIFICATE_FILES);
     if (clientCaFile === undefined) return undefined;
   }
+  const limits = advanced ? await listenerLimits(s) : {};
+  if (limits === undefined) return undefined;
   const info = await s.ctx.request(P.StartListener, {
+    ...limits,
     db,
     port: Number(portText.trim()),
     ...(iface.value ? { networkInterface: iface.value } : {}),
@@ -82,7 +112,6 @@ export async function startListener(s: Services, arg?: unknown): Promise<P.Liste
     ...(usersFile !== undefined ? { usersFile } : {}),
     ...(clientCaFile !== undefined ? { clientCaFile } : {}),
   });
-  s.ctx.announce('listenerStarted');
   for (const w of info.warnings ?? []) s.ctx.log.warn(`listener ${info.id}: ${w}`);
   s.ctx.log.info(`listener ${info.id} on ${info.urls.join(', ')}${info.certificateFingerprint ? ` (certificate SHA-256 ${info.certificateFingerprint})` : ''}${info.authentication && info.authentication !== 'none' ? ` (authentication: ${info.authentication})` : ''}`);
   const url = info.urls[0];
@@ -96,7 +125,6 @@ export async function stopListener(s: Services, arg?: unknown): Promise<boolean>
   const listener = arg instanceof ListenerNode ? arg.info : await pickListener(s, 'Stop Listener');
   if (!listener) return false;
   await s.ctx.request(P.StopListener, { id: listener.id });
-  s.ctx.announce('listenerStopped');
   return true;
 }
 
@@ -127,7 +155,7 @@ export async function addPeer(s: Services, url?: unknown): Promise<string | unde
 }
 
 export async function removePeer(s: Services, arg?: unknown): Promise<void> {
-  const url = arg instanceof RemotePeerNode ? arg.url : await pick(s, 'Remove Peer', s.peers.list().map((u) => ({ label: u, value: u })));
+  const url = arg instanceof RemotePeerNode ? arg.url : await pick(s, 'Remove Peer', s.peers.urls().map((u) => ({ label: u, value: u })));
   if (!url) return;
   await s.peers.remove(url);
   await s.credentials.delete(url);
@@ -136,7 +164,7 @@ export async function removePeer(s: Services, arg?: unknown): Promise<void> {
 async function pickTarget(s: Services): Promise<string | undefined> {
   const listeners = await s.ctx.request(P.ListListeners);
   const items: Picked<string | null>[] = [
-    ...s.peers.list().map((u) => ({ label: u, description: 'remote peer', value: u })),
+    ...s.peers.list().map((p) => ({ label: p.url, description: p.pinnedFingerprint ? 'remote peer · certificate pinned' : 'remote peer', value: p.url })),
     ...listeners.flatMap((l) => l.urls.map((u) => ({ label: u, description: `this peer’s listener (${l.db})`, value: u }))),
     { label: '$(add) Enter a URL…', value: null },
   ];
@@ -146,7 +174,17 @@ async function pickTarget(s: Services): Promise<string | undefined> {
   return s.ctx.ui.showInputBox({ title: 'Start Replication: peer URL', prompt: 'The remote peer’s database URL', placeHolder: 'ws://192.168.1.20:4984/inventory', validateInput: validatePeerUrl });
 }
 
-export async function startReplication(s: Services, arg?: unknown): Promise<P.ReplicatorInfo | undefined> {
+/** Start Replication (Advanced): only some documents, and how often to try. */
+async function replicationLimits(s: Services): Promise<Partial<P.StartReplicationParams> | undefined> {
+  const ids = await s.ctx.ui.showInputBox({ title: 'Start Replication: document IDs', prompt: 'Only these documents, comma-separated (empty: every document)', placeHolder: 'order-1, order-2' });
+  if (ids === undefined) return undefined;
+  const documentIds = ids.split(',').map((id) => id.trim()).filter((id) => id.length > 0);
+  const attempts = await askCount(s, 'Start Replication: maximum attempts', 'Connection attempts before giving up (0: unlimited)', 'the default', 0);
+  if (attempts === undefined) return undefined;
+  return { ...(documentIds.length > 0 ? { documentIds } : {}), ...(attempts !== null ? { maxAttempts: attempts } : {}) };
+}
+
+export async function startReplication(s: Services, arg?: unknown, advanced = false): Promise<P.ReplicatorInfo | undefined> {
   const ui = s.ctx.ui;
   let target = arg instanceof RemotePeerNode || arg instanceof ListenerUrlNode ? arg.url : typeof arg === 'string' ? arg : undefined;
   target ??= await pickTarget(s);
@@ -175,8 +213,14 @@ export async function startReplication(s: Services, arg?: unknown): Promise<P.Re
     ...(saved ? [{ label: `Saved credentials (${saved.username})`, value: 'saved' as const }] : []),
     { label: 'None', description: 'the peer accepts anyone', value: 'none' as const },
     { label: 'Username and password…', description: 'kept in VS Code’s secret storage', value: 'enter' as const },
+    ...(target.startsWith('wss:') ? [{ label: 'Client certificate…', description: `a TLS identity from the keystore of ${db}`, value: 'certificate' as const }] : []),
   ]);
   if (!auth) return undefined;
+  let clientIdentityLabel: string | undefined;
+  if (auth === 'certificate') {
+    clientIdentityLabel = await pickIdentity(s, db, 'Start Replication: client identity');
+    if (clientIdentityLabel === undefined) return undefined;
+  }
   let credential = auth === 'saved' ? saved : undefined;
   if (auth === 'enter') {
     const username = await ui.showInputBox({ title: 'Start Replication: username', prompt: `Username for ${target}`, value: saved?.username ?? '' });
@@ -188,44 +232,68 @@ export async function startReplication(s: Services, arg?: unknown): Promise<P.Re
   }
   let selfSigned = false;
   let pinnedFile: string | undefined;
+  let pinned: string | undefined;
+  let rootsFile: string | undefined;
   if (target.startsWith('wss:')) {
+    const peer = s.peers.find(target);
     const trust = await pick(s, 'Start Replication: server certificate', [
+      ...(peer?.pinnedCertificate ? [{ label: 'The certificate pinned for this peer', description: `SHA-256 ${peer.pinnedFingerprint ?? '?'}`, value: 'pinned' as const }] : []),
       { label: 'Accept the peer’s self-signed certificate', description: 'PeerSync and Couchbase Lite listeners use one by default', value: 'selfSigned' as const },
       { label: 'Pin a certificate file…', description: 'only the peer presenting this certificate (PEM or DER, e.g. from Show Listener Certificate)', value: 'pin' as const },
       { label: 'Verify with the system’s certificate authorities', value: 'ca' as const },
+      { label: 'Verify with root certificates from a file…', description: 'a PEM file of CA certificates, trusted besides the system’s', value: 'roots' as const },
     ]);
     if (trust === undefined) return undefined;
     selfSigned = trust === 'selfSigned';
+    if (trust === 'pinned') pinned = peer?.pinnedCertificate;
+    if (trust === 'roots') {
+      rootsFile = await pickFile(s, 'Start Replication: trusted root certificates', 'Trust These Roots', CERTIFICATE_FILES);
+      if (rootsFile === undefined) return undefined;
+    }
     if (trust === 'pin') {
       pinnedFile = await pickFile(s, 'Start Replication: pinned certificate', 'Pin', CERTIFICATE_FILES);
       if (pinnedFile === undefined) return undefined;
     }
   }
+  const limits = advanced ? await replicationLimits(s) : {};
+  if (limits === undefined) return undefined;
   const heartbeat = settings.heartbeat();
   const params: P.StartReplicationParams = {
+    ...limits,
     db,
     target,
     type,
     continuous,
+    // Saved by the server (back after a restart) only when continuous: a one-shot run is done once it ends.
+    persist: continuous,
     ...(credential ? { username: credential.username, password: credential.password } : {}),
     ...(heartbeat !== undefined ? { heartbeat } : {}),
     ...(selfSigned ? { acceptOnlySelfSignedServerCertificate: true } : {}),
     ...(pinnedFile !== undefined ? { pinnedServerCertificateFile: pinnedFile } : {}),
+    ...(pinned !== undefined ? { pinnedServerCertificate: pinned } : {}),
+    ...(rootsFile !== undefined ? { trustedRootCertificatesFile: rootsFile } : {}),
+    ...(clientIdentityLabel !== undefined ? { clientIdentityLabel } : {}),
   };
   const own = (await s.ctx.request(P.ListListeners)).some((l) => l.urls.includes(target!));
   if (!own) await s.peers.add(target);
+  // The server read the pinned file into the replication's settings: keep that certificate with the peer.
+  const rememberPin = async (info: P.ReplicatorInfo): Promise<void> => {
+    const pem = info.params?.pinnedServerCertificate;
+    if (!own && pinnedFile !== undefined && pem !== undefined) await s.peers.add(target!, pem);
+  };
 
   if (continuous) {
     const info = await s.ctx.request(P.StartReplication, params);
+    await rememberPin(info);
     s.ctx.log.info(`replicator ${info.id}: ${db} ⇄ ${target} (${type}, continuous)`);
     for (const w of info.warnings ?? []) s.ctx.log.warn(`replicator ${info.id}: ${w}`);
     return info;
   }
-  return runOneShot(s, params);
+  return runOneShot(s, params, rememberPin);
 }
 
 /** A one-shot replication under a cancellable progress notification, until it stops. */
-async function runOneShot(s: Services, params: P.StartReplicationParams): Promise<P.ReplicatorInfo> {
+async function runOneShot(s: Services, params: P.StartReplicationParams, onStarted: (info: P.ReplicatorInfo) => Promise<void>): Promise<P.ReplicatorInfo> {
   const seen = new Map<string, P.ReplicatorInfo>();
   let onStatus: ((r: P.ReplicatorInfo) => void) | undefined;
   const sub = s.ctx.onReplicatorStatus((r) => {
@@ -234,6 +302,7 @@ async function runOneShot(s: Services, params: P.StartReplicationParams): Promis
   });
   try {
     const started = await s.ctx.request(P.StartReplication, params);
+    await onStarted(started);
     s.ctx.log.info(`replicator ${started.id}: ${params.db} ⇄ ${params.target} (${params.type}, one-shot)`);
     for (const w of started.warnings ?? []) s.ctx.log.warn(`replicator ${started.id}: ${w}`);
     const final = await vscode.window.withProgress(
@@ -291,16 +360,27 @@ export async function stopReplication(s: Services, arg?: unknown): Promise<P.Rep
   return r && s.ctx.request(P.StopReplication, { id: r.id });
 }
 
-/** Start (a stopped replicator) and Restart are the same request: the server starts it afresh. */
+/**
+ * Start (a stopped replicator) and Restart are the same request: the server starts it afresh with
+ * its saved settings. One that signs in needs its password, which only secret storage holds.
+ */
 export async function restartReplication(s: Services, arg?: unknown): Promise<P.ReplicatorInfo | undefined> {
   const r = await replicatorFrom(s, arg, 'Restart Replication');
-  return r && s.ctx.request(P.RestartReplication, { id: r.id });
+  if (!r) return undefined;
+  if (r.username === undefined) return s.ctx.request(P.RestartReplication, { id: r.id });
+  const saved = await s.credentials.get(r.target);
+  let password = saved?.username === r.username ? saved.password : undefined;
+  if (password === undefined) {
+    password = await s.ctx.ui.showInputBox({ title: 'Start Replication: password', prompt: `Password for ${r.username} at ${r.target}`, password: true, ignoreFocusOut: true });
+    if (password === undefined) return undefined;
+    await s.credentials.store(r.target, { username: r.username, password });
+  }
+  return s.ctx.request(P.RestartReplication, { id: r.id, password });
 }
 
 export async function removeReplication(s: Services, arg?: unknown): Promise<boolean> {
   const r = await replicatorFrom(s, arg, 'Remove Replication');
   if (!r) return false;
   await s.ctx.request(P.RemoveReplication, { id: r.id });
-  s.ctx.announce('replicatorRemoved');
   return true;
 }

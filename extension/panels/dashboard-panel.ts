@@ -79,7 +79,21 @@ export class DashboardPanel {
         if (this.log.length > 1000) this.log.splice(0, this.log.length - 1000);
         this.schedule();
       }),
-      ctx.onDidChangeLocally((c) => c === 'replicatorRemoved' && void this.sendRemovals()),
+      ctx.onServerEvent((e) => {
+        if (e.kind === 'replicationAdded') {
+          this.gone.delete(e.replication.id);
+          this.removedReplicators.delete(e.replication.id);
+          this.changedReplicators.set(e.replication.id, e.replication);
+          this.knownReplicators.add(e.replication.id);
+          this.schedule();
+        } else if (e.kind === 'replicationRemoved') {
+          this.removedReplicators.add(e.id);
+          this.changedReplicators.delete(e.id);
+          this.knownReplicators.delete(e.id);
+          this.gone.add(e.id);
+          this.schedule();
+        }
+      }),
       ctx.onDidChangeServerState((s) => {
         if (s === 'running') void this.sendSnapshot();
         else this.schedule();
@@ -99,8 +113,12 @@ export class DashboardPanel {
           await this.sendSnapshot();
           break;
         case T.replicatorAction: {
-          const type = m.action === 'stop' ? P.StopReplication : P.RestartReplication;
-          const info = await this.ctx.request(type, { id: m.id });
+          // Restart through the command, which supplies a saved password (or asks for it).
+          const info =
+            m.action === 'stop'
+              ? await this.ctx.request(P.StopReplication, { id: m.id })
+              : await vscode.commands.executeCommand<P.ReplicatorInfo | undefined>('peersync.restartReplication', m.id);
+          if (!info) break;
           this.changedReplicators.set(info.id, info);
           this.schedule();
           break;
@@ -140,19 +158,6 @@ export class DashboardPanel {
     this.log = [];
     this.lastSent = Date.now();
     this.post({ type: T.snapshot, serverRunning: running, replicators, listeners, log: this.ctx.recentLog.slice(-500) });
-  }
-
-  private async sendRemovals(): Promise<void> {
-    if (!this.ctx.isRunning()) return;
-    const present = new Set((await this.ctx.request(P.ListReplications)).map((r) => r.id));
-    for (const id of this.knownReplicators) {
-      if (present.has(id)) continue;
-      this.removedReplicators.add(id);
-      this.changedReplicators.delete(id);
-      this.gone.add(id);
-    }
-    this.knownReplicators = present;
-    this.schedule();
   }
 
   private schedule(): void {

@@ -88,7 +88,7 @@ export class DatabasesView implements vscode.TreeDataProvider<Node>, ViewProbe, 
     this.disposables.push(
       ctx.onDatabaseChanged(() => this.throttle.schedule()),
       ctx.onDidChangeServerState(() => this.refresh()),
-      ctx.onDidChangeLocally((c) => c === 'databaseCreated' && this.refresh()),
+      ctx.onServerEvent((e) => (e.kind === 'databaseOpened' || e.kind === 'collectionCreated') && this.refresh()),
     );
   }
 

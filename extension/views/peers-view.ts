@@ -60,13 +60,17 @@ export class ClientNode extends vscode.TreeItem {
 
 export class RemotePeerNode extends vscode.TreeItem {
   override readonly contextValue = 'remotePeer';
-  constructor(readonly url: string, replications: P.ReplicatorInfo[]) {
-    super(url, vscode.TreeItemCollapsibleState.None);
+  readonly url: string;
+  constructor(readonly peer: P.RemotePeer, replications: P.ReplicatorInfo[]) {
+    super(peer.url, vscode.TreeItemCollapsibleState.None);
+    const url = peer.url;
+    this.url = url;
     this.id = `peer:${url}`;
     const active = replications.filter((r) => r.activity !== 'stopped');
     this.description = replications.length === 0 ? 'not replicating' : `${plural(replications.length, 'replication')}${active.length ? ` · ${active.map((r) => r.activity).join(', ')}` : ' · stopped'}`;
     this.iconPath = new vscode.ThemeIcon('remote');
-    this.tooltip = `${url}\nRight-click to replicate with this peer.`;
+    if (peer.pinnedFingerprint) this.description += ' · certificate pinned';
+    this.tooltip = `${url}${peer.pinnedFingerprint ? `\nPinned certificate SHA-256: ${peer.pinnedFingerprint}` : ''}\nRight-click to replicate with this peer.`;
   }
 }
 
@@ -82,7 +86,7 @@ export class PeersView extends ThrottledTreeView<Node> {
       ctx.onListenerStatus(() => this.refresh()),
       ctx.onReplicatorStatus(() => this.refresh()),
       ctx.onDidChangeServerState(() => this.refresh()),
-      ctx.onDidChangeLocally(() => this.refresh()),
+      ctx.onServerEvent((e) => (e.kind === 'listenerStarted' || e.kind === 'listenerStopped' || e.kind === 'peersChanged' || e.kind === 'replicationAdded' || e.kind === 'replicationRemoved') && this.refresh()),
       peers.onDidChange(() => this.refresh()),
     );
   }
@@ -102,7 +106,7 @@ export class PeersView extends ThrottledTreeView<Node> {
         }
         const replications = this.ctx.isRunning() ? await this.ctx.request(P.ListReplications) : [];
         const peers = this.peers.list();
-        return peers.length ? peers.map((u) => new RemotePeerNode(u, replications.filter((r) => r.target === u))) : [new MessageNode('No remote peers: add one by URL', 'info')];
+        return peers.length ? peers.map((p) => new RemotePeerNode(p, replications.filter((r) => r.target === p.url))) : [new MessageNode('No remote peers: add one by URL', 'info')];
       }
       if (node instanceof ListenerNode) {
         return [...node.info.urls.map((u) => new ListenerUrlNode(node.info, u)), ...node.info.clients.map((c) => new ClientNode(node.info, c))];

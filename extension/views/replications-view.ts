@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import * as P from '../../server/rpc/protocol';
 import type { Ctx } from '../ctx';
 import { errorMessage } from '../log';
+import type { SavedReplications } from '../saved-replications';
 import { MessageNode, ThrottledTreeView } from './common';
 
 const ICONS: Record<P.ReplicatorInfo['activity'], string> = {
@@ -21,7 +22,8 @@ export function typeLabel(t: P.ReplicatorInfo['type']): string {
   return t === 'pushAndPull' ? 'push and pull' : t;
 }
 
-export function activityLabel(r: P.ReplicatorInfo, now = Date.now()): string {
+export function activityLabel(r: P.ReplicatorInfo, now = Date.now(), needsPassword = false): string {
+  if (needsPassword) return 'paused — needs password';
   if (r.activity === 'offline' && r.nextAttemptAt !== undefined) {
     const s = Math.max(0, Math.round((r.nextAttemptAt - now) / 1000));
     return `offline · retry at ${new Date(r.nextAttemptAt).toLocaleTimeString()} (in ${s} s)`;
@@ -32,23 +34,27 @@ export function activityLabel(r: P.ReplicatorInfo, now = Date.now()): string {
 
 export class ReplicatorNode extends vscode.TreeItem {
   override readonly contextValue: 'replicator.running' | 'replicator.stopped';
-  constructor(readonly info: P.ReplicatorInfo) {
+  constructor(
+    readonly info: P.ReplicatorInfo,
+    readonly needsPassword = false,
+  ) {
     super(info.target, vscode.TreeItemCollapsibleState.Collapsed);
     this.id = `replicator:${info.id}`;
     this.contextValue = info.activity === 'stopped' ? 'replicator.stopped' : 'replicator.running';
     const progress = info.total > 0 || info.completed > 0 ? ` · ${info.completed - info.failed}/${info.total}` : '';
     const failedDocs = info.failed > 0 ? ` · ${info.failed} failed` : '';
-    this.description = `${info.db} · ${typeLabel(info.type)}${info.continuous ? ' · continuous' : ''} · ${activityLabel(info)}${progress}${failedDocs}`;
+    this.description = `${info.db} · ${typeLabel(info.type)}${info.continuous ? ' · continuous' : ''} · ${activityLabel(info, Date.now(), needsPassword)}${progress}${failedDocs}`;
     const failed = (info.activity === 'stopped' && info.error) || info.failed > 0;
-    this.iconPath = new vscode.ThemeIcon(failed ? 'error' : ICONS[info.activity], failed ? new vscode.ThemeColor('errorForeground') : undefined);
+    this.iconPath = new vscode.ThemeIcon(failed ? 'error' : needsPassword ? 'key' : ICONS[info.activity], failed ? new vscode.ThemeColor('errorForeground') : undefined);
     this.tooltip = new vscode.MarkdownString(
       [`**${info.target}** (${info.id})`, '', `database \`${info.db}\` · ${typeLabel(info.type)} · ${info.continuous ? 'continuous' : 'one-shot'}`, '',
-        `activity: ${activityLabel(info)}`, '', `progress: ${info.completed} / ${info.total}`,
+        `activity: ${activityLabel(info, Date.now(), needsPassword)}`, '', `progress: ${info.completed} / ${info.total}`,
         ...(info.pendingDocuments !== undefined ? ['', `pending documents: ${info.pendingDocuments}`] : []),
         ...(info.failed > 0
           ? ['', `**${info.failed} document${info.failed === 1 ? '' : 's'} did not replicate** (retried on the next run):`, ...(info.failedDocuments ?? []).map((f) => `- ${f.direction} \`${f.docId}\`: ${f.message}`)]
           : []),
-        ...(info.error ? ['', `last error: ${info.error.message}${info.error.transient ? ' (transient)' : ''}`] : [])].join('\n'),
+        ...(info.error ? ['', `last error: ${info.error.message}${info.error.transient ? ' (transient)' : ''}`] : []),
+        ...(needsPassword ? ['', `Saved replication signing in as \`${info.username ?? ''}\`: Start asks for the password.`] : [])].join('\n'),
     );
   }
 }
@@ -66,12 +72,16 @@ export class DetailNode extends vscode.TreeItem {
 type Node = ReplicatorNode | DetailNode | MessageNode;
 
 export class ReplicationsView extends ThrottledTreeView<Node> {
-  constructor(private readonly ctx: Ctx) {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly saved: SavedReplications,
+  ) {
     super();
     this.disposables.push(
+      saved.onDidChange(() => this.refresh()),
       ctx.onReplicatorStatus(() => this.refresh()),
       ctx.onDidChangeServerState(() => this.refresh()),
-      ctx.onDidChangeLocally((c) => c === 'replicatorRemoved' && this.refresh()),
+      ctx.onServerEvent((e) => (e.kind === 'replicationAdded' || e.kind === 'replicationRemoved') && this.refresh()),
     );
   }
 
@@ -80,7 +90,7 @@ export class ReplicationsView extends ThrottledTreeView<Node> {
     try {
       if (!node) {
         const list = await this.ctx.request(P.ListReplications);
-        return list.map((r) => new ReplicatorNode(r));
+        return list.map((r) => new ReplicatorNode(r, this.saved.needsPassword(r.id)));
       }
       if (node instanceof ReplicatorNode) {
         const r = node.info;
@@ -88,9 +98,13 @@ export class ReplicationsView extends ThrottledTreeView<Node> {
         return [
           new DetailNode(id, 'Database', r.db, 'database'),
           new DetailNode(id, 'Type', `${typeLabel(r.type)}, ${r.continuous ? 'continuous' : 'one-shot'}`, 'arrow-swap'),
-          new DetailNode(id, 'Activity', activityLabel(r), 'pulse'),
+          new DetailNode(id, 'Activity', activityLabel(r, Date.now(), node.needsPassword), 'pulse'),
           new DetailNode(id, 'Progress', `${r.completed} / ${r.total} documents`, 'check-all'),
           ...(r.pendingDocuments !== undefined ? [new DetailNode(id, 'Pending', `${r.pendingDocuments} documents to push`, 'clock')] : []),
+          ...(r.username !== undefined ? [new DetailNode(id, 'Signs in as', r.username, 'account')] : []),
+          ...(r.params?.clientIdentityLabel !== undefined ? [new DetailNode(id, 'Client certificate', r.params.clientIdentityLabel, 'key')] : []),
+          ...(r.params?.documentIds?.length ? [new DetailNode(id, 'Documents', r.params.documentIds.join(', '), 'files')] : []),
+          ...(r.persisted ? [new DetailNode(id, 'Saved', 'comes back when the server restarts', 'save')] : []),
           ...(r.error ? [new DetailNode(id, 'Last error', `${r.error.message}${r.error.transient ? ' (transient)' : ''}`, 'warning')] : []),
         ];
       }

@@ -5,9 +5,18 @@ import type * as P from '../rpc/protocol';
 import { logger } from '../util/log';
 import { AppError, invalid, notFound } from './app-error';
 import type { AppEventBus } from './app-events';
-import { databaseSummary } from './dto';
+import { databaseSummary, resolvedConflict } from './dto';
 
 const log = logger('app');
+
+/** A directory holds a PeerSync database when it has its journal or a snapshot. */
+function isDatabaseFolder(dir: string): boolean {
+  try {
+    return readdirSync(dir).some((f) => f === 'journal.log' || f === 'journal.prev' || /^snapshot-.*\.sqlite$/.test(f));
+  } catch {
+    return false;
+  }
+}
 
 /** Names of databases inside a data folder: one directory each. */
 const DB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -92,6 +101,44 @@ export class DatabaseRegistry {
     return databaseSummary(db);
   }
 
+  /** Deletes a collection (not the default one); its documents go with it. */
+  deleteCollection(dbName: string, name: string): P.DatabaseSummary {
+    const db = this.get(dbName);
+    const full = db.requireCollection(name).fullName;
+    db.deleteCollection(full);
+    this.events.publish('serverEvent', { kind: 'collectionDeleted', db: db.name, collection: full });
+    return databaseSummary(db);
+  }
+
+  /**
+   * Opens every database folder in the data folder that is not open yet (one copied there, or
+   * created by another tool), and says why any could not be opened.
+   */
+  async openAllInDataFolder(): Promise<{ opened: string[]; unavailable: { name: string; reason: string }[] }> {
+    const opened: string[] = [];
+    const unavailable: { name: string; reason: string }[] = [];
+    if (!this.dataFolder || !existsSync(this.dataFolder)) return { opened, unavailable };
+    for (const entry of readdirSync(this.dataFolder, { withFileTypes: true })) {
+      if (!entry.isDirectory() || this.byName.has(entry.name) || !DB_NAME.test(entry.name)) continue;
+      if (!isDatabaseFolder(join(this.dataFolder, entry.name))) continue;
+      try {
+        await this.open(entry.name, { create: false });
+        opened.push(entry.name);
+      } catch (e) {
+        unavailable.push({ name: entry.name, reason: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    return { opened, unavailable };
+  }
+
+  /** Closes a database; its listeners and replications must have been stopped by the caller. */
+  close(name: string): void {
+    const db = this.get(name);
+    this.byName.delete(name);
+    db.close();
+    this.events.publish('serverEvent', { kind: 'databaseClosed', db: name });
+  }
+
   /** Closes every database (after their listeners and replicators have stopped). */
   closeAll(): void {
     for (const off of this.unhooks.splice(0)) off();
@@ -127,6 +174,7 @@ export class DatabaseRegistry {
     this.unhooks.push(
       coll.on('change', (changes) => changed(changes.map((c) => c.docId))),
       coll.on('purge', (id) => changed([id])),
+      coll.on('resolved', (record) => this.events.publish('serverEvent', { kind: 'conflictResolved', resolution: resolvedConflict(db.name, record) })),
     );
   }
 }

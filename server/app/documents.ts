@@ -1,25 +1,30 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { builtInResolvers, isStoreError, StoreError, type Document, type JsonObject, type Resolution } from '../store';
+import { builtInResolvers, isStoreError, RESOLUTIONS_KEPT, StoreError, type Document, type JsonObject, type Resolution } from '../store';
 import { asRevId } from '../store/rev-id';
+import { canonicalJson, isJsonObject } from '../store/canonical-json';
 import * as P from '../rpc/protocol';
 import { AppError, invalid, notFound } from './app-error';
 import type { DatabaseRegistry } from './databases';
 import { listDocumentBlobs, readDocumentBlob } from './document-blobs';
-import { documentData, documentSummary, revisionNode } from './dto';
+import { documentData, documentSummary, resolvedConflict, revisionNode } from './dto';
 import { requireAbsolute, requireExistingFile } from './paths';
-import { DEFAULT_IMPORT_BATCH, MAX_IMPORT_BATCH, exportPage, exportPages, readImportBatches, saveImportBatch, writeJsonLines } from './transfer';
+import type { SchemaService } from './schemas';
+import { DEFAULT_IMPORT_BATCH, MAX_IMPORT_BATCH, exportPage, exportPages, readImportBatches, saveImportBatch, withoutUnderscoreKeys, writeJsonLines } from './transfer';
 
 /** Most documents one ListDocuments or ExportPage returns. */
 const MAX_PAGE = 1000;
 
 /** Documents, conflicts, blobs, import and export: the rules every front end shares. */
 export class DocumentService {
-  constructor(private readonly databases: DatabaseRegistry) {}
+  constructor(
+    private readonly databases: DatabaseRegistry,
+    private readonly schemas: SchemaService,
+  ) {}
 
-  list(p: { db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean }): { docs: P.DocumentSummary[]; total: number } {
+  list(p: { db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean; prefix?: string }): { docs: P.DocumentSummary[]; total: number } {
     const coll = this.databases.collection(p.db, p.collection);
-    const docs = coll.allDocs({ after: p.after ?? '', limit: clampPage(p.limit), includeDeleted: p.includeDeleted === true });
+    const docs = coll.allDocs({ after: p.after ?? '', limit: clampPage(p.limit), includeDeleted: p.includeDeleted === true, ...(p.prefix ? { prefix: p.prefix } : {}) });
     return { docs: docs.map(documentSummary), total: coll.count() };
   }
 
@@ -28,9 +33,15 @@ export class DocumentService {
     return d ? documentData(d) : null;
   }
 
-  /** A new revision on `baseRevId`; a stale base is a CONFLICT (with the current revision) unless `force`. */
+  /**
+   * A new revision on `baseRevId`; a stale base is a CONFLICT (with the current revision) unless
+   * `force`. Saving the current body again is not an edit: no revision is made (it would replicate).
+   */
   save(p: P.DocumentRef & { baseRevId: string | null; body: Record<string, unknown>; force?: boolean }): P.DocumentData {
     const coll = this.databases.collection(p.db, p.collection);
+    this.schemas.check(this.databases.get(p.db), p.collection, p.body);
+    const current = coll.get(p.docId);
+    if (current?.body && current.revId === p.baseRevId && isJsonObject(p.body) && canonicalJson(current.body) === canonicalJson(p.body as JsonObject)) return documentData(current);
     try {
       return documentData(coll.save({ id: p.docId, revId: p.baseRevId, body: p.body as JsonObject }, p.force ? 'lastWriteWins' : 'failOnConflict'));
     } catch (e) {
@@ -67,7 +78,7 @@ export class DocumentService {
     const conflict = coll.getConflict(p.docId);
     if (!conflict) return null;
     const side = (s: typeof conflict.local): P.ConflictSide => ({ revId: s.revId, deleted: s.deleted, body: s.body ?? null });
-    return { ...p, local: side(conflict.local), remote: side(conflict.remote), tree: (coll.getRevisionHistory(p.docId) ?? []).map(revisionNode) };
+    return { ...p, local: side(conflict.local), remote: side(conflict.remote), others: (conflict.others ?? [conflict.remote]).map(side), tree: (coll.getRevisionHistory(p.docId) ?? []).map(revisionNode) };
   }
 
   async resolve(p: P.DocumentRef & { resolution: P.ConflictResolution }): Promise<P.DocumentData> {
@@ -86,6 +97,29 @@ export class DocumentService {
     return documentData(d);
   }
 
+  resolutions(p: { db: string; collection?: string; limit?: number; before?: number }): P.ResolvedConflict[] {
+    const db = this.databases.get(p.db);
+    const colls = p.collection !== undefined ? [db.requireCollection(p.collection)] : db.collections();
+    const records = colls.flatMap((c) => c.resolutions({ ...(p.limit !== undefined ? { limit: p.limit } : {}), ...(p.before !== undefined ? { before: p.before } : {}) }));
+    return records
+      .sort((a, b) => b.id - a.id)
+      .slice(0, p.limit ?? 100)
+      .map((r) => resolvedConflict(db.name, r));
+  }
+
+  /** Brings a discarded branch back: its body becomes a new revision on top of the document's current one. */
+  restoreDiscarded(p: { db: string; recordId: number; revId: string }): P.DocumentData {
+    const db = this.databases.get(p.db);
+    const record = db.collections().flatMap((c) => c.resolutions({ limit: RESOLUTIONS_KEPT })).find((r) => r.id === p.recordId);
+    if (!record) throw notFound(`no resolution record ${p.recordId} in ${db.name} (only the last ${RESOLUTIONS_KEPT} are kept)`);
+    const branch = record.discarded.find((d) => d.revId === p.revId);
+    if (!branch) throw notFound(`resolution ${p.recordId} did not discard revision ${p.revId}`);
+    const coll = db.requireCollection(record.collection);
+    const current = coll.get(record.docId, { includeDeleted: true });
+    if (branch.deleted || branch.body === null) return documentData(coll.delete(record.docId, current ? { revId: current.revId } : {}));
+    return documentData(coll.save({ id: record.docId, revId: current?.revId ?? null, body: branch.body as JsonObject }, 'lastWriteWins'));
+  }
+
   listBlobs(p: P.DocumentRef): P.BlobInfo[] {
     return listDocumentBlobs(this.databases.get(p.db), this.databases.collection(p.db, p.collection), p.docId);
   }
@@ -97,7 +131,9 @@ export class DocumentService {
   importBatch(p: { db: string; collection: string; records: readonly Record<string, unknown>[] }): { imported: number } {
     if (!Array.isArray(p.records)) throw invalid('records must be an array of JSON objects');
     if (p.records.length > MAX_IMPORT_BATCH) throw new AppError('TOO_LARGE', `at most ${MAX_IMPORT_BATCH} records per batch (got ${p.records.length})`);
-    return { imported: saveImportBatch(this.databases.get(p.db), this.databases.collection(p.db, p.collection), p.records) };
+    const db = this.databases.get(p.db);
+    for (const r of p.records) this.schemas.check(db, p.collection, withoutUnderscoreKeys(r));
+    return { imported: saveImportBatch(db, this.databases.collection(p.db, p.collection), p.records) };
   }
 
   /** Imports a file on this machine, batch by batch (an error keeps every batch before it). */
@@ -108,6 +144,7 @@ export class DocumentService {
     let imported = 0;
     let batches = 0;
     for await (const batch of readImportBatches(createReadStream(file), DEFAULT_IMPORT_BATCH)) {
+      for (const r of batch) this.schemas.check(db, p.collection, withoutUnderscoreKeys(r));
       imported += saveImportBatch(db, coll, batch);
       batches++;
     }

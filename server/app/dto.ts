@@ -1,6 +1,6 @@
 /** The store's and TLS layer's objects as the plain data every front end receives (rpc/protocol types). */
 import type * as P from '../rpc/protocol';
-import type { Database, Document, RevisionInfo } from '../store';
+import type { Database, Document, ResolutionRecord, RevisionInfo } from '../store';
 import { exportCertificatePem, type TLSIdentity } from '../tls';
 import { blobCount } from './document-blobs';
 
@@ -46,4 +46,8 @@ export function certificateInfo(identity: TLSIdentity): P.CertificateInfo {
     subjectAltNames: [...identity.subjectAltNames],
     label: identity.label,
   };
+}
+
+export function resolvedConflict(db: string, r: ResolutionRecord): P.ResolvedConflict {
+  return { ...r, db, competing: r.competing.map((c) => ({ ...c })), discarded: r.discarded.map((c) => ({ ...c })) };
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { ListenerCertificateAuthenticator, ListenerPasswordAuthenticator, type ListenerAuthenticator } from '../listener/authenticators';
 import { Listener } from '../listener/listener';
 import type { ListenerLimits } from '../listener/listener-limits';
@@ -83,6 +84,23 @@ export class ListenerService {
     this.events.publish('serverEvent', { kind: 'listenerStopped', id });
   }
 
+  /** `preferred` when nothing listens there, else the next free port after it (a few tries), else any free port. */
+  async freePort(preferred: number, networkInterface?: string): Promise<number> {
+    if (!Number.isInteger(preferred) || preferred < 1 || preferred > 65535) throw invalid('the preferred port must be 1–65535');
+    for (let port = preferred; port < Math.min(preferred + 50, 65536); port++) {
+      if (await portIsFree(port, networkInterface)) return port;
+    }
+    return anyFreePort(networkInterface);
+  }
+
+  /** Stops a listener but keeps it in the saved configuration (its database is closing, not being deleted). */
+  async detach(id: string): Promise<void> {
+    const entry = this.require(id);
+    this.entries.delete(id);
+    await entry.listener.stop();
+    this.events.publish('serverEvent', { kind: 'listenerStopped', id });
+  }
+
   list(): P.ListenerInfo[] {
     return [...this.entries.keys()].map((id) => this.info(id));
   }
@@ -154,6 +172,25 @@ export class ListenerService {
     const n = /^listener-(\d+)$/.exec(id)?.[1];
     if (n !== undefined) this.nextId = Math.max(this.nextId, Number(n) + 1);
   }
+}
+
+function portIsFree(port: number, host: string | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ port, ...(host ? { host } : {}), exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
+
+function anyFreePort(host: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ port: 0, ...(host ? { host } : {}) }, () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
 }
 
 function positiveInteger(v: number | undefined, what: string): number | undefined {

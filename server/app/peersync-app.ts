@@ -1,4 +1,7 @@
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Database } from '../store';
+import { invalid } from './app-error';
 import { logger } from '../util/log';
 import { AppEventBus } from './app-events';
 import { ConfigStore } from './app-config';
@@ -9,6 +12,7 @@ import { ListenerService } from './listeners';
 import { PeerService } from './peers';
 import { QueryService } from './queries';
 import { ReplicationService } from './replications';
+import { SchemaService } from './schemas';
 import { UserService } from './users';
 
 const log = logger('app');
@@ -32,6 +36,7 @@ export class PeerSyncApp {
   readonly events = new AppEventBus();
   readonly databases: DatabaseRegistry;
   readonly documents: DocumentService;
+  readonly schemas: SchemaService;
   readonly queries: QueryService;
   readonly identities = new IdentityService();
   readonly users = new UserService();
@@ -50,7 +55,8 @@ export class PeerSyncApp {
       await this.listeners.restore(db.name);
       await this.replications.restore(db.name);
     });
-    this.documents = new DocumentService(this.databases);
+    this.schemas = new SchemaService(this.databases);
+    this.documents = new DocumentService(this.databases, this.schemas);
     this.queries = new QueryService(this.databases);
     this.listeners = new ListenerService(this.databases, this.identities, this.events, this.config);
     this.replications = new ReplicationService(this.databases, this.identities, this.events, this.config);
@@ -61,6 +67,33 @@ export class PeerSyncApp {
   savedDatabaseNames(): string[] {
     const c = this.config?.config;
     return [...new Set([...(c?.listeners ?? []).map((l) => l.params.db), ...(c?.replications ?? []).map((r) => r.params.db)])];
+  }
+
+  /**
+   * Deletes a database of the data folder: its replications and listeners stop and are forgotten,
+   * then the database closes and its folder (documents, blobs, keystore) is removed.
+   */
+  async deleteDatabase(name: string): Promise<void> {
+    const db = this.databases.get(name);
+    if (!this.databases.dataFolder || resolve(db.path) !== resolve(join(this.databases.dataFolder, name))) {
+      throw invalid(`${db.path} is outside the data folder; close it instead of deleting it`);
+    }
+    await this.closeDatabase(name, { forget: true });
+    rmSync(db.path, { recursive: true, force: true });
+  }
+
+  /** Closes a database after stopping what uses it; with `forget`, its saved listeners and replications are removed too. */
+  async closeDatabase(name: string, options: { forget?: boolean } = {}): Promise<void> {
+    this.databases.get(name);
+    for (const r of this.replications.list().filter((x) => x.db === name)) {
+      if (options.forget) await this.replications.remove(r.id);
+      else await this.replications.detach(r.id);
+    }
+    for (const l of this.listeners.list().filter((x) => x.db === name)) {
+      if (options.forget) await this.listeners.stop(l.id);
+      else await this.listeners.detach(l.id);
+    }
+    this.databases.close(name);
   }
 
   /** Ordered, best-effort shutdown: replicators (checkpoints saved), listeners, then databases. */

@@ -79,11 +79,42 @@ export class ReplicationService {
     return this.info(id);
   }
 
+  /**
+   * Changes a replication's settings (target, direction, collections, filters, resolver, …): the
+   * running one stops (its checkpoint saved) and the new settings start, and are saved if it is.
+   */
+  async update(id: string, changes: Partial<P.StartReplicationParams>, password?: string): Promise<P.ReplicatorInfo> {
+    const entry = this.require(id);
+    const { db: _db, persist: _persist, paused: _paused, ...rest } = changes;
+    void _db;
+    void _persist;
+    void _paused;
+    const settings = normalise({ ...entry.settings, ...rest });
+    const wasRunning = entry.replicator !== undefined && entry.replicator.status.activity !== 'stopped';
+    await this.dispose(entry);
+    const next: Entry = { replicator: undefined, settings, persisted: entry.persisted, unsubscribe: [] };
+    this.entries.set(id, next);
+    if (wasRunning) this.attach(id, next, await this.create(settings, password ?? changes.password));
+    if (next.persisted) this.save(id, wasRunning);
+    next.replicator?.start();
+    const info = this.info(id);
+    this.events.publish('replicationStatus', info);
+    return info;
+  }
+
   async remove(id: string): Promise<void> {
     const entry = this.require(id);
     this.entries.delete(id);
     await this.dispose(entry);
     if (entry.persisted) this.config?.update((c) => ({ ...c, replications: c.replications.filter((r) => r.id !== id) }));
+    this.events.publish('serverEvent', { kind: 'replicationRemoved', id });
+  }
+
+  /** Stops a replication and unregisters it, keeping it saved (its database is closing, not being deleted). */
+  async detach(id: string): Promise<void> {
+    const entry = this.require(id);
+    this.entries.delete(id);
+    await this.dispose(entry);
     this.events.publish('serverEvent', { kind: 'replicationRemoved', id });
   }
 

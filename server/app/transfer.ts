@@ -83,14 +83,19 @@ export async function* readImportBatches(input: Readable, batchSize: number): As
 export function saveImportBatch(db: Database, collection: Collection, records: readonly Readonly<Record<string, unknown>>[]): number {
   const bodies = records.map((raw, i) => {
     if (!isJsonObject(raw)) throw new StoreError('INVALID_DOCUMENT', `record ${i} is not a JSON object`);
-    const body: JsonObject = {};
-    for (const [k, v] of Object.entries(raw)) if (!k.startsWith('_')) body[k] = v;
-    return { id: typeof raw._id === 'string' ? raw._id : undefined, body };
+    return { id: typeof raw._id === 'string' ? raw._id : undefined, body: withoutUnderscoreKeys(raw) };
   });
   db.inBatch(() => {
     for (const { id, body } of bodies) collection.save(id !== undefined ? { id, body } : { body });
   });
   return bodies.length;
+}
+
+/** A record's body: every key but the `_` ones (`_id`, `_rev`, … as export writes them). */
+export function withoutUnderscoreKeys(record: Readonly<Record<string, unknown>>): JsonObject {
+  const body: JsonObject = {};
+  for (const [k, v] of Object.entries(record)) if (!k.startsWith('_')) body[k] = v as JsonObject[string];
+  return body;
 }
 
 /** A page of export records after `after`, in document ID order. */

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { notFound } from '../app/app-error';
@@ -49,6 +49,30 @@ export const dbCommands: CommandSpec[] = [
         },
         { create: true, exclusive: true },
       );
+    },
+  },
+  {
+    name: 'db create-collection',
+    summary: 'Create a collection (scope.name, or name in the default scope).',
+    args: 'NAME',
+    async run(ctx) {
+      const name = needArg(ctx, 0, 'collection name', 'db create-collection NAME');
+      await withAppClient(ctx.values, async (c) => {
+        const info = await c.sendRequest(P.CreateCollection, { db: c.db, name });
+        ctx.out.result(info, () => `collections of ${info.name}: ${info.collections.map((x) => x.name).join(', ')}`);
+      });
+    },
+  },
+  {
+    name: 'db delete-collection',
+    summary: 'Delete a collection and its documents (not the default collection).',
+    args: 'NAME',
+    async run(ctx) {
+      const name = needArg(ctx, 0, 'collection name', 'db delete-collection NAME');
+      await withAppClient(ctx.values, async (c) => {
+        const info = await c.sendRequest(P.DeleteCollection, { db: c.db, name });
+        ctx.out.result(info, () => `deleted ${name}; collections of ${info.name}: ${info.collections.map((x) => x.name).join(', ')}`);
+      });
     },
   },
   {
@@ -141,6 +165,7 @@ export const dbCommands: CommandSpec[] = [
       ...collectionOption,
       limit: { type: 'string', short: 'n', description: 'at most N documents (default 100)', valueName: 'N' },
       after: { type: 'string', description: 'start after this document ID (paging)', valueName: 'ID' },
+      prefix: { type: 'string', description: 'only documents whose ID starts with this', valueName: 'TEXT' },
       'include-deleted': { type: 'boolean', description: 'include deleted documents' },
     },
     async run(ctx) {
@@ -150,7 +175,7 @@ export const dbCommands: CommandSpec[] = [
         let after = (ctx.values.after as string | undefined) ?? '';
         let shown = 0;
         while (shown < limit) {
-          const { docs } = await c.sendRequest(P.ListDocuments, { db: c.db, collection: collectionOf(ctx), after, limit: Math.min(1000, limit - shown), includeDeleted: ctx.values['include-deleted'] === true });
+          const { docs } = await c.sendRequest(P.ListDocuments, { db: c.db, collection: collectionOf(ctx), after, limit: Math.min(1000, limit - shown), includeDeleted: ctx.values['include-deleted'] === true, ...(typeof ctx.values.prefix === 'string' ? { prefix: ctx.values.prefix } : {}) });
           if (docs.length === 0) break;
           if (ctx.out.json) for (const d of docs) ctx.out.result({ id: d.id, rev: d.revId, sequence: d.sequence, deleted: d.deleted, conflicted: d.conflicted });
           else ctx.out.line(docs.map(describeDoc).join('\n'));
@@ -221,6 +246,65 @@ export const dbCommands: CommandSpec[] = [
       await withAppClient(ctx.values, async (c) => {
         const d = await c.sendRequest(P.ResolveConflict, { ...docRef(c, ctx, id), resolution });
         ctx.out.result({ id: d.id, rev: d.revId, deleted: d.deleted }, () => `resolved ${describeDoc(d)}`);
+      });
+    },
+  },
+  {
+    name: 'db resolved',
+    summary: 'List recorded conflict resolutions (automatic and manual), newest first, with what each discarded.',
+    options: { ...collectionOption, limit: { type: 'string', short: 'n', description: 'at most N records (default 20)', valueName: 'N' } },
+    async run(ctx) {
+      const limit = Number(ctx.values.limit ?? 20);
+      if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
+      await withAppClient(ctx.values, async (c) => {
+        const records = await c.sendRequest(P.ListResolvedConflicts, { db: c.db, limit, ...(typeof ctx.values.collection === 'string' ? { collection: ctx.values.collection } : {}) });
+        if (ctx.out.json) for (const r of records) ctx.out.result(r);
+        else if (records.length === 0) ctx.out.line('(no resolved conflicts)');
+        else
+          for (const r of records) {
+            ctx.out.line(`#${r.id} ${new Date(r.time).toISOString()} ${r.docId} by ${r.resolver}: ${r.outcome} → ${r.resultRevId}`);
+            for (const d of r.discarded) ctx.out.line(`    discarded ${d.revId}${d.deleted ? ' (deletion)' : ` ${JSON.stringify(d.body)}`}`);
+          }
+      });
+    },
+  },
+  {
+    name: 'db restore',
+    summary: "Bring back a branch a conflict resolution discarded, as a new revision of its document.",
+    args: 'RECORD REV',
+    async run(ctx) {
+      const recordId = Number(needArg(ctx, 0, 'resolution record number (see peersync db resolved)', 'db restore RECORD REV'));
+      const revId = needArg(ctx, 1, 'discarded revision ID', 'db restore RECORD REV');
+      if (!Number.isInteger(recordId) || recordId < 1) throw new UsageError('RECORD is the number shown by peersync db resolved');
+      await withAppClient(ctx.values, async (c) => {
+        const d = await c.sendRequest(P.RestoreDiscarded, { db: c.db, recordId, revId });
+        ctx.out.result({ id: d.id, rev: d.revId }, () => `restored ${revId} as ${describeDoc(d)}`);
+      });
+    },
+  },
+  {
+    name: 'db schema',
+    summary: "Show, set (--set FILE) or remove (--remove) the collection's JSON Schema; saves and imports must then match it.",
+    options: {
+      ...collectionOption,
+      set: { type: 'string', description: 'a JSON Schema file', valueName: 'FILE' },
+      remove: { type: 'boolean', description: 'remove the schema' },
+    },
+    async run(ctx) {
+      if (ctx.values.set !== undefined && ctx.values.remove) throw new UsageError('choose --set FILE or --remove');
+      await withAppClient(ctx.values, async (c) => {
+        const where = { db: c.db, collection: collectionOf(ctx) };
+        if (typeof ctx.values.set === 'string') {
+          const schema = parseJsonObject(readFileSync(ctx.values.set, 'utf8'), ctx.values.set);
+          await c.sendRequest(P.SetCollectionSchema, { ...where, schema });
+          ctx.out.result({ ...where, schema }, () => `set the schema of ${where.collection} from ${String(ctx.values.set)}`);
+        } else if (ctx.values.remove) {
+          await c.sendRequest(P.SetCollectionSchema, { ...where, schema: null });
+          ctx.out.result({ ...where, schema: null }, () => `removed the schema of ${where.collection}`);
+        } else {
+          const schema = await c.sendRequest(P.GetCollectionSchema, where);
+          ctx.out.result(schema, () => (schema ? JSON.stringify(schema, null, 2) : `(no schema for ${where.collection})`));
+        }
       });
     },
   },

@@ -91,7 +91,8 @@ async function follow(c: AppClient, ctx: CommandContext, params: P.StartReplicat
       if (s.activity !== lastActivity || s.completed === s.total) ctx.out.result(statusJson(s));
     } else {
       bar.update(s.completed, s.total);
-      if (s.activity !== lastActivity && !bar.enabled) process.stderr.write(`peersync: ${describe(s)}\n`);
+      // The end (a summary, or the error) is printed once, after the run.
+      if (s.activity !== lastActivity && s.activity !== 'stopped' && !bar.enabled) process.stderr.write(`peersync: ${describe(s)}\n`);
     }
     lastActivity = s.activity;
     if (s.activity === 'stopped') settle(s);

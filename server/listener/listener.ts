@@ -109,6 +109,8 @@ export class Listener extends TypedEmitter<ListenerEvents> {
       onConnection: (conn, info) => this.accept(conn, info.remoteAddress),
     });
     logServerEvents(this.server, db.name);
+    // The session may report its end before the socket is counted out: report the count again once it is.
+    this.server.on('disconnection', () => this.emit('status', this.status));
   }
 
   private identity: TLSIdentity | undefined;

@@ -112,6 +112,7 @@ export class ReplicationSession extends TypedEmitter<ReplicationSessionEvents> {
     try {
       await this.checkpointer.fetch();
       if (this.options.pull) await this.startPuller();
+      if (this.options.pull) this.resolveExistingConflicts();
       if (this.options.push) this.startPushers();
       this.checkDone();
       await done;
@@ -232,11 +233,23 @@ export class ReplicationSession extends TypedEmitter<ReplicationSessionEvents> {
     if (pusher?.heldConflictCount) queueMicrotask(() => pusher.peerHasRevision(docId, revId));
   }
 
+  /** Conflicts left by an earlier run (kept for a person, or not settled when it stopped) are resolved now, as LiteCore does when a pull starts. */
+  private resolveExistingConflicts(): void {
+    for (const c of this.options.collections) {
+      if (c.resolver.keepsConflicts === true) continue;
+      for (const { docId } of c.collection.conflicts({ limit: 10_000 })) this.resolveConflict(c.collection, docId);
+    }
+  }
+
   /** A pulled revision conflicts with ours: resolved here, and the resolution is pushed in this run. */
   private resolveConflict(collection: Collection, docId: string): void {
     const i = this.indexOf(collection);
     const c = this.options.collections[i];
     if (!c) return;
+    if (c.resolver.keepsConflicts === true) {
+      log.info('conflict kept for manual resolution', { collection: collection.fullName, docId });
+      return;
+    }
     const key = `${collection.id}:${docId}`;
     if (this.resolving.has(key)) return;
     this.resolving.add(key);

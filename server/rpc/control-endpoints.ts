@@ -14,9 +14,21 @@ export const SERVER_VERSION = '0.1.0';
  * LOCK. Each client gets the same ServerApi the extension talks to.
  */
 export class ControlEndpoints {
-  private readonly servers = new Map<string, ControlSocketServer>();
+  private readonly servers = new Map<string, { readonly database: string; readonly socket: ControlSocketServer }>();
 
-  constructor(private readonly app: PeerSyncApp) {}
+  private readonly offClosed: () => void;
+
+  constructor(private readonly app: PeerSyncApp) {
+    // A closed database is no longer this server's to answer for: the next CLI opens it itself.
+    this.offClosed = app.events.on('serverEvent', (e) => {
+      if (e.kind !== 'databaseClosed') return;
+      for (const [path, server] of this.servers) {
+        if (server.database !== e.db) continue;
+        this.servers.delete(path);
+        void server.socket.close();
+      }
+    });
+  }
 
   async open(db: Database): Promise<void> {
     if (this.servers.has(db.path)) return;
@@ -29,7 +41,7 @@ export class ControlEndpoints {
         },
         { pid: process.pid, database: db.name, version: SERVER_VERSION },
       );
-      this.servers.set(db.path, server);
+      this.servers.set(db.path, { database: db.name, socket: server });
       log.debug('control socket ready', { db: db.name, path: server.path });
     } catch (e) {
       // The database still works; only the command line beside this server is refused (as a foreign holder would be).
@@ -38,8 +50,9 @@ export class ControlEndpoints {
   }
 
   async closeAll(): Promise<void> {
+    this.offClosed();
     const all = [...this.servers.values()];
     this.servers.clear();
-    await Promise.all(all.map((s) => s.close()));
+    await Promise.all(all.map((s) => s.socket.close()));
   }
 }

@@ -103,6 +103,8 @@ export interface ConflictSide {
 export interface ConflictData extends DocumentRef {
   readonly local: ConflictSide;
   readonly remote: ConflictSide;
+  /** Every branch in conflict with `local` (`remote` first): three or more when several peers edited. */
+  readonly others: readonly ConflictSide[];
   readonly tree: readonly RevisionNode[];
 }
 
@@ -113,14 +115,48 @@ export type ConflictResolution =
   /** Apply a built-in resolver, as a replication would. */
   | { readonly kind: 'resolver'; readonly name: BuiltInResolverName };
 
-export type BuiltInResolverName = 'default' | 'localWins' | 'remoteWins' | 'merge';
+/** `manual` keeps conflicts for a person (the Conflicts view); the others resolve them during replication, and every resolution is recorded. */
+export type BuiltInResolverName = 'default' | 'localWins' | 'remoteWins' | 'merge' | 'mergePreferLocal' | 'manual';
+
+/** A branch as it was when its conflict was resolved. */
+export interface RecordedRevision {
+  readonly revId: string;
+  readonly deleted: boolean;
+  readonly body: Record<string, unknown> | null;
+}
+
+/** How a conflict ended, whoever ended it (a replicator's resolver, or `manual`). */
+export interface ResolvedConflict {
+  readonly id: number;
+  readonly time: number;
+  readonly db: string;
+  readonly collection: string;
+  readonly docId: string;
+  readonly resolver: string;
+  readonly competing: readonly RecordedRevision[];
+  readonly outcome: 'kept' | 'merged' | 'deleted';
+  readonly resultRevId: string;
+  /** Branches no longer shown; each can be restored as a new revision. */
+  readonly discarded: readonly RecordedRevision[];
+}
 
 export const ListDatabases = new RequestType0<DatabaseSummary[], void>('peersync/listDatabases');
 /** Opens the database, creating it if missing (`exclusive`: an `exists` error unless it is new or empty). */
 export const CreateDatabase = new RequestType<{ name: string; collections?: readonly string[]; exclusive?: boolean }, DatabaseSummary, void>('peersync/createDatabase');
 export const GetDatabaseInfo = new RequestType<{ db: string }, DatabaseInfo, void>('peersync/getDatabaseInfo');
 export const CreateCollection = new RequestType<{ db: string; name: string }, DatabaseSummary, void>('peersync/createCollection');
-export const ListDocuments = new RequestType<{ db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean }, { docs: DocumentSummary[]; total: number }, void>(
+/** Deletes a collection and its documents (not the default collection). */
+export const DeleteCollection = new RequestType<{ db: string; name: string }, DatabaseSummary, void>('peersync/deleteCollection');
+/** Opens a database folder anywhere on the server's machine (its folder name becomes its name). */
+export const OpenDatabaseFolder = new RequestType<{ path: string }, DatabaseSummary, void>('peersync/openDatabaseFolder');
+/** Opens every database in the data folder not open yet (e.g. copied there), and says which could not be. */
+export const RefreshDatabases = new RequestType0<{ databases: DatabaseSummary[]; opened: string[]; unavailable: { name: string; reason: string }[] }, void>('peersync/refreshDatabases');
+/** Closes a database: its listeners and replications stop, and come back when it is opened again. */
+export const CloseDatabase = new RequestType<{ db: string }, void, void>('peersync/closeDatabase');
+/** Deletes a database of the data folder for good: its listeners and replications are removed, then its folder. */
+export const DeleteDatabase = new RequestType<{ db: string }, void, void>('peersync/deleteDatabase');
+/** A page of documents in ID order (`prefix`: only IDs starting with it; `total` counts the whole collection). */
+export const ListDocuments = new RequestType<{ db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean; prefix?: string }, { docs: DocumentSummary[]; total: number }, void>(
   'peersync/listDocuments',
 );
 export const GetDocument = new RequestType<DocumentRef & { rev?: string }, DocumentData | null, void>('peersync/getDocument');
@@ -132,7 +168,12 @@ export const PurgeDocument = new RequestType<DocumentRef, void, void>('peersync/
 export const GetRevisionTree = new RequestType<DocumentRef, RevisionNode[] | null, void>('peersync/getRevisionTree');
 export const ListConflicts = new RequestType<{ db?: string; collection?: string }, ConflictRef[], void>('peersync/listConflicts');
 export const GetConflict = new RequestType<DocumentRef, ConflictData | null, void>('peersync/getConflict');
+/** Ends a conflict; `winner` names the branch kept (any of them), and every other branch is closed. Recorded like automatic resolutions. */
 export const ResolveConflict = new RequestType<DocumentRef & { resolution: ConflictResolution }, DocumentData, void>('peersync/resolveConflict');
+/** Resolution records, newest first (`before`: page back from a record ID). */
+export const ListResolvedConflicts = new RequestType<{ db: string; collection?: string; limit?: number; before?: number }, ResolvedConflict[], void>('peersync/listResolvedConflicts');
+/** Saves a discarded branch's body as a new revision of the document (on top of its current one). */
+export const RestoreDiscarded = new RequestType<{ db: string; recordId: number; revId: string }, DocumentData, void>('peersync/restoreDiscarded');
 /** Imports a JSON-lines or JSON-array file (a path on the server's machine). */
 export const ImportDocuments = new RequestType<{ db: string; collection: string; file: string }, { imported: number; batches: number }, void>('peersync/importDocuments');
 /**
@@ -166,6 +207,27 @@ export interface QueryErrorData {
 
 /** Runs a read-only SQL++ SELECT; `$name` in the query takes its value from `parameters`. */
 export const RunQuery = new RequestType<{ db: string; query: string; parameters?: Record<string, unknown> }, QueryResult, void>('peersync/runQuery');
+
+// ---- JSON Schemas per collection (optional) ----
+
+/** One way a document fails its collection's schema; `segments` locate the value (keys and array indexes). */
+export interface SchemaProblem {
+  readonly path: string;
+  readonly segments: readonly string[];
+  readonly message: string;
+  readonly missingProperty?: string | undefined;
+}
+
+/** The `data` of an `invalid` error from a save that does not match the schema. */
+export interface SchemaErrorData {
+  readonly schemaErrors: readonly SchemaProblem[];
+}
+
+export const GetCollectionSchema = new RequestType<{ db: string; collection: string }, Record<string, unknown> | null, void>('peersync/getCollectionSchema');
+/** Sets a collection's JSON Schema (null removes it); documents saved through PeerSync must then match it. */
+export const SetCollectionSchema = new RequestType<{ db: string; collection: string; schema: Record<string, unknown> | null }, void, void>('peersync/setCollectionSchema');
+/** Checks a body against the collection's schema without saving (the editor's diagnostics). */
+export const ValidateDocument = new RequestType<{ db: string; collection: string; body: unknown }, SchemaProblem[], void>('peersync/validateDocument');
 
 // ---- blobs ----
 
@@ -259,6 +321,8 @@ export const StartListener = new RequestType<StartListenerParams, ListenerInfo, 
 /** Stops a listener and removes it from the saved configuration. */
 export const StopListener = new RequestType<{ id: string }, void, void>('peersync/stopListener');
 export const ListListeners = new RequestType0<ListenerInfo[], void>('peersync/listListeners');
+/** A TCP port free on the server's machine: `preferred` if it is, else the next free one after it. */
+export const FindFreePort = new RequestType<{ preferred: number; networkInterface?: string }, { port: number }, void>('peersync/findFreePort');
 
 // ---- TLS identities and certificates ----
 
@@ -411,6 +475,11 @@ export const StartReplication = new RequestType<StartReplicationParams, Replicat
 export const StopReplication = new RequestType<{ id: string }, ReplicatorInfo, void>('peersync/stopReplication');
 /** Starts it again with its settings; `password` for one that signs in (saved ones never hold theirs). */
 export const RestartReplication = new RequestType<{ id: string; password?: string }, ReplicatorInfo, void>('peersync/restartReplication');
+/**
+ * Edits a replication's settings without recreating it (target, type, continuous, collections, document IDs,
+ * resolver, trust, …; not its database). A running one restarts with them; `password` for one that signs in.
+ */
+export const UpdateReplication = new RequestType<{ id: string; changes: Partial<StartReplicationParams>; password?: string }, ReplicatorInfo, void>('peersync/updateReplication');
 /** Stops it and removes it from the saved configuration. */
 export const RemoveReplication = new RequestType<{ id: string }, void, void>('peersync/removeReplication');
 export const ListReplications = new RequestType0<ReplicatorInfo[], void>('peersync/listReplications');
@@ -445,12 +514,15 @@ export const ListenerStatusChanged = new NotificationType<ListenerInfo>('peersyn
 /** What changed in the server's own state, whoever caused it (this client, another one, the command line, a peer). */
 export type ServerEventParams =
   | { readonly kind: 'databaseOpened'; readonly db: string }
+  | { readonly kind: 'databaseClosed'; readonly db: string }
   | { readonly kind: 'collectionCreated'; readonly db: string; readonly collection: string }
+  | { readonly kind: 'collectionDeleted'; readonly db: string; readonly collection: string }
   | { readonly kind: 'listenerStarted'; readonly listener: ListenerInfo }
   | { readonly kind: 'listenerStopped'; readonly id: string }
   | { readonly kind: 'replicationAdded'; readonly replication: ReplicatorInfo }
   | { readonly kind: 'replicationRemoved'; readonly id: string }
   | { readonly kind: 'conflictsChanged'; readonly db: string; readonly collection: string }
+  | { readonly kind: 'conflictResolved'; readonly resolution: ResolvedConflict }
   | { readonly kind: 'peersChanged'; readonly peers: readonly RemotePeer[] };
 
 export const ServerEvent = new NotificationType<ServerEventParams>('peersync/serverEvent');

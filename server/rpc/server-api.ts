@@ -102,6 +102,11 @@ export class ServerApi {
     });
     on(P.GetDatabaseInfo, (p) => databaseInfo(databases.get(p.db)));
     on(P.CreateCollection, (p) => databases.createCollection(p.db, p.name));
+    on(P.DeleteCollection, (p) => databases.deleteCollection(p.db, p.name));
+    on(P.OpenDatabaseFolder, async (p) => databaseSummary(await databases.openPath(requireAbsolute(p.path, 'the database folder'), { create: false })));
+    on0(P.RefreshDatabases, async () => ({ ...(await databases.openAllInDataFolder()), databases: databases.list().map(databaseSummary) }));
+    on(P.CloseDatabase, (p) => this.app.closeDatabase(p.db));
+    on(P.DeleteDatabase, (p) => this.app.deleteDatabase(p.db));
 
     on(P.ListDocuments, (p) => documents.list(p));
     on(P.GetDocument, (p) => documents.get(p));
@@ -112,6 +117,11 @@ export class ServerApi {
     on(P.ListConflicts, (p) => documents.listConflicts(p));
     on(P.GetConflict, (p) => documents.getConflict(p));
     on(P.ResolveConflict, (p) => documents.resolve(p));
+    on(P.ListResolvedConflicts, (p) => documents.resolutions(p));
+    on(P.RestoreDiscarded, (p) => documents.restoreDiscarded(p));
+    on(P.GetCollectionSchema, (p) => this.app.schemas.get(p));
+    on(P.SetCollectionSchema, (p) => this.app.schemas.set(p));
+    on(P.ValidateDocument, (p) => this.app.schemas.problems(databases.get(p.db), p.collection, p.body));
     on(P.ListDocumentBlobs, (p) => documents.listBlobs(p));
     on(P.ReadBlob, (p) => documents.readBlob(p));
     on(P.ImportDocuments, (p) => documents.importFile(p));
@@ -123,6 +133,7 @@ export class ServerApi {
     on(P.StartListener, (p) => listeners.start(p));
     on(P.StopListener, (p) => listeners.stop(p.id));
     on0(P.ListListeners, () => listeners.list());
+    on(P.FindFreePort, async (p) => ({ port: await listeners.freePort(p.preferred, p.networkInterface) }));
     on(P.GetListenerCertificate, (p) => listeners.certificate(p.id));
 
     on(P.CreateIdentity, (p) => identities.create(dbPath(p.db), p));
@@ -154,6 +165,7 @@ export class ServerApi {
       return info;
     });
     on(P.RestartReplication, (p) => replications.restart(p.id, p.password));
+    on(P.UpdateReplication, (p) => replications.update(p.id, p.changes, p.password));
     on(P.RemoveReplication, (p) => replications.remove(p.id));
     on0(P.ListReplications, () => replications.list());
     on(P.GetReplication, (p) => replications.info(p.id));

@@ -16,16 +16,25 @@ export function listConflicts(table: CollectionTable, options: { limit?: number;
   return table.engine.all(table.sql.conflicts, [options.after ?? '', options.limit ?? -1]).map(decodeDocRevRow);
 }
 
-/** The conflict a resolver would see for this document: local = current winner, remote = the best other branch. */
-export function getConflict(table: CollectionTable, collection: string, docId: string): Conflict | undefined {
+/**
+ * The conflict a resolver would see for this document: local = current winner, remote = the best
+ * other branch (or the branch `against`), and every conflicting branch in `others`.
+ */
+export function getConflict(table: CollectionTable, collection: string, docId: string, against?: string): Conflict | undefined {
   const id = asDocId(docId);
   const row = table.readRow(id);
   if (!row || (row.flags & F_CONFLICTED) === 0) return undefined;
   const tree = table.treeOf(row);
   const local = tree.winner();
-  const remote = tree.conflictingLeaves()[0];
+  const leaves = tree.conflictingLeaves();
+  const remote = against === undefined ? leaves[0] : leaves.find((l) => l.revId === against);
   if (!local || !remote) return undefined;
-  return { collection, docId: id, local: toConflictRevision(local), remote: toConflictRevision(remote) };
+  return { collection, docId: id, local: toConflictRevision(local), remote: toConflictRevision(remote), others: leaves.map(toConflictRevision) };
+}
+
+/** What a resolution did: the document after it. */
+export interface ResolutionOutcome {
+  readonly document: Document;
 }
 
 /**
@@ -34,16 +43,19 @@ export function getConflict(table: CollectionTable, collection: string, docId: s
  * - remote wins: the local branch is closed with a tombstone;
  * - local wins / merged / delete: a new revision on the remote branch carries the local body,
  *   the merged body, or a deletion, and the local branch is closed.
+ * With `against`, only that branch and the current one are settled (a resolver meets a document's
+ * branches one pair at a time); without it, every other branch is closed too.
  */
-export function resolveConflict(table: CollectionTable, docId: string, resolution: Resolution): Document {
+export function resolveConflict(table: CollectionTable, docId: string, resolution: Resolution, against?: RevId): ResolutionOutcome {
   const id = asDocId(docId);
   return table.engine.transaction(() => {
     const row = table.readRow(id);
     if (!row) throw new StoreError('NOT_FOUND', `document ${JSON.stringify(id)} not found`);
     const tree = table.treeOf(row);
-    const others = tree.conflictingLeaves();
-    const base = others[0];
-    if (!base) throw new StoreError('NOT_IN_CONFLICT', `document ${JSON.stringify(id)} is not in conflict`);
+    const leaves = tree.conflictingLeaves();
+    const base = against === undefined ? leaves[0] : leaves.find((l) => l.revId === against);
+    if (!base) throw new StoreError(leaves.length === 0 ? 'NOT_IN_CONFLICT' : 'INVALID_ARGUMENT', leaves.length === 0 ? `document ${JSON.stringify(id)} is not in conflict` : `revision ${against} is not a conflicting branch of ${JSON.stringify(id)}`);
+    const others = against === undefined ? leaves : [base];
     const local = tree.winner()!;
     const seq = table.nextSequence();
     let result: RevNode;
@@ -81,11 +93,13 @@ export function resolveConflict(table: CollectionTable, docId: string, resolutio
         tree.addChild(computeRevId(leaf.revId, true, TOMBSTONE_BODY), leaf, TOMBSTONE_BODY, true, seq);
       }
     }
-    for (const node of tree.nodes) node.conflict = false;
+    // Branches this resolution did not consider stay in conflict.
+    if (against === undefined) for (const node of tree.nodes) node.conflict = false;
     const winner = tree.winner()!;
     const hasBlobs = !winner.deleted && findBlobRefs(resultBody ?? parseJsonObject(winner.body ?? TOMBSTONE_BODY)).length > 0;
     table.writeTree(id, tree, row, seq, hasBlobs);
-    return table.toDocument(id, winner, { seq, rev: winner.revId, flags: flagsFor(tree, winner.deleted, hasBlobs), body: winner.body ?? TOMBSTONE_BODY, tree: '' });
+    const document = table.toDocument(id, winner, { seq, rev: winner.revId, flags: flagsFor(tree, winner.deleted, hasBlobs), body: winner.body ?? TOMBSTONE_BODY, tree: '' });
+    return { document };
   });
 }
 

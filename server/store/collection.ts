@@ -5,7 +5,8 @@ import type { ChangesOptions, ForeignRevision, InsertOptions, InsertOutcome, Rev
 import { decodeCount, decodeListedRow, decodeRevisionRow } from './collection-rows';
 import { createCollectionSchema, dropCollectionSchema, F_CONFLICTED, F_DELETED } from './collection-schema';
 import { CollectionTable, TOMBSTONE_BODY, type CollectionHost } from './collection-table';
-import { toResolver, type Conflict, type ConflictResolver, type ConflictResolverFn, type Resolution } from './conflict-resolver';
+import { ConflictLog, type RecordedRevision, type ResolutionRecord } from './conflict-log';
+import { toResolver, type Conflict, type ConflictResolver, type ConflictResolverFn, type ConflictRevision, type Resolution } from './conflict-resolver';
 import { asDocId, asValidDocId } from './doc-id';
 import { ValidBody } from './document-body';
 import type { DurableSqlite } from './durable-sqlite';
@@ -44,7 +45,8 @@ export interface GetOptions {
 }
 
 /** A named set of documents with its own sequence space (`scope.collection`). */
-export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId] }> {
+export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId]; resolved: [ResolutionRecord] }> {
+  private log: ConflictLog | undefined;
   private readonly table: CollectionTable;
 
   constructor(
@@ -224,31 +226,65 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
   }
 
   /** The conflict a resolver would see for this document: local = current winner, remote = the best other branch. */
-  getConflict(docId: string): Conflict | undefined {
-    return conflictResolution.getConflict(this.table, this.fullName, docId);
+  getConflict(docId: string, against?: string): Conflict | undefined {
+    return conflictResolution.getConflict(this.table, this.fullName, docId, against);
   }
 
   /**
    * Ends a conflict, building the result on the remote branch so that pushing it afterwards is a
    * plain update (see collection-conflicts.ts).
    */
-  resolveConflict(docId: string, resolution: Resolution): Document {
-    return conflictResolution.resolveConflict(this.table, docId, resolution);
+  resolveConflict(docId: string, resolution: Resolution, resolver = 'manual'): Document {
+    const conflict = this.getConflict(docId);
+    return this.engine.transaction(() => this.settle(conflict, docId, resolution, resolver));
   }
 
-  /** Resolves a document's conflict with a resolver (retrying if the document changes while it runs). */
+  /**
+   * Resolves a document's conflicts with a resolver, one branch at a time against the current
+   * revision (three branches are two resolutions), retrying a pair that changed while the resolver
+   * ran. Each resolution is recorded. Undefined when the document was not in conflict.
+   */
   async resolveWith(docId: string, resolver: ConflictResolver | ConflictResolverFn): Promise<Document | undefined> {
     const r = toResolver(resolver);
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const conflict = this.getConflict(docId);
-      if (!conflict) return undefined;
+    let result: Document | undefined;
+    let attempts = 0;
+    for (let conflict = this.getConflict(docId); conflict; conflict = this.getConflict(docId)) {
+      if (++attempts > (conflict.others?.length ?? 1) + 5) throw new StoreError('CONFLICT', `document ${JSON.stringify(docId)} kept changing while its conflict was being resolved`);
       const resolution = await r.resolve(conflict);
-      const now = this.getConflict(docId);
-      if (now && now.local.revId === conflict.local.revId && now.remote.revId === conflict.remote.revId) {
-        return this.resolveConflict(docId, resolution);
-      }
+      const now = this.getConflict(docId, conflict.remote.revId);
+      if (!now || now.local.revId !== conflict.local.revId) continue;
+      const against = conflict.remote.revId;
+      result = this.engine.transaction(() => this.settle(now, docId, resolution, r.name, against));
     }
-    throw new StoreError('CONFLICT', `document ${JSON.stringify(docId)} kept changing while its conflict was being resolved`);
+    return result;
+  }
+
+  /** Resolution records of this collection, newest first. */
+  resolutions(options: { limit?: number; before?: number } = {}): ResolutionRecord[] {
+    return this.conflictLog.list({ ...options, collection: this.fullName });
+  }
+
+  private settle(conflict: Conflict | undefined, docId: string, resolution: Resolution, resolver: string, against?: RevId): Document {
+    const { document } = conflictResolution.resolveConflict(this.table, docId, resolution, against);
+    if (!conflict) return document;
+    const competing = [conflict.local, ...(against === undefined ? (conflict.others ?? [conflict.remote]) : [conflict.remote])].map(recorded);
+    const record = this.conflictLog.append({
+      time: Date.now(),
+      collection: this.fullName,
+      docId: document.id,
+      resolver,
+      competing,
+      outcome: 'merged' in resolution ? 'merged' : 'delete' in resolution ? 'deleted' : 'kept',
+      resultRevId: document.revId,
+      // What no longer shows: every branch but the kept one; for a merge or a deletion, every live branch (a merge overwrites values).
+      discarded: competing.filter((c) => ('winner' in resolution ? c.revId !== resolution.winner : !c.deleted)),
+    });
+    this.engine.afterCommit(() => this.emit('resolved', record));
+    return document;
+  }
+
+  private get conflictLog(): ConflictLog {
+    return (this.log ??= new ConflictLog(this.engine));
   }
 
   /** Documents changed after `since`, each once at its latest sequence, in sequence order. */
@@ -257,8 +293,8 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
   }
 
   /** Documents in ID order, for listings and paging (`after` = last ID of the previous page). */
-  allDocs(options: { limit?: number; after?: string; includeDeleted?: boolean } = {}): Document[] {
-    const rows = this.engine.all(options.includeDeleted ? this.table.sql.allDocsWithDeleted : this.table.sql.allDocs, [options.after ?? '', options.limit ?? -1]);
+  allDocs(options: { limit?: number; after?: string; includeDeleted?: boolean; prefix?: string } = {}): Document[] {
+    const rows = this.engine.all(options.includeDeleted ? this.table.sql.allDocsWithDeleted : this.table.sql.allDocs, [options.after ?? '', options.prefix ?? '', options.limit ?? -1]);
     return rows.map((r) => {
       const { id, row } = decodeListedRow(r);
       return {
@@ -299,4 +335,8 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
 
 function newDocId(): DocId {
   return asDocId(`-${crypto.randomUUID().replace(/-/g, '').slice(0, 22)}`);
+}
+
+function recorded(r: ConflictRevision): RecordedRevision {
+  return { revId: r.revId, deleted: r.deleted, body: r.body ?? null };
 }

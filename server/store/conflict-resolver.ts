@@ -15,6 +15,8 @@ export interface Conflict {
   readonly docId: DocId;
   readonly local: ConflictRevision;
   readonly remote: ConflictRevision;
+  /** Every branch in conflict with `local` (`remote` first), for a person choosing among three or more. */
+  readonly others?: readonly ConflictRevision[];
 }
 
 /** How a conflict ends: one side wins as is, a new merged body, or the document is deleted. */
@@ -23,6 +25,8 @@ export type Resolution = { readonly winner: RevId } | { readonly merged: JsonObj
 export interface ConflictResolver {
   readonly name: string;
   resolve(conflict: Conflict): Resolution | Promise<Resolution>;
+  /** Conflicts are left for a person (the Conflicts view, `peersync db resolve`): replication does not resolve them. */
+  readonly keepsConflicts?: boolean;
 }
 
 /** A resolver function may also return a body (merged) or null (delete), like Couchbase Lite's. */
@@ -64,12 +68,16 @@ export function mergeResolver(prefer: 'local' | 'remote' = 'remote'): ConflictRe
   };
 }
 
+/** Keeps conflicts as conflicts, for a person to resolve; resolving with it directly keeps the current revision. */
+export const manualResolver: ConflictResolver = { name: 'manual', keepsConflicts: true, resolve: ({ local }) => ({ winner: local.revId }) };
+
 export const builtInResolvers = {
   default: defaultResolver,
   localWins,
   remoteWins,
   merge: mergeResolver('remote'),
   mergePreferLocal: mergeResolver('local'),
+  manual: manualResolver,
 } as const;
 
 export type BuiltInResolverName = keyof typeof builtInResolvers;

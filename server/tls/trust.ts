@@ -176,9 +176,9 @@ function untrustedHint(code: string): string {
   if (code === 'CERT_HAS_EXPIRED') return 'renew the server certificate (or check this machine\'s clock)';
   if (code === 'CERT_NOT_YET_VALID') return 'check the clocks of both machines, or wait until the certificate becomes valid';
   if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT') {
-    return 'pin it with pinnedServerCertificate, set acceptOnlySelfSignedServerCertificate, or add it to trustedRootCertificates';
+    return 'pin it (peersync replicate --pin FILE), accept self-signed certificates (--self-signed-only), or add it to the trusted roots (--ca FILE)';
   }
-  return 'pin it with pinnedServerCertificate or add its root CA to trustedRootCertificates';
+  return 'pin it (peersync replicate --pin FILE) or add its root CA to the trusted roots (--ca FILE)';
 }
 
 /**
@@ -212,8 +212,8 @@ export function evaluateServerCertificate(presented: PresentedServerCertificate,
     }
     if (selfSigned) return undefined;
     return new ServerCertificateError(
-      `server certificate is not self-signed (fingerprint ${fingerprint}); acceptOnlySelfSignedServerCertificate accepts only self-signed certificates. ` +
-        'Set acceptOnlySelfSignedServerCertificate to false to validate it against the system CAs / trustedRootCertificates, or pin it',
+      `server certificate is not self-signed (fingerprint ${fingerprint}); accepting only self-signed certificates (--self-signed-only) refuses it. ` +
+        'Leave that out to check it against the system CAs and the trusted roots (--ca FILE), or pin it (--pin FILE)',
       { code: ServerCertificateErrorCode.NotSelfSigned, mode, peerFingerprintSha256: fingerprint },
     );
   }
@@ -221,7 +221,7 @@ export function evaluateServerCertificate(presented: PresentedServerCertificate,
   if (presented.verifyError) {
     const { code, text } = describeVerifyError(presented.verifyError);
     return new ServerCertificateError(
-      `server certificate is not trusted by the system CAs or trustedRootCertificates: ${text}; ${untrustedHint(code)} (fingerprint ${fingerprint})`,
+      `server certificate is not trusted by the system CAs or the trusted roots: ${text}; ${untrustedHint(code)} (fingerprint ${fingerprint})`,
       { code: ServerCertificateErrorCode.Untrusted, mode, peerFingerprintSha256: fingerprint, verifyError: code },
     );
   }

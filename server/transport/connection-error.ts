@@ -30,6 +30,8 @@ export const ConnectionErrorCode = {
   Closed: 'WEBSOCKET_CLOSED',
   Aborted: 'ABORT_ERR',
   InvalidUrl: 'INVALID_URL',
+  /** ws:// to a TLS listener, or wss:// to a plain one. */
+  WrongScheme: 'WRONG_SCHEME',
 } as const;
 
 export class ConnectionError extends Error {

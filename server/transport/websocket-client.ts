@@ -6,6 +6,7 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type tls from 'node:tls';
 import WebSocket from 'ws';
+import { explainWrongScheme } from './scheme-probe';
 import { BlipConnection, type BlipConnectionOptions } from '../blip/connection';
 import type { BlipCloseInfo } from '../blip/errors';
 import { createWebSocketTransport } from '../blip/websocket-transport';
@@ -180,13 +181,20 @@ export function connectBlipWebSocket(databaseUrl: string, options: ConnectBlipWe
       cleanups.push(() => signal.removeEventListener('abort', onAbort));
     }
 
+    // ws closes the socket right after reporting an error; the error (once explained) is what counts.
+    let failed = false;
     const onError = (err: Error): void => {
-      finish(classifyConnectError(err, url));
+      failed = true;
+      void explainWrongScheme(err, url).then(
+        (wrong) => finish(wrong ?? classifyConnectError(err, url)),
+        () => finish(classifyConnectError(err, url)),
+      );
     };
     socket.on('error', onError);
     cleanups.push(() => socket.off('error', onError));
 
     const onClose = (code: number, reason: Buffer): void => {
+      if (failed) return;
       // A close before 'open' without an 'error' (should not happen with ws, but never hang).
       finish(
         new ConnectionError(`connection to ${url} closed during the handshake (${code})`, {

@@ -64,13 +64,20 @@ test('bad input gets a one-line error and a distinct exit code', (t) => {
 });
 
 test('--help on every command', () => {
-  for (const cmd of ['db create', 'db info', 'db put', 'db get', 'db delete', 'db purge', 'db ls', 'db history', 'db conflicts', 'db resolve', 'db import', 'db export', 'serve', 'replicate', 'identity create', 'identity import', 'identity export', 'identity ls', 'identity rm', 'users add', 'users rm', 'users ls']) {
+  for (const cmd of ['db create', 'db create-collection', 'db delete-collection', 'db info', 'db put', 'db get', 'db delete', 'db purge', 'db ls', 'db history', 'db conflicts', 'db resolve', 'db resolved', 'db restore', 'db schema', 'db import', 'db export', 'serve', 'replicate', 'identity create', 'identity import', 'identity export', 'identity ls', 'identity rm', 'users add', 'users rm', 'users ls']) {
     const r = cli([...cmd.split(' '), '--help']);
     assert.equal(r.status, 0, cmd);
     assert.match(r.stdout, new RegExp(`^Usage: peersync ${cmd}`), cmd);
     assert.match(r.stdout, /--db PATH/);
   }
   assert.match(cli(['--help']).stdout, /Commands:/);
+  for (const group of ['db', 'identity', 'users']) {
+    const r = cli([group, '--help']);
+    assert.equal(r.status, 0, `${group} --help`);
+    assert.match(r.stdout, new RegExp(`^Usage: peersync ${group} <command>`));
+    assert.match(r.stdout, new RegExp(`${group} ls`));
+    assert.equal(cli([group]).status, 2, `${group} alone is a usage error that shows the same help`);
+  }
 });
 
 test('import JSON lines and a JSON array in batches, export round-trips', (t) => {

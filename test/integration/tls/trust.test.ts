@@ -153,7 +153,7 @@ test('acceptOnlySelfSignedServerCertificate: self-signed accepted, CA-signed ref
   const ok = await connect(t, ids.selfSigned, trust);
   assertAccepted(ok, 'self-signed');
   const refused = await connect(t, ids.caSigned, trust);
-  assertRefused(refused, ServerCertificateErrorCode.NotSelfSigned, /acceptOnlySelfSignedServerCertificate accepts only self-signed certificates/, 'CA-signed');
+  assertRefused(refused, ServerCertificateErrorCode.NotSelfSigned, /accepting only self-signed certificates \(--self-signed-only\) refuses it/, 'CA-signed');
   assert.equal(refused.server.received(), '');
   // Trusting the CA does not help: "no matter who signed them".
   assertRefused(await connect(t, ids.caSigned, { ...trust, trustedRootCertificates: [ids.ca.certificatePem] }), ServerCertificateErrorCode.NotSelfSigned, /not self-signed/, 'CA-signed, CA trusted');
@@ -166,12 +166,12 @@ test('default (CA) validation: trusted chain accepted; self-signed, unknown CA, 
   assertAccepted(await connect(t, ids.caSigned, trusted, { servername: 'localhost' }), 'CA-signed, DNS name checked via SNI name');
 
   const selfSigned = await connect(t, ids.selfSigned, trusted);
-  const e1 = assertRefused(selfSigned, ServerCertificateErrorCode.Untrusted, /not trusted by the system CAs or trustedRootCertificates: the certificate is self-signed/, 'self-signed');
+  const e1 = assertRefused(selfSigned, ServerCertificateErrorCode.Untrusted, /not trusted by the system CAs or the trusted roots: the certificate is self-signed/, 'self-signed');
   assert.equal(e1.verifyError, 'DEPTH_ZERO_SELF_SIGNED_CERT');
   assert.equal(selfSigned.server.received(), '');
 
   // The listener sends its whole chain, root included, so OpenSSL reports an untrusted root in the chain.
-  const e2 = assertRefused(await connect(t, ids.caSigned, {}), ServerCertificateErrorCode.Untrusted, /self-signed root that is not trusted.*add its root CA to trustedRootCertificates/, 'unknown CA');
+  const e2 = assertRefused(await connect(t, ids.caSigned, {}), ServerCertificateErrorCode.Untrusted, /self-signed root that is not trusted.*add its root CA to the trusted roots \(--ca FILE\)/, 'unknown CA');
   assert.equal(e2.verifyError, 'SELF_SIGNED_CERT_IN_CHAIN');
   const e3 = assertRefused(await connect(t, ids.expired, trusted), ServerCertificateErrorCode.Untrusted, /has expired/, 'expired');
   assert.equal(e3.verifyError, 'CERT_HAS_EXPIRED');

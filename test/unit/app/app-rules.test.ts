@@ -3,7 +3,7 @@
  * The CLI and the RPC server only translate to and from these calls.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { isAppError } from '../../../server/app/app-error';
@@ -143,4 +143,113 @@ test('databases: names are checked, a taken name from another folder is refused,
   await assert.rejects(app.databases.open('same', { exclusive: true }), code('EXISTS'));
   assert.equal(await app.databases.open('same'), db, 'opening again returns the open database');
   await assert.rejects(app.databases.openPath(join(tempDir(t), 'missing'), { create: false }), code('NOT_FOUND'));
+});
+
+test('saving a document unchanged makes no revision (nothing to replicate); a real edit does', async (t) => {
+  const app = newApp(t);
+  await app.databases.open('s');
+  const ref = { db: 's', collection: '_default._default', docId: 'd' };
+  const first = app.documents.save({ ...ref, baseRevId: null, body: { a: 1, b: [1, 2] } });
+  const again = app.documents.save({ ...ref, baseRevId: first.revId, body: { b: [1, 2], a: 1 } });
+  assert.equal(again.revId, first.revId, 'same content, key order aside: same revision');
+  assert.equal(again.sequence, first.sequence);
+  const edited = app.documents.save({ ...ref, baseRevId: first.revId, body: { a: 2, b: [1, 2] } });
+  assert.notEqual(edited.revId, first.revId);
+  assert.throws(() => app.documents.save({ ...ref, baseRevId: first.revId, body: { a: 2, b: [1, 2] } }), code('CONFLICT'), 'a stale base is still a conflict, even with equal content');
+});
+
+test('database management: refresh opens folders added on disk; close keeps saved listeners for next time; delete removes everything', async (t) => {
+  const folder = tempDir(t);
+  const app = newApp(t, folder);
+  const other = new PeerSyncApp({ dataFolder: folder, persistConfiguration: false });
+  await other.databases.open('copied');
+  await other.shutdown();
+  const refreshed = await app.databases.openAllInDataFolder();
+  assert.deepEqual(refreshed.opened, ['copied']);
+
+  const db = await app.databases.open('work');
+  app.databases.createCollection('work', 'store.items');
+  assert.throws(() => app.databases.deleteCollection('work', '_default'), /cannot be deleted/);
+  app.databases.deleteCollection('work', 'store.items');
+  assert.deepEqual(db.collections().map((c) => c.fullName), ['_default._default']);
+
+  const l = await app.listeners.start({ db: 'work', port: 0, networkInterface: '127.0.0.1', tls: false });
+  await app.closeDatabase('work');
+  assert.deepEqual(app.listeners.list(), []);
+  await app.databases.open('work');
+  assert.equal(app.listeners.list()[0]?.id, l.id, 'reopening brings the saved listener back');
+
+  await app.deleteDatabase('work');
+  assert.equal(existsSync(db.path), false, 'the folder is gone');
+  assert.deepEqual(app.listeners.list(), []);
+  assert.equal(readFileSync(join(folder, CONFIG_FILE), 'utf8').includes(l.id), false, 'and so is its saved listener');
+});
+
+test('a free port is proposed: the preferred one when free, the next free one when a listener holds it', async (t) => {
+  const app = newApp(t);
+  await app.databases.open('p');
+  const l = await app.listeners.start({ db: 'p', port: 0, networkInterface: '127.0.0.1', tls: false, persist: false });
+  const proposed = await app.listeners.freePort(l.port, '127.0.0.1');
+  assert.notEqual(proposed, l.port);
+  assert.ok(proposed > l.port || proposed > 0);
+  const again = await app.listeners.start({ db: 'p', port: proposed, networkInterface: '127.0.0.1', tls: false, persist: false });
+  assert.equal(again.port, proposed, 'the proposed port can be used');
+});
+
+test('listing by ID prefix pages through exactly the matching documents', async (t) => {
+  const app = newApp(t);
+  const db = await app.databases.open('pre');
+  for (const id of ['a', 'ab', 'abc', 'abd', 'b', 'ab%', 'a_b']) db.defaultCollection.save({ id, body: {} });
+  const ids = (prefix: string, after?: string, limit = 10): string[] =>
+    app.documents.list({ db: 'pre', collection: '_default', prefix, limit, ...(after ? { after } : {}) }).docs.map((d) => d.id);
+  assert.deepEqual(ids('ab'), ['ab', 'ab%', 'abc', 'abd']);
+  assert.deepEqual(ids('ab', undefined, 2), ['ab', 'ab%']);
+  assert.deepEqual(ids('ab', 'ab%', 2), ['abc', 'abd'], 'the next page');
+  assert.deepEqual(ids('a_'), ['a_b'], 'no LIKE wildcards');
+  assert.deepEqual(ids(''), ['a', 'a_b', 'ab', 'ab%', 'abc', 'abd', 'b']);
+});
+
+test('a collection schema is enforced on saves and imports, with every problem located; replication is not affected', async (t) => {
+  const app = newApp(t);
+  const db = await app.databases.open('sch');
+  const where = { db: 'sch', collection: '_default' };
+  assert.throws(() => app.schemas.set({ ...where, schema: { type: 'nope' } }), code('INVALID'));
+  app.schemas.set({ ...where, schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, list: { type: 'array', items: { type: 'object', properties: { qty: { type: 'integer' } } } } } } });
+  const ref = { db: 'sch', collection: '_default._default', docId: 'd' };
+  assert.throws(
+    () => app.documents.save({ ...ref, baseRevId: null, body: { list: [{ qty: 'many' }] } }),
+    (e: unknown) => {
+      assert.ok(isAppError(e, 'INVALID'));
+      const problems = (e.data as P.SchemaErrorData).schemaErrors;
+      assert.deepEqual(problems.map((x) => x.segments).sort(), [[], ['list', '0', 'qty']]);
+      assert.ok(problems.some((x) => x.missingProperty === 'name'));
+      return true;
+    },
+  );
+  assert.equal(db.defaultCollection.count(), 0, 'nothing saved');
+  assert.throws(() => app.documents.importBatch({ db: 'sch', collection: '_default', records: [{ _id: 'ok', name: 'a' }, { _id: 'bad' }] }), code('INVALID'));
+  assert.equal(db.defaultCollection.count(), 0, 'a batch with one bad record saves nothing');
+  app.documents.save({ ...ref, baseRevId: null, body: { name: 'fine', list: [{ qty: 3 }] } });
+  assert.deepEqual(app.schemas.problems(db, '_default', { name: 1 }).map((x) => x.path), ['name']);
+  db.defaultCollection.insertRevisionWithHistory({ id: 'from-peer', body: { anything: true } }, ['1-abcd']);
+  assert.ok(db.defaultCollection.get('from-peer'), 'a replicated revision is the peer’s data: not refused');
+  app.schemas.set({ ...where, schema: null });
+  assert.equal(app.schemas.get(where), null);
+  app.documents.save({ ...ref, docId: 'free', baseRevId: null, body: { whatever: 1 } });
+});
+
+test('a replication is edited in place: new settings, same ID, saved; bad settings leave it as it was', async (t) => {
+  const folder = tempDir(t);
+  const app = newApp(t, folder);
+  await app.databases.open('e');
+  const r = await app.replications.start({ db: 'e', target: 'ws://127.0.0.1:1/a', type: 'push', continuous: true, paused: true });
+  await assert.rejects(app.replications.update(r.id, { target: 'ws://u:p@127.0.0.1:1/a' }), code('INVALID'));
+  assert.equal(app.replications.info(r.id).target, 'ws://127.0.0.1:1/a');
+  const updated = await app.replications.update(r.id, { target: 'ws://127.0.0.1:2/b', type: 'pushAndPull', resolver: 'manual', documentIds: ['x'] });
+  assert.equal(updated.id, r.id);
+  assert.equal(updated.target, 'ws://127.0.0.1:2/b');
+  assert.equal(updated.params?.resolver, 'manual');
+  assert.equal(updated.activity, 'stopped', 'a paused replication stays paused');
+  const saved = JSON.parse(readFileSync(join(folder, CONFIG_FILE), 'utf8')) as { replications: { id: string; params: P.StartReplicationParams }[] };
+  assert.deepEqual(saved.replications.find((x) => x.id === r.id)?.params.documentIds, ['x']);
 });

@@ -53,22 +53,22 @@ test('self-signed only: any self-signed leaf, never a CA-signed one', () => {
   assert.equal(evaluateServerCertificate({ leafDer: ca.certificateDer }, trust), undefined, 'a self-signed CA certificate is self-signed too');
   const err = refusal(evaluateServerCertificate({ leafDer: caSigned.certificateDer, verifyError: null }, trust));
   assert.equal(err.code, ServerCertificateErrorCode.NotSelfSigned);
-  assert.match(err.message, /server certificate is not self-signed .*acceptOnlySelfSignedServerCertificate accepts only self-signed certificates/);
+  assert.match(err.message, /server certificate is not self-signed .*accepting only self-signed certificates \(--self-signed-only\) refuses it/);
 });
 
 test('CA default: OpenSSL verdicts become explanations with a fix; host names are checked', () => {
   const cases: Array<[string, RegExp]> = [
-    ['DEPTH_ZERO_SELF_SIGNED_CERT', /the certificate is self-signed \(DEPTH_ZERO_SELF_SIGNED_CERT\); pin it with pinnedServerCertificate, set acceptOnlySelfSignedServerCertificate/],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', /the certificate is self-signed \(DEPTH_ZERO_SELF_SIGNED_CERT\); pin it \(peersync replicate --pin FILE\), accept self-signed certificates \(--self-signed-only\)/],
     ['CERT_HAS_EXPIRED', /the certificate has expired \(CERT_HAS_EXPIRED\); renew the server certificate/],
     ['CERT_NOT_YET_VALID', /the certificate is not yet valid \(CERT_NOT_YET_VALID\); check the clocks/],
-    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', /issued by an unknown CA \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\); pin it with pinnedServerCertificate or add its root CA to trustedRootCertificates/],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', /issued by an unknown CA \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\); pin it \(peersync replicate --pin FILE\) or add its root CA to the trusted roots \(--ca FILE\)/],
     ['SOMETHING_NEW', /: SOMETHING_NEW; pin it/],
   ];
   for (const [code, message] of cases) {
     const err = refusal(evaluateServerCertificate({ leafDer: caSigned.certificateDer, verifyError: code }, {}));
     assert.equal(err.code, ServerCertificateErrorCode.Untrusted);
     assert.equal(err.verifyError, code);
-    assert.match(err.message, /^server certificate is not trusted by the system CAs or trustedRootCertificates: /);
+    assert.match(err.message, /^server certificate is not trusted by the system CAs or the trusted roots: /);
     assert.match(err.message, message);
   }
   assert.equal(evaluateServerCertificate({ leafDer: caSigned.certificateDer, verifyError: null }, {}), undefined);
