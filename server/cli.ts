@@ -2,11 +2,12 @@ import { ExitCode, exitCodeFor } from './error-mapping';
 import { Output, UsageError, helpText, parseCommandArgs, type CommandSpec } from './cli/command';
 import { dbCommands } from './cli/db-commands';
 import { configureCliLogging } from './cli/logging-options';
+import { queryCommand } from './cli/query-command';
 import { serveCommand } from './cli/serve-command';
 import { replicateCommand } from './cli/replicate-command';
 import { securityCommands } from './cli/security-commands';
 
-const commands: CommandSpec[] = [...dbCommands, serveCommand, replicateCommand, ...securityCommands];
+const commands: CommandSpec[] = [...dbCommands, queryCommand, serveCommand, replicateCommand, ...securityCommands];
 
 function topHelp(): string {
   const rows = commands.map((c) => `  ${c.name.padEnd(16)} ${c.summary}`);

@@ -10,6 +10,7 @@ import { DocumentService } from './documents';
 import { IdentityService } from './identities';
 import { ListenerService } from './listeners';
 import { PeerService } from './peers';
+import { QueryService } from './queries';
 import { ReplicationService } from './replications';
 import { SchemaService } from './schemas';
 import { UserService } from './users';
@@ -36,6 +37,7 @@ export class PeerSyncApp {
   readonly databases: DatabaseRegistry;
   readonly documents: DocumentService;
   readonly schemas: SchemaService;
+  readonly queries: QueryService;
   readonly identities = new IdentityService();
   readonly users = new UserService();
   readonly listeners: ListenerService;
@@ -55,6 +57,7 @@ export class PeerSyncApp {
     });
     this.schemas = new SchemaService(this.databases);
     this.documents = new DocumentService(this.databases, this.schemas);
+    this.queries = new QueryService(this.databases);
     this.listeners = new ListenerService(this.databases, this.identities, this.events, this.config);
     this.replications = new ReplicationService(this.databases, this.identities, this.events, this.config);
     this.peers = new PeerService(this.events, this.config);

@@ -188,6 +188,26 @@ export const ExportPage = new RequestType<{ db: string; collection: string; afte
   'peersync/exportPage',
 );
 
+/** Rows of a SQL++ query (see README, Queries); a missing value has no key in its row. */
+export interface QueryResult {
+  readonly columns: string[];
+  readonly rows: Record<string, unknown>[];
+  /** The row cap (1,000 without LIMIT, 10,000 at most) cut the result short. */
+  readonly truncated: boolean;
+  readonly elapsedMs: number;
+}
+
+/** The `data` of RunQuery's `invalid` error: where in the query text the problem is. */
+export interface QueryErrorData {
+  readonly line: number;
+  readonly column: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** Runs a read-only SQL++ SELECT; `$name` in the query takes its value from `parameters`. */
+export const RunQuery = new RequestType<{ db: string; query: string; parameters?: Record<string, unknown> }, QueryResult, void>('peersync/runQuery');
+
 // ---- JSON Schemas per collection (optional) ----
 
 /** One way a document fails its collection's schema; `segments` locate the value (keys and array indexes). */

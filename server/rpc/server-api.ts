@@ -73,7 +73,7 @@ export class ServerApi {
 
   private register(): void {
     const c = this.conn;
-    const { databases, documents, listeners, replications, identities, users, peers } = this.app;
+    const { databases, documents, queries, listeners, replications, identities, users, peers } = this.app;
     const on = <Params, R>(type: RequestType<Params, R, void>, fn: (p: Params) => R | Promise<R>): void => {
       c.onRequest(type, async (p: Params) => {
         try {
@@ -128,6 +128,7 @@ export class ServerApi {
     on(P.ImportBatch, (p) => documents.importBatch(p));
     on(P.ExportCollection, (p) => documents.exportFile(p));
     on(P.ExportPage, (p) => documents.exportPage(p));
+    on(P.RunQuery, (p) => queries.run(p));
 
     on(P.StartListener, (p) => listeners.start(p));
     on(P.StopListener, (p) => listeners.stop(p.id));

@@ -47,6 +47,8 @@ export function collectionStatements(collectionId: number) {
     conflicts: `SELECT id, rev FROM ${table} WHERE (flags & ${F_CONFLICTED}) != 0 AND id > ? ORDER BY id LIMIT ?`,
     // `id >= prefix` lets the primary key find the first candidate; the substr test ends the range.
     allDocs: `SELECT ${cols} FROM ${table} WHERE id > ?1 AND id >= ?2 AND substr(id, 1, length(?2)) = ?2 AND (flags & ${F_DELETED}) = 0 ORDER BY id LIMIT ?3`,
+    /** Live documents with the body as JSON text: what a query (server/query) selects from. */
+    liveForQuery: `SELECT id, rev, seq, ${body} AS body FROM ${table} WHERE (flags & ${F_DELETED}) = 0`,
     allDocsWithDeleted: `SELECT ${cols} FROM ${table} WHERE id > ?1 AND id >= ?2 AND substr(id, 1, length(?2)) = ?2 ORDER BY id LIMIT ?3`,
     /** Trees without bodies, for comparing revisions (`placeholders` = one `?` per ID). */
     treesByIds: (placeholders: string) => `SELECT id, seq, rev, flags, tree FROM ${table} WHERE id IN (${placeholders})`,

@@ -72,6 +72,11 @@ export class Collection extends TypedEmitter<{ change: [Change[]]; purge: [DocId
     return this.table.engine;
   }
 
+  /** A SELECT of the live documents as columns id, rev, seq and body (JSON text), for Database.queryRows. */
+  get querySource(): string {
+    return this.table.sql.liveForQuery;
+  }
+
   /** Number of documents (live only unless includeDeleted). */
   count(options: { includeDeleted?: boolean } = {}): number {
     return decodeCount(this.engine.one(options.includeDeleted ? this.table.sql.countAll : this.table.sql.countLive));

@@ -4,7 +4,8 @@ import { BlobStore, type BlobRef } from './blob-store';
 import { canonicalJson, isJsonObject, parseJsonObject } from './canonical-json';
 import { Collection } from './collection';
 import { decodeCollectionRow, decodeIdRow, decodeLocalDocRow, decodeLocalRevRow } from './collection-rows';
-import { DurableSqlite, type DurableSqliteOptions } from './durable-sqlite';
+import type { SqlValue } from 'sql.js';
+import { DurableSqlite, type DurableSqliteOptions, type SqlParam } from './durable-sqlite';
 import { StoreError } from './errors';
 import type { JsonObject } from './types';
 import { logger } from '../util/log';
@@ -238,6 +239,14 @@ export class Database {
       }
     }
     return problems;
+  }
+
+  /**
+   * Runs a read-only SELECT over the database image and returns at most `maxRows` rows, for
+   * queries compiled from a user's SQL++ (server/query); writes are refused.
+   */
+  queryRows(sql: string, params: SqlParam[], maxRows: number): SqlValue[][] {
+    return this.engine.select(sql, params, maxRows);
   }
 
   snapshot(): void {

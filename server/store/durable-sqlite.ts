@@ -167,6 +167,24 @@ export class DurableSqlite {
     }
   }
 
+  /**
+   * Runs a one-off SELECT (a user's query, say) and returns at most `maxRows` rows. The statement is
+   * freed afterwards instead of cached: queries vary without end, and the cache would keep each one.
+   */
+  select(sql: string, params: SqlParam[], maxRows: number): SqlValue[][] {
+    this.assertOpen();
+    if (!/^\s*SELECT\b/i.test(sql)) throw new StoreError('INVALID_ARGUMENT', 'only a SELECT can run as a query');
+    const stmt = this.db.prepare(sql);
+    try {
+      stmt.bind(params);
+      const rows: SqlValue[][] = [];
+      while (rows.length < maxRows && stmt.step()) rows.push(stmt.get());
+      return rows;
+    } finally {
+      stmt.free();
+    }
+  }
+
   one(sql: string, params: SqlParam[] = []): SqlValue[] | undefined {
     const stmt = this.prepare(sql);
     try {
