@@ -7,7 +7,8 @@ import { UsersFile } from '../listener/users-file';
 import type * as P from '../rpc/protocol';
 import { splitPemCertificates } from '../tls';
 import { logger } from '../util/log';
-import { invalid, notFound } from './app-error';
+import { invalid } from './app-error';
+import { IdRegistry } from './id-registry';
 import type { AppEventBus } from './app-events';
 import type { ConfigStore } from './app-config';
 import type { DatabaseRegistry } from './databases';
@@ -25,8 +26,7 @@ interface Entry {
 
 /** The running listeners (passive peers), by ID, and the rules for starting one. */
 export class ListenerService {
-  private readonly entries = new Map<string, Entry>();
-  private nextId = 1;
+  private readonly entries: IdRegistry<Entry>;
 
   constructor(
     private readonly databases: DatabaseRegistry,
@@ -34,7 +34,7 @@ export class ListenerService {
     private readonly events: AppEventBus,
     private readonly config: ConfigStore | undefined,
   ) {
-    for (const saved of config?.config.listeners ?? []) this.reserveId(saved.id);
+    this.entries = new IdRegistry<Entry>('listener', 'listener', (config?.config.listeners ?? []).map((saved) => saved.id));
   }
 
   async start(p: P.StartListenerParams, restoring?: string): Promise<P.ListenerInfo> {
@@ -61,7 +61,7 @@ export class ListenerService {
       ...(authenticator ? { authenticator } : {}),
     });
     await listener.start();
-    const id = restoring ?? `listener-${this.nextId++}`;
+    const id = restoring ?? this.entries.allocate();
     const persisted = this.config !== undefined && p.persist !== false;
     this.entries.set(id, { listener, params: p, persisted });
     // A listener being stopped still reports its closing connections; it is no longer ours to describe.
@@ -163,15 +163,9 @@ export class ListenerService {
   }
 
   private require(id: string): Entry {
-    const e = this.entries.get(id);
-    if (!e) throw notFound(`no listener ${id}`);
-    return e;
+    return this.entries.require(id);
   }
 
-  private reserveId(id: string): void {
-    const n = /^listener-(\d+)$/.exec(id)?.[1];
-    if (n !== undefined) this.nextId = Math.max(this.nextId, Number(n) + 1);
-  }
 }
 
 function portIsFree(port: number, host: string | undefined): Promise<boolean> {

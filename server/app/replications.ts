@@ -7,7 +7,8 @@ import type * as P from '../rpc/protocol';
 import { builtInResolvers } from '../store';
 import { certificateDer, derToPem, splitPemCertificates } from '../tls';
 import { logger } from '../util/log';
-import { invalid, notFound } from './app-error';
+import { invalid } from './app-error';
+import { IdRegistry } from './id-registry';
 import type { AppEventBus } from './app-events';
 import type { ConfigStore, SavedReplication } from './app-config';
 import type { DatabaseRegistry } from './databases';
@@ -31,8 +32,7 @@ interface Entry {
 
 /** The replicators (active peers), by ID, and the rules for configuring one. */
 export class ReplicationService {
-  private readonly entries = new Map<string, Entry>();
-  private nextId = 1;
+  private readonly entries: IdRegistry<Entry>;
 
   constructor(
     private readonly databases: DatabaseRegistry,
@@ -40,14 +40,14 @@ export class ReplicationService {
     private readonly events: AppEventBus,
     private readonly config: ConfigStore | undefined,
   ) {
-    for (const saved of config?.config.replications ?? []) this.reserveId(saved.id);
+    this.entries = new IdRegistry<Entry>('replicator', 'replicator', (config?.config.replications ?? []).map((saved) => saved.id));
   }
 
   /** Checks the settings, creates the replicator and (unless `paused`) starts it. */
   async start(p: P.StartReplicationParams): Promise<P.ReplicatorInfo> {
     const settings = normalise(p);
     this.databases.get(settings.db);
-    const id = `replicator-${this.nextId++}`;
+    const id = this.entries.allocate();
     const persisted = this.config !== undefined && p.persist !== false;
     const entry: Entry = { replicator: undefined, settings, persisted, unsubscribe: [] };
     if (p.paused !== true) this.attach(id, entry, await this.create(settings, p.password));
@@ -248,15 +248,9 @@ export class ReplicationService {
   }
 
   private require(id: string): Entry {
-    const e = this.entries.get(id);
-    if (!e) throw notFound(`no replicator ${id}`);
-    return e;
+    return this.entries.require(id);
   }
 
-  private reserveId(id: string): void {
-    const n = /^replicator-(\d+)$/.exec(id)?.[1];
-    if (n !== undefined) this.nextId = Math.max(this.nextId, Number(n) + 1);
-  }
 }
 
 /**
