@@ -81,6 +81,7 @@ export class ListenerService {
     this.entries.delete(id);
     await entry.listener.stop();
     if (entry.persisted) this.config?.update((c) => ({ ...c, listeners: c.listeners.filter((l) => l.id !== id) }));
+    log.info('listener removed', { id, port: entry.listener.port });
     this.events.publish('serverEvent', { kind: 'listenerStopped', id });
   }
 

@@ -55,6 +55,7 @@ export class ReplicationService {
     if (persisted) this.save(id, p.paused !== true);
     entry.replicator?.start();
     const info = this.info(id);
+    log.info('replication added', { id, db: settings.db, target: settings.target, type: settings.type, continuous: settings.continuous, resolver: settings.resolver ?? 'default', saved: persisted, paused: p.paused === true });
     this.events.publish('serverEvent', { kind: 'replicationAdded', replication: info });
     return info;
   }
@@ -107,6 +108,7 @@ export class ReplicationService {
     this.entries.delete(id);
     await this.dispose(entry);
     if (entry.persisted) this.config?.update((c) => ({ ...c, replications: c.replications.filter((r) => r.id !== id) }));
+    log.info('replication removed', { id, target: entry.settings.target });
     this.events.publish('serverEvent', { kind: 'replicationRemoved', id });
   }
 
