@@ -383,9 +383,36 @@ npx peersync db history list --db .peersync/demo/inventory
 `;
 }
 
+/** Waits (with a line every 10 s) for the install npm start began in the background, if it still runs. */
+async function waitForBackgroundInstall(isInstalled) {
+  const { backgroundPidFile, backgroundLog } = await import('./install-vscode-background.mjs');
+  if (!existsSync(backgroundPidFile)) return;
+  const pid = Number(readFileSync(backgroundPidFile, 'utf8').trim());
+  const running = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const t0 = Date.now();
+  let lastSaid = 0;
+  while (!isInstalled() && running() && !stopping) {
+    if (Date.now() - lastSaid >= 10_000) {
+      say(`demo: VS Code (code-server) is still installing (${((Date.now() - t0) / 1000).toFixed(0)} s; log: ${rel(backgroundLog)})`);
+      lastSaid = Date.now();
+    }
+    await sleep(1000);
+  }
+  rmSync(backgroundPidFile, { force: true });
+  if (isInstalled()) say('demo: VS Code (code-server) is installed');
+}
+
 /** code-server's folder, installed on first use (synchronous: about a minute); throws if that fails. */
 async function prepareVsCode() {
   const { ensureCodeServer, isInstalled, codeServerDir } = await import('../test/exthost/install-code-server.mjs');
+  await waitForBackgroundInstall(isInstalled);
   if (!isInstalled()) {
     say('demo: first start: installing VS Code in the browser (code-server 4.100.3) into .cache/code-server; this takes about a minute, later starts skip it');
     const t0 = Date.now();
