@@ -28,7 +28,7 @@ if (stale) {
   console.log(`peersync: dependencies installed in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 
-/** Packages unpacked so far (top level and scoped), a fair measure of npm ci's progress. */
+/** Top-level packages unpacked so far (npm makes their folders early and fills them later: count the package.json files). */
 function installedCount() {
   const dir = join(root, 'node_modules');
   if (!existsSync(dir)) return 0;
@@ -37,11 +37,11 @@ function installedCount() {
     if (name.startsWith('.')) continue;
     if (name.startsWith('@')) {
       try {
-        n += readdirSync(join(dir, name)).length;
+        for (const inner of readdirSync(join(dir, name))) if (existsSync(join(dir, name, inner, 'package.json'))) n++;
       } catch {
         // removed meanwhile
       }
-    } else n++;
+    } else if (existsSync(join(dir, name, 'package.json'))) n++;
   }
   return n;
 }
