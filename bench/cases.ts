@@ -154,7 +154,7 @@ export const cases: BenchCase[] = [
         const s = await openFilled(ctx);
         return { value: s, dispose: () => s.db.close() };
       });
-      const query = "SELECT META().id, name, score FROM _ WHERE active = true AND age BETWEEN 30 AND 40 AND address.country = $country ORDER BY score DESC LIMIT 100";
+      const query = 'SELECT META().id, name, score FROM _ WHERE active = true AND age BETWEEN 30 AND 40 AND address.country = $country ORDER BY score DESC LIMIT 100';
       runQuery(saved.db, query, { country: 'PT' }); // compiles sql.js's statement paths once, untimed
       const t0 = now();
       const result = runQuery(saved.db, query, { country: 'PT' });

@@ -457,9 +457,7 @@ function verdictText(r: CaseResult): string {
 
 function goalsText(r: CaseResult): string {
   if (r.goals.length === 0) return '-';
-  return r.goals
-    .map((g) => `${g.description.replace('>=', '≥').replace('<=', '≤')} (${g.actual === null || g.pass === null ? 'n/a' : `${num(g.actual, 2)} ${g.pass ? '✓' : '✗'}`})`)
-    .join('; ');
+  return r.goals.map((g) => `${g.description.replace('>=', '≥').replace('<=', '≤')} (${g.actual === null || g.pass === null ? 'n/a' : `${num(g.actual, 2)} ${g.pass ? '✓' : '✗'}`})`).join('; ');
 }
 
 /**

@@ -17,9 +17,7 @@ import { Replicator } from '../server/replication/replicator';
 import { Database, type Collection } from '../server/store';
 
 export type LoadCommand =
-  | { readonly cmd: 'write'; readonly seconds: number; readonly ratePerDb: number }
-  | { readonly cmd: 'converge'; readonly expected: number; readonly timeoutMs: number }
-  | { readonly cmd: 'stop' };
+  { readonly cmd: 'write'; readonly seconds: number; readonly ratePerDb: number } | { readonly cmd: 'converge'; readonly expected: number; readonly timeoutMs: number } | { readonly cmd: 'stop' };
 
 export type LoadReport =
   | { readonly event: 'ready'; readonly port?: number }
@@ -98,11 +96,16 @@ async function runListener(dir: string): Promise<void> {
   });
   await listener.start();
   report({ event: 'ready', port: listener.port });
-  await serve([coll], 'L', async () => {
-    await listener.stop();
-    db.close();
-    return { errors, errorSamples };
-  }, () => latencies);
+  await serve(
+    [coll],
+    'L',
+    async () => {
+      await listener.stop();
+      db.close();
+      return { errors, errorSamples };
+    },
+    () => latencies,
+  );
 }
 
 async function runWorker(url: string, dir: string, count: number, name: string): Promise<void> {
@@ -129,11 +132,15 @@ async function runWorker(url: string, dir: string, count: number, name: string):
   }
   await Promise.all(replicators.map((r) => r.waitFor('idle', 60_000)));
   report({ event: 'ready' });
-  await serve(dbs.map((d) => d.defaultCollection), `${name}-`, async () => {
-    await Promise.all(replicators.map((r) => r.stop()));
-    for (const db of dbs) db.close();
-    return { errors, errorSamples };
-  });
+  await serve(
+    dbs.map((d) => d.defaultCollection),
+    `${name}-`,
+    async () => {
+      await Promise.all(replicators.map((r) => r.stop()));
+      for (const db of dbs) db.close();
+      return { errors, errorSamples };
+    },
+  );
 }
 
 /** Answers the parent's commands in order until `stop`. */

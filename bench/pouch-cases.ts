@@ -123,10 +123,7 @@ function loadProblem(dir: string): string | null {
 
 /** npm's bundled node-gyp (the one `npm install` would run), if it can be found. */
 function nodeGypScript(): string | undefined {
-  const candidates = [
-    process.env['npm_config_node_gyp'],
-    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
-  ];
+  const candidates = [process.env['npm_config_node_gyp'], join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')];
   try {
     candidates.push(require.resolve('node-gyp/bin/node-gyp.js'));
   } catch {
@@ -146,7 +143,7 @@ function nodeHeadersDir(): string | undefined {
 /** Builds leveldown's binding in place (build/Release, which node-gyp-build prefers over prebuilds). */
 function buildLeveldown(dir: string): string | null {
   const gyp = nodeGypScript();
-  if (!gyp) return 'node-gyp not found (neither $npm_config_node_gyp nor npm\'s bundled copy)';
+  if (!gyp) return "node-gyp not found (neither $npm_config_node_gyp nor npm's bundled copy)";
   const headers = nodeHeadersDir();
   const env: NodeJS.ProcessEnv = { ...process.env, ...(headers ? { npm_config_nodedir: headers } : {}) };
   process.stderr.write(`bench: building leveldown in ${dir} (node ${gyp} rebuild${headers ? `, npm_config_nodedir=${headers}` : ''})…\n`);
@@ -184,8 +181,8 @@ async function setup(repoRoot: string): Promise<PouchSetup> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   let PouchDB = require(clientDir) as PouchStatic;
   if (clientAdapter === 'memory') {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      PouchDB = PouchDB.plugin(require(packageDir('pouchdb-adapter-memory', serverDir)));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    PouchDB = PouchDB.plugin(require(packageDir('pouchdb-adapter-memory', serverDir)));
   }
   const open = (dir: string): PouchDatabase => (clientAdapter === 'memory' ? new PouchDB(dir, { adapter: 'memory' }) : new PouchDB(dir));
   return { PouchDB, clientAdapter, adapterNote, serverBin, clientVersion: version(clientDir), serverVersion: version(serverDir), open };
@@ -256,7 +253,13 @@ export async function startPouchServer(ctx: BenchContext, setup: PouchSetup, dir
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const proc = new CliProcess('pouchdb-server', setup.serverBin, ['--in-memory', '--host', '127.0.0.1', '--port', String(port), '-n', '--no-color', '--config', config, '--dir', dir], rssDirFor(ctx), { cwd: dir });
+    const proc = new CliProcess(
+      'pouchdb-server',
+      setup.serverBin,
+      ['--in-memory', '--host', '127.0.0.1', '--port', String(port), '-n', '--no-color', '--config', config, '--dir', dir],
+      rssDirFor(ctx),
+      { cwd: dir },
+    );
     const url = `http://127.0.0.1:${port}/`;
     try {
       await waitUntilAnswers(proc, url);
@@ -371,7 +374,10 @@ async function pouchThroughput(ctx: BenchContext, direction: 'push' | 'pull', n:
 }
 
 function pouchThroughputCase(direction: 'push' | 'pull', label: string, n: number, mode: 'quick' | 'full'): BenchCase {
-  const what = direction === 'push' ? 'from a pouchdb-node client database (LevelDB) in this process to pouchdb-server --in-memory' : 'from pouchdb-server --in-memory to a pouchdb-node client database (LevelDB) in this process';
+  const what =
+    direction === 'push'
+      ? 'from a pouchdb-node client database (LevelDB) in this process to pouchdb-server --in-memory'
+      : 'from pouchdb-server --in-memory to a pouchdb-node client database (LevelDB) in this process';
   return {
     name: `pouchdb-${direction}-${label}`,
     description: `comparator: PouchDB one-shot ${direction} of ${n.toLocaleString('en-US')} x 1 KB docs (the same as repl-*) ${what} over loopback HTTP; PouchDB's default batch sizes`,
@@ -430,7 +436,10 @@ async function pouchLatencyHub(ctx: BenchContext): Promise<Measurement> {
     pull = setup.PouchDB.replicate(hub, b, { live: true, retry: false });
     const pushPaused = firstPaused(push, 'live push A -> hub');
     const pullPaused = firstPaused(pull, 'live pull hub -> B');
-    for (const [rep, label] of [[push, 'push A -> hub'], [pull, 'pull hub -> B']] as const) {
+    for (const [rep, label] of [
+      [push, 'push A -> hub'],
+      [pull, 'pull hub -> B'],
+    ] as const) {
       rep.on('error', (e) => arrivals.fail(new Error(`live ${label} failed: ${String(e)}`)));
       rep.on('denied', (e) => arrivals.fail(new Error(`live ${label}: a document was denied: ${JSON.stringify(e)}`)));
     }
@@ -440,7 +449,12 @@ async function pouchLatencyHub(ctx: BenchContext): Promise<Measurement> {
     feed.on('error', (e) => arrivals.fail(new Error(`B's changes feed failed: ${String(e)}`)));
 
     const dbA = a;
-    const { latencies, seconds, docBytes } = await latencyLoop(ctx, (id, body) => dbA.put({ _id: id, ...body }), n, (id) => arrivals.arm(id));
+    const { latencies, seconds, docBytes } = await latencyLoop(
+      ctx,
+      (id, body) => dbA.put({ _id: id, ...body }),
+      n,
+      (id) => arrivals.arm(id),
+    );
     const countB = (await b.info()).doc_count;
     if (countB !== n + LATENCY_WARMUP) throw new Error(`database B has ${countB} documents, expected ${n + LATENCY_WARMUP}`);
     return {
@@ -477,7 +491,8 @@ export const pouchThroughputCases = {
 
 export const pouchLatencyHubCase: BenchCase = {
   name: 'pouchdb-latency-hub',
-  description: 'comparator: PouchDB live replication A -> pouchdb-server --in-memory -> B (A and B: pouchdb-node LevelDB databases in this process), one small change at a time, until B\'s live changes feed emits it',
+  description:
+    "comparator: PouchDB live replication A -> pouchdb-server --in-memory -> B (A and B: pouchdb-node LevelDB databases in this process), one small change at a time, until B's live changes feed emits it",
   mode: 'full',
   n: () => FULL_LATENCY_N,
   run: pouchLatencyHub,

@@ -144,7 +144,18 @@ export class CliProcess {
   /** What to show when something about this process went wrong. */
   describe(): string {
     const status = this.exit ? `exited (code ${this.exit.code}, signal ${this.exit.signal})` : `running (pid ${this.pid})`;
-    return [`${this.label}: ${status}`, `  command: node ${[relative(process.cwd(), this.script) || this.script, ...this.args].join(' ')}`, `  stdout (last lines):`, ...this.tail.slice(-10).map((l) => `    ${l.slice(0, 300)}`), `  stderr (end):`, ...this.stderrTail.trimEnd().split('\n').slice(-15).map((l) => `    ${l}`)].join('\n');
+    return [
+      `${this.label}: ${status}`,
+      `  command: node ${[relative(process.cwd(), this.script) || this.script, ...this.args].join(' ')}`,
+      `  stdout (last lines):`,
+      ...this.tail.slice(-10).map((l) => `    ${l.slice(0, 300)}`),
+      `  stderr (end):`,
+      ...this.stderrTail
+        .trimEnd()
+        .split('\n')
+        .slice(-15)
+        .map((l) => `    ${l}`),
+    ].join('\n');
   }
 
   /** Resolves with the first stdout line `match` maps to a value; rejects if the process exits first or on timeout. */

@@ -256,7 +256,14 @@ function throughputCase(direction: 'push' | 'pull', label: string, n: number, mo
     // wss is compared with ws in the same run: within 15% is the goal.
     ...(tls ? { comparator: `repl-${direction}-ws-${label}` } : {}),
     goal: goals.length === 1 ? goals[0]! : goals,
-    ...(pouchdb ? { comparisons: [{ key: 'vsPouchDB', against: pouchdb }, { key: 'vsRawInsert', against: 'sqljs-raw-insert' }] } : {}),
+    ...(pouchdb
+      ? {
+          comparisons: [
+            { key: 'vsPouchDB', against: pouchdb },
+            { key: 'vsRawInsert', against: 'sqljs-raw-insert' },
+          ],
+        }
+      : {}),
     uses: [`repl-jsonl-${n}`, `repl-jsonl-${SMOKE_THROUGHPUT_N}`],
     n: (config) => throughputN(n, mode, config),
     run: (ctx) => throughput(ctx, direction, throughputN(n, mode, ctx.config), tls),
@@ -326,7 +333,13 @@ async function latencyDirect(ctx: BenchContext): Promise<Measurement> {
     db = await openDb(join(caseDir, 'a'));
     replicator = await startContinuous(db, started.url, 'push');
     const saveWall = new Map<string, number>();
-    const { latencies, seconds, docBytes } = await latencyLoop(ctx, saver(db.defaultCollection), n, (id) => arrivals.arm(id), (i, wall0) => saveWall.set(latencyDocId(i), wall0));
+    const { latencies, seconds, docBytes } = await latencyLoop(
+      ctx,
+      saver(db.defaultCollection),
+      n,
+      (id) => arrivals.arm(id),
+      (i, wall0) => saveWall.set(latencyDocId(i), wall0),
+    );
     const listenerClock: number[] = [];
     for (const [id, wall0] of saveWall) {
       const t = listenerTimes.get(id);
@@ -718,7 +731,7 @@ export const replicationCases: BenchCase[] = [
   pouchLatencyHubCase,
   {
     name: 'repl-latency-hub',
-    description: "one small change at a time through a hub: save on A (push) -> listener process -> B (pull, continuous) emits the change; compared with pouchdb-latency-hub (full runs)",
+    description: 'one small change at a time through a hub: save on A (push) -> listener process -> B (pull, continuous) emits the change; compared with pouchdb-latency-hub (full runs)',
     // vsPouchDBP50: PouchDB's p50 ÷ PeerSync's (how many times lower PeerSync's is); n/a when the comparator did not run (--quick).
     goal: [
       { metric: 'p50Ms', op: '<', target: 10 },
@@ -741,7 +754,8 @@ export const replicationCases: BenchCase[] = [
   {
     name: 'server-cold-start',
     description: `cold start: spawn \`node dist/cli.js serve\` on a new database until its "ready" line, median of ${COLD_START_RUNS.full} (--quick: ${COLD_START_RUNS.quick}); also the extension's activation time if ${EXTHOST_ACTIVATION_FILE} exists`,
-    figure: (r) => `median ${String(r.extra['p50Ms'])} ms (${String(r.extra['runs'])} runs); extension activation ${typeof r.extra['extensionActivationMs'] === 'number' ? `${r.extra['extensionActivationMs']} ms` : 'not measured'}`,
+    figure: (r) =>
+      `median ${String(r.extra['p50Ms'])} ms (${String(r.extra['runs'])} runs); extension activation ${typeof r.extra['extensionActivationMs'] === 'number' ? `${r.extra['extensionActivationMs']} ms` : 'not measured'}`,
     n: (config) => sized(config, COLD_START_RUNS),
     run: coldStart,
   },

@@ -196,7 +196,12 @@ async function main(): Promise<number> {
     console.log('Summary');
     console.log(summary(results));
     for (const r of results) {
-      if (Object.keys(r.extra).length > 0) console.log(`  ${r.name}: ${Object.entries(r.extra).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      if (Object.keys(r.extra).length > 0)
+        console.log(
+          `  ${r.name}: ${Object.entries(r.extra)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+        );
     }
     const goals = results.filter((r) => r.goal);
     if (goals.length > 0) {
@@ -209,7 +214,9 @@ async function main(): Promise<number> {
       }
     }
     console.log('');
-    console.log(`Summary for the README (${args.only.length > 0 ? 'selected cases' : mode === 'full' ? 'full run' : `--${mode} run: small sizes, not representative`}; ${machine['cpuModel']}, ${machine['cores']} cores, node ${machine['node']}; the machine's load at the time affects every figure)`);
+    console.log(
+      `Summary for the README (${args.only.length > 0 ? 'selected cases' : mode === 'full' ? 'full run' : `--${mode} run: small sizes, not representative`}; ${machine['cpuModel']}, ${machine['cores']} cores, node ${machine['node']}; the machine's load at the time affects every figure)`,
+    );
     console.log(readmeSummary(cases, results, skipped));
     if (failures.length > 0) console.log(`${failures.length} case(s) failed: ${failures.map((f) => f.name).join(', ')}`);
 

@@ -17,9 +17,7 @@
 // with a message. Everything lives under .peersync/demo (git-ignored); --reset deletes it first.
 // Output of the three processes goes to .peersync/demo/logs/.
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  createWriteStream, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync,
-} from 'node:fs';
+import { createWriteStream, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -129,7 +127,9 @@ function withTimeout(promise, ms, message) {
   let timer;
   return Promise.race([
     promise,
-    new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(message)), ms); }),
+    new Promise((_, rej) => {
+      timer = setTimeout(() => rej(new Error(message)), ms);
+    }),
   ]).finally(() => clearTimeout(timer));
 }
 
@@ -164,7 +164,9 @@ class Child {
       this.proc.once('error', (err) => r({ code: null, signal: null, error: err }));
     });
     this.running = true;
-    this.exited.then(() => { this.running = false; });
+    this.exited.then(() => {
+      this.running = false;
+    });
     children.add(this); // kept after it exits: stop() still ends what is left of its group
     this.proc.stderr.on('data', (chunk) => {
       this.log.write(chunk);
@@ -179,13 +181,18 @@ class Child {
   }
 
   tail(n = 15) {
-    return this.stderrTail.slice(-n).map((l) => `    ${l.length > 300 ? `${l.slice(0, 300)}…` : l}`).join('\n');
+    return this.stderrTail
+      .slice(-n)
+      .map((l) => `    ${l.length > 300 ? `${l.slice(0, 300)}…` : l}`)
+      .join('\n');
   }
 
   signal(sig) {
     try {
       process.kill(-this.proc.pid, sig);
-    } catch { /* already gone */ }
+    } catch {
+      /* already gone */
+    }
   }
 
   /** SIGTERM to the group, SIGKILL after STOP_GRACE_MS; also ends leftovers of the group. */
@@ -218,7 +225,7 @@ function firstJsonLine(child, timeoutMs) {
     });
     child.exited.then(async ({ code, signal, error }) => {
       await sleep(100); // the rest of its stderr
-      rej(new Error(`${child.name} exited (${error ? error.message : signal ?? `exit code ${code}`}) before it was ready\n${child.tail()}`));
+      rej(new Error(`${child.name} exited (${error ? error.message : (signal ?? `exit code ${code}`)}) before it was ready\n${child.tail()}`));
     });
   });
   return withTimeout(p, timeoutMs, `${child.name} was not ready within ${timeoutMs / 1000} s\n${child.tail()}`);
@@ -309,19 +316,34 @@ function installExtensionLink(extensionsDir) {
   let ok = false;
   try {
     ok = lstatSync(link).isSymbolicLink() && resolve(extensionsDir, readlinkSync(link)) === repoRoot;
-  } catch { /* missing */ }
+  } catch {
+    /* missing */
+  }
   if (!ok) {
     rmSync(link, { recursive: true, force: true });
     symlinkSync(repoRoot, link, 'dir');
   }
   // the profile's list of installed extensions (VS Code reads this rather than scanning the folder)
-  const manifest = [{
-    identifier: { id },
-    version,
-    location: { $mid: 1, path: link, scheme: 'file' },
-    relativeLocation: folder,
-    metadata: { installedTimestamp: Date.now(), source: 'vsix', pinned: true, targetPlatform: 'undefined', updated: false, isApplicationScoped: false, isMachineScoped: false, isBuiltin: false, preRelease: false, hasPreReleaseVersion: false },
-  }];
+  const manifest = [
+    {
+      identifier: { id },
+      version,
+      location: { $mid: 1, path: link, scheme: 'file' },
+      relativeLocation: folder,
+      metadata: {
+        installedTimestamp: Date.now(),
+        source: 'vsix',
+        pinned: true,
+        targetPlatform: 'undefined',
+        updated: false,
+        isApplicationScoped: false,
+        isMachineScoped: false,
+        isBuiltin: false,
+        preRelease: false,
+        hasPreReleaseVersion: false,
+      },
+    },
+  ];
   writeFileSync(join(extensionsDir, 'extensions.json'), JSON.stringify(manifest));
   return { id, displayName: pkg.displayName ?? id };
 }
@@ -329,12 +351,19 @@ function installExtensionLink(extensionsDir) {
 function writeWorkspace(info) {
   const ws = d('workspace');
   mkdirSync(join(ws, '.vscode'), { recursive: true });
-  writeFileSync(join(ws, '.vscode', 'settings.json'), `${JSON.stringify({
-    // the extension's own databases; the demo peers hold theirs (a database is open in one process at a time)
-    'peersync.dataFolder': d('vscode'),
-    // Saving writes a revision that replicates: half-typed JSON must never be saved behind the user's back.
-    'files.autoSave': 'off',
-  }, null, 2)}\n`);
+  writeFileSync(
+    join(ws, '.vscode', 'settings.json'),
+    `${JSON.stringify(
+      {
+        // the extension's own databases; the demo peers hold theirs (a database is open in one process at a time)
+        'peersync.dataFolder': d('vscode'),
+        // Saving writes a revision that replicates: half-typed JSON must never be saved behind the user's back.
+        'files.autoSave': 'off',
+      },
+      null,
+      2,
+    )}\n`,
+  );
   writeFileSync(join(ws, 'README.md'), workspaceReadme(info));
   return ws;
 }
@@ -443,26 +472,38 @@ async function startVsCode(csDir, info) {
     TMPDIR: cs('tmp'),
     EXTENSIONS_GALLERY: '{}', // no marketplace queries
   });
-  const child = new Child('VS Code (code-server)', process.execPath, [
-    join(csDir, 'out', 'node', 'entry.js'),
-    '--config', cs('config.yaml'),
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--auth', 'none',
-    '--user-data-dir', cs('user-data'),
-    '--extensions-dir', cs('extensions'),
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-    '--disable-getting-started-override', '--disable-proxy', '--ignore-last-opened',
-    workspace,
-  ], { env, logFile: d('logs', 'code-server.log'), cwd: demoDir });
+  const child = new Child(
+    'VS Code (code-server)',
+    process.execPath,
+    [
+      join(csDir, 'out', 'node', 'entry.js'),
+      '--config',
+      cs('config.yaml'),
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--user-data-dir',
+      cs('user-data'),
+      '--extensions-dir',
+      cs('extensions'),
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--disable-proxy',
+      '--ignore-last-opened',
+      workspace,
+    ],
+    { env, logFile: d('logs', 'code-server.log'), cwd: demoDir },
+  );
   const listening = new Promise((res, rej) => {
     const onData = (chunk) => {
       if (chunk.toString().includes('HTTP server listening')) res();
     };
     child.proc.stdout.on('data', onData);
     child.proc.stderr.on('data', onData);
-    child.exited.then(({ code, signal, error }) => rej(new Error(
-      `code-server exited (${error ? error.message : signal ?? `exit code ${code}`}) before listening\n${child.tail()}`,
-    )));
+    child.exited.then(({ code, signal, error }) => rej(new Error(`code-server exited (${error ? error.message : (signal ?? `exit code ${code}`)}) before listening\n${child.tail()}`)));
   });
   try {
     await withTimeout(listening, 60_000, 'code-server did not report "HTTP server listening" within 60 s');
@@ -479,7 +520,10 @@ async function startVsCode(csDir, info) {
 
 /** The gist of an install or start failure: its first line, the error lines, where the full log is. */
 function shortProblem(text) {
-  const lines = text.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim());
+  const lines = text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim());
   if (lines.length <= 8) return lines;
   const gist = lines.slice(1).filter((l) => /error|missing|install|failed|refused|denied|not found/i.test(l) && !/^\s*(npm error)?\s+at /.test(l) && !/npm warn/i.test(l));
   const log = lines.filter((l) => /full log|log:/i.test(l));
@@ -566,11 +610,7 @@ async function main() {
   if (!vscode) writeWorkspace(info);
   if (stopping) return;
 
-  const lines = [
-    '',
-    `PeerSync demo running (started in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
-    '',
-  ];
+  const lines = ['', `PeerSync demo running (started in ${((Date.now() - t0) / 1000).toFixed(1)} s)`, ''];
   if (vscode) {
     lines.push(
       'VS Code in the browser — open:',
@@ -592,14 +632,11 @@ async function main() {
   lines.push(
     `peer "inventory" — listener on ${rel(d('inventory'))} with the tutorial's inventory list (document "list"${ready.seeded ? ', seeded just now' : ''})`,
     ...ready.urls.map((u) => `  ${u}`),
-    ready.tls
-      ? `  TLS: anonymous self-signed certificate, SHA-256 ${ready.certificateFingerprint}`
-      : '  TLS: off',
+    ready.tls ? `  TLS: anonymous self-signed certificate, SHA-256 ${ready.certificateFingerprint}` : '  TLS: off',
     `peer "phone" — ${rel(d('phone'))}, replicating with ${listenerUrl} (push and pull, continuous)`,
     '',
     vscode
-      ? `In VS Code: PeerSync view → Replications → Replicate with a peer → ${listenerUrl}`
-        + ' → Push and pull → Continuous → None → Accept the peer’s self-signed certificate.'
+      ? `In VS Code: PeerSync view → Replications → Replicate with a peer → ${listenerUrl}` + ' → Push and pull → Continuous → None → Accept the peer’s self-signed certificate.'
       : `A third peer: npx peersync replicate --db ${rel(d('vscode', 'laptop'))} --target ${listenerUrl} --self-signed-only`,
     'Changes that replicate through the listener are printed below.',
     `Data: ${rel(demoDir)}  (logs: ${rel(d('logs'))})`,
@@ -615,7 +652,7 @@ async function main() {
   const first = await Promise.race(watched.map((c) => c.exited.then((r) => ({ c, r }))));
   if (stopping) return;
   const { c, r } = first;
-  await shutdown(1, `${c.name} exited unexpectedly (${r.error ? r.error.message : r.signal ?? `exit code ${r.code}`})\n${c.tail()}`);
+  await shutdown(1, `${c.name} exited unexpectedly (${r.error ? r.error.message : (r.signal ?? `exit code ${r.code}`)})\n${c.tail()}`);
 }
 
 main().catch(async (err) => {

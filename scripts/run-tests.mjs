@@ -17,7 +17,11 @@ const chosen = tiers.length > 0 ? tiers : allTiers;
 function findTests(dir) {
   let out = [];
   let entries;
-  try { entries = readdirSync(dir); } catch { return out; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
   for (const name of entries.sort()) {
     const full = join(dir, name);
     if (statSync(full).isDirectory()) out = out.concat(findTests(full));

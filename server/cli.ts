@@ -11,7 +11,16 @@ const commands: CommandSpec[] = [...dbCommands, queryCommand, serveCommand, repl
 
 function topHelp(): string {
   const rows = commands.map((c) => `  ${c.name.padEnd(16)} ${c.summary}`);
-  return ['Usage: peersync <command> [options]', '', 'PeerSync: peer-to-peer document sync (Couchbase Lite protocol) with a durable local store.', '', 'Commands:', ...rows, '', 'Run peersync <command> --help for its options.'].join('\n');
+  return [
+    'Usage: peersync <command> [options]',
+    '',
+    'PeerSync: peer-to-peer document sync (Couchbase Lite protocol) with a durable local store.',
+    '',
+    'Commands:',
+    ...rows,
+    '',
+    'Run peersync <command> --help for its options.',
+  ].join('\n');
 }
 
 function findCommand(argv: string[]): { spec: CommandSpec; rest: string[] } | undefined {

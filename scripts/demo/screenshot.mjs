@@ -24,9 +24,18 @@ const profile = mkdtempSync(join(tmpdir(), 'peersync-demo-browser-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: '/usr/bin/chromium',
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-extensions',
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-extensions',
+    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+  ],
   env: { ...process.env, XDG_CONFIG_HOME: profile, XDG_CACHE_HOME: profile, TMPDIR: profile },
   viewport: { width: 1400, height: 860 },
 });
@@ -54,13 +63,23 @@ try {
     await page.keyboard.type('PeerSync: Start Replication');
     await page.waitForTimeout(700);
     await page.keyboard.press('Enter');
-    const answers = [[/peer URL/, values.replicate], [/: peer$/, values.replicate], [/local database/, 'laptop'], [/direction/, 'Push and pull'],
-      [/mode/, 'Continuous'], [/authentication/, 'None'], [/certificate/, 'Accept']];
+    const answers = [
+      [/peer URL/, values.replicate],
+      [/: peer$/, values.replicate],
+      [/local database/, 'laptop'],
+      [/direction/, 'Push and pull'],
+      [/mode/, 'Continuous'],
+      [/authentication/, 'None'],
+      [/certificate/, 'Accept'],
+    ];
     for (let i = 0; i < 10; i++) {
       await page.waitForTimeout(1000);
       const widget = page.locator('.quick-input-widget:visible');
       if ((await widget.count()) === 0) break;
-      const title = await widget.locator('.quick-input-title').innerText().catch(() => '');
+      const title = await widget
+        .locator('.quick-input-title')
+        .innerText()
+        .catch(() => '');
       const answer = answers.find(([re]) => re.test(title));
       if (!answer) throw new Error(`unexpected prompt ${JSON.stringify(title)}`);
       log(`${title}: ${answer[1]}`);

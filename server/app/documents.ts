@@ -69,7 +69,9 @@ export class DocumentService {
   listConflicts(p: { db?: string; collection?: string }): P.ConflictRef[] {
     const dbs = p.db !== undefined ? [this.databases.get(p.db)] : this.databases.list();
     return dbs.flatMap((db) =>
-      (p.collection !== undefined ? [db.requireCollection(p.collection)] : db.collections()).flatMap((coll) => coll.conflicts().map((x) => ({ db: db.name, collection: coll.fullName, docId: x.docId, revId: x.revId }))),
+      (p.collection !== undefined ? [db.requireCollection(p.collection)] : db.collections()).flatMap((coll) =>
+        coll.conflicts().map((x) => ({ db: db.name, collection: coll.fullName, docId: x.docId, revId: x.revId })),
+      ),
     );
   }
 
@@ -78,7 +80,13 @@ export class DocumentService {
     const conflict = coll.getConflict(p.docId);
     if (!conflict) return null;
     const side = (s: typeof conflict.local): P.ConflictSide => ({ revId: s.revId, deleted: s.deleted, body: s.body ?? null });
-    return { ...p, local: side(conflict.local), remote: side(conflict.remote), others: (conflict.others ?? [conflict.remote]).map(side), tree: (coll.getRevisionHistory(p.docId) ?? []).map(revisionNode) };
+    return {
+      ...p,
+      local: side(conflict.local),
+      remote: side(conflict.remote),
+      others: (conflict.others ?? [conflict.remote]).map(side),
+      tree: (coll.getRevisionHistory(p.docId) ?? []).map(revisionNode),
+    };
   }
 
   async resolve(p: P.DocumentRef & { resolution: P.ConflictResolution }): Promise<P.DocumentData> {
@@ -110,7 +118,10 @@ export class DocumentService {
   /** Brings a discarded branch back: its body becomes a new revision on top of the document's current one. */
   restoreDiscarded(p: { db: string; recordId: number; revId: string }): P.DocumentData {
     const db = this.databases.get(p.db);
-    const record = db.collections().flatMap((c) => c.resolutions({ limit: RESOLUTIONS_KEPT })).find((r) => r.id === p.recordId);
+    const record = db
+      .collections()
+      .flatMap((c) => c.resolutions({ limit: RESOLUTIONS_KEPT }))
+      .find((r) => r.id === p.recordId);
     if (!record) throw notFound(`no resolution record ${p.recordId} in ${db.name} (only the last ${RESOLUTIONS_KEPT} are kept)`);
     const branch = record.discarded.find((d) => d.revId === p.revId);
     if (!branch) throw notFound(`resolution ${p.recordId} did not discard revision ${p.revId}`);

@@ -34,7 +34,11 @@ export class ListenerService {
     private readonly events: AppEventBus,
     private readonly config: ConfigStore | undefined,
   ) {
-    this.entries = new IdRegistry<Entry>('listener', 'listener', (config?.config.listeners ?? []).map((saved) => saved.id));
+    this.entries = new IdRegistry<Entry>(
+      'listener',
+      'listener',
+      (config?.config.listeners ?? []).map((saved) => saved.id),
+    );
   }
 
   async start(p: P.StartListenerParams, restoring?: string): Promise<P.ListenerInfo> {
@@ -67,7 +71,16 @@ export class ListenerService {
     // A listener being stopped still reports its closing connections; it is no longer ours to describe.
     listener.on('status', () => this.entries.get(id)?.listener === listener && this.events.publish('listenerStatus', this.info(id)));
     listener.on('documentEnded', (e) =>
-      this.events.publish('replicationLog', { time: Date.now(), source: id, direction: e.direction, collection: e.collection, docId: e.docId, revId: e.revId, error: e.error?.message, skipped: e.skipped }),
+      this.events.publish('replicationLog', {
+        time: Date.now(),
+        source: id,
+        direction: e.direction,
+        collection: e.collection,
+        docId: e.docId,
+        revId: e.revId,
+        error: e.error?.message,
+        skipped: e.skipped,
+      }),
     );
     if (persisted && restoring === undefined) this.config?.update((c) => ({ ...c, listeners: [...c.listeners, { id, params: { ...p, port: listener.port } }] }));
     const info = this.info(id);
@@ -166,7 +179,6 @@ export class ListenerService {
   private require(id: string): Entry {
     return this.entries.require(id);
   }
-
 }
 
 function portIsFree(port: number, host: string | undefined): Promise<boolean> {

@@ -40,7 +40,11 @@ export class ReplicationService {
     private readonly events: AppEventBus,
     private readonly config: ConfigStore | undefined,
   ) {
-    this.entries = new IdRegistry<Entry>('replicator', 'replicator', (config?.config.replications ?? []).map((saved) => saved.id));
+    this.entries = new IdRegistry<Entry>(
+      'replicator',
+      'replicator',
+      (config?.config.replications ?? []).map((saved) => saved.id),
+    );
   }
 
   /** Checks the settings, creates the replicator and (unless `paused`) starts it. */
@@ -55,7 +59,16 @@ export class ReplicationService {
     if (persisted) this.save(id, p.paused !== true);
     entry.replicator?.start();
     const info = this.info(id);
-    log.info('replication added', { id, db: settings.db, target: settings.target, type: settings.type, continuous: settings.continuous, resolver: settings.resolver ?? 'default', saved: persisted, paused: p.paused === true });
+    log.info('replication added', {
+      id,
+      db: settings.db,
+      target: settings.target,
+      type: settings.type,
+      continuous: settings.continuous,
+      resolver: settings.resolver ?? 'default',
+      saved: persisted,
+      paused: p.paused === true,
+    });
     this.events.publish('serverEvent', { kind: 'replicationAdded', replication: info });
     return info;
   }
@@ -136,7 +149,16 @@ export class ReplicationService {
 
   info(id: string): P.ReplicatorInfo {
     const { replicator, settings, persisted } = this.require(id);
-    const base = { id, db: settings.db, target: settings.target, type: settings.type, continuous: settings.continuous, persisted, params: settings, ...(settings.username !== undefined ? { username: settings.username } : {}) };
+    const base = {
+      id,
+      db: settings.db,
+      target: settings.target,
+      type: settings.type,
+      continuous: settings.continuous,
+      persisted,
+      params: settings,
+      ...(settings.username !== undefined ? { username: settings.username } : {}),
+    };
     if (!replicator) return { ...base, activity: 'stopped', completed: 0, total: 0, failed: 0 };
     const s = replicator.status;
     let pending: number | undefined;
@@ -227,7 +249,16 @@ export class ReplicationService {
     entry.unsubscribe = [
       replicator.on('change', () => this.entries.get(id) === entry && this.events.publish('replicationStatus', this.info(id))),
       replicator.on('documentEnded', (e) =>
-        this.events.publish('replicationLog', { time: Date.now(), source: id, direction: e.direction, collection: e.collection, docId: e.docId, revId: e.revId, error: e.error?.message, skipped: e.skipped }),
+        this.events.publish('replicationLog', {
+          time: Date.now(),
+          source: id,
+          direction: e.direction,
+          collection: e.collection,
+          docId: e.docId,
+          revId: e.revId,
+          error: e.error?.message,
+          skipped: e.skipped,
+        }),
       ),
     ];
   }
@@ -252,7 +283,6 @@ export class ReplicationService {
   private require(id: string): Entry {
     return this.entries.require(id);
   }
-
 }
 
 /**
@@ -272,7 +302,10 @@ function normalise(p: P.StartReplicationParams): Settings {
   if (!['push', 'pull', 'pushAndPull'].includes(p.type)) throw invalid(`the type must be push, pull or pushAndPull (got ${JSON.stringify(p.type)})`);
   if (p.resolver !== undefined && !(p.resolver in builtInResolvers)) throw invalid(`unknown resolver ${JSON.stringify(p.resolver)} (one of ${Object.keys(builtInResolvers).join(', ')})`);
   if (p.username !== undefined && p.clientIdentityLabel !== undefined) throw invalid('choose one way to sign in: a user name and password, or a client certificate');
-  for (const [name, v] of [['heartbeat', p.heartbeat], ['maxAttempts', p.maxAttempts]] as const) {
+  for (const [name, v] of [
+    ['heartbeat', p.heartbeat],
+    ['maxAttempts', p.maxAttempts],
+  ] as const) {
     if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw invalid(`${name} must be a non-negative number`);
   }
   if (p.trustedRootCertificatesFile !== undefined) readRoots(p.trustedRootCertificatesFile);

@@ -14,15 +14,7 @@ import {
 } from './constants';
 import { TypedEmitter } from '../util/typed-emitter';
 import { logger } from '../util/log';
-import {
-  BLIP_ERROR_DOMAIN,
-  type BlipCloseInfo,
-  BlipClosedError,
-  BlipError,
-  BlipErrorCode,
-  BlipProtocolError,
-  type BlipProtocolErrorCode,
-} from './errors';
+import { BLIP_ERROR_DOMAIN, type BlipCloseInfo, BlipClosedError, BlipError, BlipErrorCode, BlipProtocolError, type BlipProtocolErrorCode } from './errors';
 import { FrameDecoder, type DecodedFrame } from './frame-decoder';
 import { FrameEncoder } from './frame-encoder';
 import { FrameFlag, MessageType, isAckType, messageTypeName } from './frame';
@@ -275,16 +267,10 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
     this.compressionThreshold = options.compressionThreshold ?? DEFAULT_COMPRESSION_THRESHOLD;
     this.stalledMessageTimeoutMs = options.stalledMessageTimeoutMs ?? DEFAULT_STALLED_MESSAGE_TIMEOUT_MS;
     this.maxOutgoingBytes = options.maxOutgoingBytes ?? DEFAULT_MAX_OUTGOING_BYTES;
-    this.pendingIncoming = new PendingIncoming(
-      options.maxPendingIncomingMessages ?? DEFAULT_MAX_PENDING_INCOMING_MESSAGES,
-      options.maxPendingIncomingBytes ?? DEFAULT_MAX_PENDING_INCOMING_BYTES,
-    );
+    this.pendingIncoming = new PendingIncoming(options.maxPendingIncomingMessages ?? DEFAULT_MAX_PENDING_INCOMING_MESSAGES, options.maxPendingIncomingBytes ?? DEFAULT_MAX_PENDING_INCOMING_BYTES);
     this.encoder = new FrameEncoder({ compressionLevel: options.compressionLevel });
     this.decoder = new FrameDecoder({ maxInflatedFrameSize: options.maxInflatedFrameSize });
-    this.detach = [
-      transport.onFrame((frame) => this.onTransportFrame(frame)),
-      transport.onClose((info) => this.onTransportClose(info)),
-    ];
+    this.detach = [transport.onFrame((frame) => this.onTransportFrame(frame)), transport.onClose((info) => this.onTransportClose(info))];
   }
 
   get isClosed(): boolean {
@@ -430,10 +416,16 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
           // Small frames for normal messages while something urgent waits, so it is not held up.
           const maxSize = item.urgent || !this.outbox.hasUrgent() ? BIG_FRAME_SIZE : DEFAULT_FRAME_SIZE;
           const frame =
-            this.encoder.encodeSync(item.msgNo, item.flags, item.payload, item.offset, maxSize) ??
-            (await this.encoder.encodeFrame(item.msgNo, item.flags, item.payload, item.offset, maxSize));
+            this.encoder.encodeSync(item.msgNo, item.flags, item.payload, item.offset, maxSize) ?? (await this.encoder.encodeFrame(item.msgNo, item.flags, item.payload, item.offset, maxSize));
           if (this.closed) return;
-          if (log.enabled('trace')) log.trace('frame sent', { connection: this.name, type: messageTypeName((item.flags & FrameFlag.TypeMask) as MessageType), msgNo: item.msgNo, bytes: frame.bytes.length, more: frame.moreComing });
+          if (log.enabled('trace'))
+            log.trace('frame sent', {
+              connection: this.name,
+              type: messageTypeName((item.flags & FrameFlag.TypeMask) as MessageType),
+              msgNo: item.msgNo,
+              bytes: frame.bytes.length,
+              more: frame.moreComing,
+            });
           this.transmit(frame.bytes);
           bytesThisTurn += frame.bytes.length;
           item.offset += frame.consumed;
@@ -550,9 +542,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
       if (frame.msgNo !== expected) {
         throw new BlipProtocolError(
           'UNKNOWN_MESSAGE',
-          frame.msgNo < expected
-            ? `frame for request #${frame.msgNo}, which already completed`
-            : `request #${frame.msgNo} began before request #${expected}`,
+          frame.msgNo < expected ? `frame for request #${frame.msgNo}, which already completed` : `request #${frame.msgNo} began before request #${expected}`,
         );
       }
       this.lastRequestReceived = frame.msgNo;
@@ -590,12 +580,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
   /** Starts counting a message that spans frames, and watching that its frames keep coming. */
   private holdPartial(assembly: IncomingAssembly): void {
     assembly.stall = new StallTimer(this.stalledMessageTimeoutMs, () =>
-      this.fail(
-        new BlipProtocolError(
-          'STALLED_MESSAGE',
-          `no frame of incoming ${assembly.kind === 'request' ? 'request' : 'reply'} #${assembly.msgNo} for ${this.stalledMessageTimeoutMs} ms`,
-        ),
-      ),
+      this.fail(new BlipProtocolError('STALLED_MESSAGE', `no frame of incoming ${assembly.kind === 'request' ? 'request' : 'reply'} #${assembly.msgNo} for ${this.stalledMessageTimeoutMs} ms`)),
     );
     this.pendingIncoming.add(1, 0);
   }
@@ -612,9 +597,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
     if (!pending) {
       throw new BlipProtocolError(
         'UNKNOWN_REPLY',
-        frame.msgNo > this.lastRequestSent
-          ? `reply #${frame.msgNo} to a request that was never sent`
-          : `reply #${frame.msgNo} to a request that is not awaiting one`,
+        frame.msgNo > this.lastRequestSent ? `reply #${frame.msgNo} to a request that was never sent` : `reply #${frame.msgNo} to a request that is not awaiting one`,
       );
     }
     if (!pending.assembly) {
@@ -696,10 +679,7 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
       const length = tryDecodeVarint(assembly.head(10));
       if (length !== undefined) {
         if (length.value > MAX_PROPERTIES_SIZE) {
-          throw new BlipProtocolError(
-            'PROPERTIES_TOO_LARGE',
-            `message #${frame.msgNo} declares ${length.value} bytes of properties; the limit is ${MAX_PROPERTIES_SIZE}`,
-          );
+          throw new BlipProtocolError('PROPERTIES_TOO_LARGE', `message #${frame.msgNo} declares ${length.value} bytes of properties; the limit is ${MAX_PROPERTIES_SIZE}`);
         }
         assembly.propertiesLengthChecked = true;
       }
@@ -795,7 +775,11 @@ export class BlipConnection extends TypedEmitter<BlipConnectionEvents> {
       error instanceof BlipProtocolError
         ? { code: closeCodeFor(error.code), reason: truncateReason(`BLIP protocol error ${error.code}: ${error.message}`), local: true, error }
         : { code: CloseCode.InternalError, reason: truncateReason(`BLIP internal error: ${error.message}`), local: true, error };
-    log.warn(error instanceof BlipProtocolError ? 'protocol error' : 'internal error', { connection: this.name, ...(error instanceof BlipProtocolError ? { code: error.code } : {}), message: error.message });
+    log.warn(error instanceof BlipProtocolError ? 'protocol error' : 'internal error', {
+      connection: this.name,
+      ...(error instanceof BlipProtocolError ? { code: error.code } : {}),
+      message: error.message,
+    });
     this.shutdown(info, true);
   }
 

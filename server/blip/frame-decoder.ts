@@ -98,10 +98,7 @@ export class FrameDecoder {
       const expected = readChecksum(frame, frame.length - CHECKSUM_SIZE);
       this.crc = crc32(payload, this.crc);
       if (this.crc !== expected) {
-        throw new BlipProtocolError(
-          'BAD_CHECKSUM',
-          `checksum mismatch on ${describeFrame(msgNo, flags)}: frame says ${hex32(expected)}, data gives ${hex32(this.crc)}`,
-        );
+        throw new BlipProtocolError('BAD_CHECKSUM', `checksum mismatch on ${describeFrame(msgNo, flags)}: frame says ${hex32(expected)}, data gives ${hex32(this.crc)}`);
       }
     }
     return {

@@ -123,10 +123,6 @@ export function readChecksum(source: Uint8Array, offset: number): number {
 export function describeFrame(msgNo: number, flags: number): string {
   const type = flags & FrameFlag.TypeMask;
   const name = isMessageType(type) ? messageTypeName(type) : `type${type}`;
-  const marks =
-    (flags & FrameFlag.MoreComing ? 'M' : '') +
-    (flags & FrameFlag.Urgent ? 'U' : '') +
-    (flags & FrameFlag.NoReply ? 'N' : '') +
-    (flags & FrameFlag.Compressed ? 'Z' : '');
+  const marks = (flags & FrameFlag.MoreComing ? 'M' : '') + (flags & FrameFlag.Urgent ? 'U' : '') + (flags & FrameFlag.NoReply ? 'N' : '') + (flags & FrameFlag.Compressed ? 'Z' : '');
   return `${name} #${msgNo}${marks ? ' ' + marks : ''}`;
 }

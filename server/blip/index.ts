@@ -3,16 +3,7 @@ export * from './constants';
 export * from './errors';
 export { encodeVarint, decodeVarint, tryDecodeVarint, varintLength, writeVarint, MAX_VARINT_BYTES, type VarintRead } from './varint';
 export { encodeProperties, decodeProperties, emptyProperties, type BlipProperties } from './properties';
-export {
-  FrameFlag,
-  MessageType,
-  KNOWN_FLAG_BITS,
-  parseFrameHeader,
-  assembleFrame,
-  describeFrame,
-  messageTypeName,
-  type FrameHeader,
-} from './frame';
+export { FrameFlag, MessageType, KNOWN_FLAG_BITS, parseFrameHeader, assembleFrame, describeFrame, messageTypeName, type FrameHeader } from './frame';
 export { Deflater, Inflater, SYNC_FLUSH_TRAILER, stripSyncFlushTrailer } from './compression';
 export { FrameEncoder, type EncodedFrame, type FrameEncoderOptions } from './frame-encoder';
 export { FrameDecoder, type DecodedFrame, type FrameDecoderOptions } from './frame-decoder';
@@ -34,12 +25,4 @@ export {
 export type { FrameTransport, TransportFrame, TransportCloseInfo } from './transport';
 export { MemoryTransport, createMemoryTransportPair } from './memory-transport';
 export { createWebSocketTransport } from './websocket-transport';
-export {
-  BlipConnection,
-  truncateReason,
-  type BlipConnectionOptions,
-  type BlipConnectionEvents,
-  type BlipConnectionStats,
-  type RequestHandler,
-  type ReplyBodySink,
-} from './connection';
+export { BlipConnection, truncateReason, type BlipConnectionOptions, type BlipConnectionEvents, type BlipConnectionStats, type RequestHandler, type ReplyBodySink } from './connection';

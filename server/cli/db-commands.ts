@@ -175,7 +175,14 @@ export const dbCommands: CommandSpec[] = [
         let after = (ctx.values.after as string | undefined) ?? '';
         let shown = 0;
         while (shown < limit) {
-          const { docs } = await c.sendRequest(P.ListDocuments, { db: c.db, collection: collectionOf(ctx), after, limit: Math.min(1000, limit - shown), includeDeleted: ctx.values['include-deleted'] === true, ...(typeof ctx.values.prefix === 'string' ? { prefix: ctx.values.prefix } : {}) });
+          const { docs } = await c.sendRequest(P.ListDocuments, {
+            db: c.db,
+            collection: collectionOf(ctx),
+            after,
+            limit: Math.min(1000, limit - shown),
+            includeDeleted: ctx.values['include-deleted'] === true,
+            ...(typeof ctx.values.prefix === 'string' ? { prefix: ctx.values.prefix } : {}),
+          });
           if (docs.length === 0) break;
           if (ctx.out.json) for (const d of docs) ctx.out.result({ id: d.id, rev: d.revId, sequence: d.sequence, deleted: d.deleted, conflicted: d.conflicted });
           else ctx.out.line(docs.map(describeDoc).join('\n'));
@@ -199,7 +206,10 @@ export const dbCommands: CommandSpec[] = [
         const sorted = [...h].reverse();
         ctx.out.result(sorted, () =>
           sorted
-            .map((r) => `${r.winner ? '*' : ' '} ${r.revId}  ← ${r.parentRevId ?? '(root)'}  seq ${r.sequence}${r.leaf ? ' leaf' : ''}${r.deleted ? ' deleted' : ''}${r.conflict ? ' conflict' : ''}${r.hasBody ? '' : ' (no body)'}`)
+            .map(
+              (r) =>
+                `${r.winner ? '*' : ' '} ${r.revId}  ← ${r.parentRevId ?? '(root)'}  seq ${r.sequence}${r.leaf ? ' leaf' : ''}${r.deleted ? ' deleted' : ''}${r.conflict ? ' conflict' : ''}${r.hasBody ? '' : ' (no body)'}`,
+            )
             .join('\n'),
         );
       });
@@ -234,7 +244,8 @@ export const dbCommands: CommandSpec[] = [
       const v = ctx.values;
       const chosen = ['winner', 'merged', 'delete', 'resolver'].filter((k) => v[k] !== undefined);
       if (chosen.length !== 1) throw new UsageError('choose exactly one of --winner REV, --merged JSON, --delete, --resolver NAME');
-      if (typeof v.resolver === 'string' && !(v.resolver in builtInResolvers)) throw new UsageError(`unknown resolver ${JSON.stringify(v.resolver)} (one of ${Object.keys(builtInResolvers).join(', ')})`);
+      if (typeof v.resolver === 'string' && !(v.resolver in builtInResolvers))
+        throw new UsageError(`unknown resolver ${JSON.stringify(v.resolver)} (one of ${Object.keys(builtInResolvers).join(', ')})`);
       const resolution: P.ConflictResolution =
         typeof v.resolver === 'string'
           ? { kind: 'resolver', name: v.resolver as P.BuiltInResolverName }
@@ -270,7 +281,7 @@ export const dbCommands: CommandSpec[] = [
   },
   {
     name: 'db restore',
-    summary: "Bring back a branch a conflict resolution discarded, as a new revision of its document.",
+    summary: 'Bring back a branch a conflict resolution discarded, as a new revision of its document.',
     args: 'RECORD REV',
     async run(ctx) {
       const recordId = Number(needArg(ctx, 0, 'resolution record number (see peersync db resolved)', 'db restore RECORD REV'));

@@ -12,13 +12,7 @@ export function configureCliLogging(values: CommandContext['values'], env: NodeJ
   setLogSink(values.json === true ? jsonSink() : textSink());
   const option = values['log-level'];
   const [spec, source] =
-    typeof option === 'string'
-      ? [option, '--log-level']
-      : values.verbose === true
-        ? ['debug', '--verbose']
-        : env.PEERSYNC_LOG_LEVEL
-          ? [env.PEERSYNC_LOG_LEVEL, 'PEERSYNC_LOG_LEVEL']
-          : [undefined, ''];
+    typeof option === 'string' ? [option, '--log-level'] : values.verbose === true ? ['debug', '--verbose'] : env.PEERSYNC_LOG_LEVEL ? [env.PEERSYNC_LOG_LEVEL, 'PEERSYNC_LOG_LEVEL'] : [undefined, ''];
   if (spec === undefined) return;
   try {
     applyLogLevelSpec(spec);

@@ -132,7 +132,12 @@ async function follow(c: AppClient, ctx: CommandContext, params: P.StartReplicat
       for (const f of failed.documents.slice(0, FAILURES_LISTED)) ctx.out.line(`  ${f.direction} ${f.collection === '_default._default' ? '' : `${f.collection} `}${f.docId}: ${f.message}`);
       if (failed.total > FAILURES_LISTED) ctx.out.line(`  … and ${failed.total - FAILURES_LISTED} more`);
     } else {
-      ctx.out.result({ ...statusJson(final), event: 'done', elapsedMs, failedDocuments: failed.documents.map((f) => ({ direction: f.direction, collection: f.collection, docId: f.docId, revId: f.revId, error: { message: f.message } })) });
+      ctx.out.result({
+        ...statusJson(final),
+        event: 'done',
+        elapsedMs,
+        failedDocuments: failed.documents.map((f) => ({ direction: f.direction, collection: f.collection, docId: f.docId, revId: f.revId, error: { message: f.message } })),
+      });
     }
     if (failed.total > 0) throw new ReplicatorError(`${plural(failed.total, 'document')} did not replicate; the next run retries ${failed.total === 1 ? 'it' : 'them'}`, false);
     return 0;

@@ -93,7 +93,12 @@ export const securityCommands: CommandSpec[] = [
     async run(ctx) {
       const list = await identities.list(dbPathFrom(ctx.values));
       if (ctx.out.json) ctx.out.result(list);
-      else ctx.out.line(list.length === 0 ? '(no identities)' : list.map((e) => `${e.label}  CN=${e.commonName}  expires ${e.notAfter.slice(0, 10)}  ${e.fingerprintSha256}${e.encrypted ? '  (key encrypted)' : ''}`).join('\n'));
+      else
+        ctx.out.line(
+          list.length === 0
+            ? '(no identities)'
+            : list.map((e) => `${e.label}  CN=${e.commonName}  expires ${e.notAfter.slice(0, 10)}  ${e.fingerprintSha256}${e.encrypted ? '  (key encrypted)' : ''}`).join('\n'),
+        );
     },
   },
   {

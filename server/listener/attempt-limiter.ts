@@ -22,9 +22,7 @@ export const DEFAULT_ATTEMPT_LIMITS: AttemptLimits = {
 /** Keys remembered at most; beyond it the oldest idle ones are forgotten (a spray of addresses cannot exhaust memory). */
 const MAX_TRACKED = 10_000;
 
-export type Admission =
-  | { readonly ok: true; finish(succeeded: boolean): void }
-  | { readonly ok: false; readonly retryAfterMs: number; readonly reason: string };
+export type Admission = { readonly ok: true; finish(succeeded: boolean): void } | { readonly ok: false; readonly retryAfterMs: number; readonly reason: string };
 
 interface Tally {
   failures: number[];

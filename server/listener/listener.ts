@@ -102,9 +102,7 @@ export class Listener extends TypedEmitter<ListenerEvents> {
       // Frames are sent uncompressed (compressed ones from peers are still accepted): zlib's
       // asynchronous round trip per frame stalls the outbox, and sync peers are mostly on LANs.
       blipOptions: { compressionLevel: 0, ...blipLimits(config.limits) },
-      ...(config.disableTLS
-        ? {}
-        : { createServer: (handler: RequestListener, timeouts: ServerTimeoutOptions) => this.createTlsServer(handler, timeouts), secure: true }),
+      ...(config.disableTLS ? {} : { createServer: (handler: RequestListener, timeouts: ServerTimeoutOptions) => this.createTlsServer(handler, timeouts), secure: true }),
       ...(config.authenticator ? { authenticate: (req: IncomingMessage) => this.authenticate(req) } : {}),
       onConnection: (conn, info) => this.accept(conn, info.remoteAddress),
     });
@@ -190,7 +188,8 @@ export class Listener extends TypedEmitter<ListenerEvents> {
     const auth = this.config.authenticator;
     if (!(auth instanceof ListenerCertificateAuthenticator) || auth.anchorsAreRoots) return;
     const shared = server as unknown as { _sharedCreds?: SecureContext };
-    if (!shared._sharedCreds) throw new Error('this Node.js version keeps its TLS server context elsewhere: intermediate or pinned client-certificate anchors are not supported; give the root CA instead');
+    if (!shared._sharedCreds)
+      throw new Error('this Node.js version keeps its TLS server context elsewhere: intermediate or pinned client-certificate anchors are not supported; give the root CA instead');
     shared._sharedCreds = createSecureContext({ ...identityTlsOptions(this.identity!), ca: [...auth.trustedRoots], allowPartialTrustChain: true });
   }
 

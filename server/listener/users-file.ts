@@ -47,10 +47,12 @@ export class UsersFile {
       throw new Error(`users file ${path} is not valid JSON`);
     }
     const d = v as { version?: unknown; users?: unknown } | null;
-    if (d?.version !== 1 || typeof d.users !== 'object' || d.users === null || Array.isArray(d.users)) throw new Error(`users file ${path} is not a PeerSync users file (expected {"version":1,"users":{…}})`);
+    if (d?.version !== 1 || typeof d.users !== 'object' || d.users === null || Array.isArray(d.users))
+      throw new Error(`users file ${path} is not a PeerSync users file (expected {"version":1,"users":{…}})`);
     const users = new Map<string, UserRecord>();
     for (const [name, rec] of Object.entries(d.users as Record<string, unknown>)) {
-      if (userNameProblem(name) !== undefined || !isUserRecord(rec)) throw new Error(`users file ${path}: the entry for ${JSON.stringify(name)} is not valid (re-add that user with peersync users add)`);
+      if (userNameProblem(name) !== undefined || !isUserRecord(rec))
+        throw new Error(`users file ${path}: the entry for ${JSON.stringify(name)} is not valid (re-add that user with peersync users add)`);
       users.set(name, rec);
     }
     return users;

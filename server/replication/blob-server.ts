@@ -32,10 +32,7 @@ export class BlobServer {
     conn: BlipConnection,
     private readonly options: BlobServerOptions,
   ) {
-    this.unregister = [
-      conn.onRequest(Profile.getAttachment, (req) => this.onGetAttachment(req)),
-      conn.onRequest(Profile.proveAttachment, (req) => this.onProveAttachment(req)),
-    ];
+    this.unregister = [conn.onRequest(Profile.getAttachment, (req) => this.onGetAttachment(req)), conn.onRequest(Profile.proveAttachment, (req) => this.onProveAttachment(req))];
   }
 
   close(): void {

@@ -91,38 +91,41 @@ export class Inserter {
     try {
       // Durability deferred: the next batch can be inserted while the fsync runs, and one fsync
       // covers several batches. Replies wait for it (below).
-      this.options.db.inBatch(() => {
-        batch.forEach((item, i) => {
-          const { rev, collection } = item;
-          try {
-            // A listener accepts only revisions that extend its current one (or documents it does
-            // not have), checked at insert time: another revision of the document may have been
-            // saved since this one was announced (several clients pushing the same document at once).
-            const out = collection.insertRevisionWithHistory(
-              { id: rev.docId, validBody: item.body!, deleted: rev.deleted },
-              [rev.revId, ...rev.history.slice(0, Tuning.maxHistory)],
-              this.options.onlyExtending ? { markConflict: true, onlyExtending: true } : { markConflict: true },
-            );
-            outcomes[i] = { conflicted: out.conflicted };
-            // The reply waits for the fsync; meanwhile only the identity is needed. Letting the
-            // body go now keeps it out of V8's young-generation copies (thousands are in flight).
-            item.rev = { ...rev, body: NO_BODY, history: [] };
-            item.body = undefined;
-            if (this.options.remoteId !== undefined) {
-              let list = remoteRevs.get(collection);
-              if (!list) remoteRevs.set(collection, (list = []));
-              list.push([rev.docId, rev.revId]);
+      this.options.db.inBatch(
+        () => {
+          batch.forEach((item, i) => {
+            const { rev, collection } = item;
+            try {
+              // A listener accepts only revisions that extend its current one (or documents it does
+              // not have), checked at insert time: another revision of the document may have been
+              // saved since this one was announced (several clients pushing the same document at once).
+              const out = collection.insertRevisionWithHistory(
+                { id: rev.docId, validBody: item.body!, deleted: rev.deleted },
+                [rev.revId, ...rev.history.slice(0, Tuning.maxHistory)],
+                this.options.onlyExtending ? { markConflict: true, onlyExtending: true } : { markConflict: true },
+              );
+              outcomes[i] = { conflicted: out.conflicted };
+              // The reply waits for the fsync; meanwhile only the identity is needed. Letting the
+              // body go now keeps it out of V8's young-generation copies (thousands are in flight).
+              item.rev = { ...rev, body: NO_BODY, history: [] };
+              item.body = undefined;
+              if (this.options.remoteId !== undefined) {
+                let list = remoteRevs.get(collection);
+                if (!list) remoteRevs.set(collection, (list = []));
+                list.push([rev.docId, rev.revId]);
+              }
+            } catch (e) {
+              outcomes[i] = storeToBlip(e);
             }
-          } catch (e) {
-            outcomes[i] = storeToBlip(e);
+          });
+          for (const [collection, entries] of remoteRevs) {
+            collection.setRemoteRevs(this.options.remoteId!, entries);
+            // Inside the transaction: a pusher woken by its commit must already know the peer has these.
+            for (const [docId, revId] of entries) this.options.onPeerRevision?.(collection, docId, revId);
           }
-        });
-        for (const [collection, entries] of remoteRevs) {
-          collection.setRemoteRevs(this.options.remoteId!, entries);
-          // Inside the transaction: a pusher woken by its commit must already know the peer has these.
-          for (const [docId, revId] of entries) this.options.onPeerRevision?.(collection, docId, revId);
-        }
-      }, { deferDurability: true });
+        },
+        { deferDurability: true },
+      );
     } catch (e) {
       const err = new BlipError('HTTP', 500, `could not save revisions: ${(e as Error).message}`);
       for (const item of batch) item.reject(err);

@@ -14,11 +14,7 @@ export interface MemoryConnector extends ReplicatorConnector {
  * A replicator target that is another database in the same process, over an in-memory transport
  * pair (frames delivered on microtasks). Used for fast protocol tests and in-process peers.
  */
-export function createMemoryConnector(
-  passive: PassivePeerOptions,
-  address = `memory://${passive.database.name}`,
-  onSession?: (session: PassivePeerSession) => void,
-): MemoryConnector {
+export function createMemoryConnector(passive: PassivePeerOptions, address = `memory://${passive.database.name}`, onSession?: (session: PassivePeerSession) => void): MemoryConnector {
   const sessions: PassivePeerSession[] = [];
   const connector: MemoryConnector = {
     address,

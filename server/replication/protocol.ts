@@ -155,7 +155,12 @@ export function parseRev(req: IncomingRequest): RevMessage {
   const revId = p[Prop.rev];
   if (!docId || !revId) throw badRequest('rev message needs id and rev properties');
   const historyProp = p[Prop.history];
-  const history = historyProp ? historyProp.split(',').map((h) => h.trim()).filter((h) => h.length > 0) : [];
+  const history = historyProp
+    ? historyProp
+        .split(',')
+        .map((h) => h.trim())
+        .filter((h) => h.length > 0)
+    : [];
   let sequence: RemoteSequence | undefined;
   const seqProp = p[Prop.sequence];
   if (seqProp !== undefined) {

@@ -247,7 +247,14 @@ export class Puller extends TypedEmitter<PullerEvents> {
       this.state(collection).expected--;
       this.complete(collection, seq);
       this.completed++;
-      this.emit('documentEnded', { direction: 'pull', collection: collection.fullName, docId, revId, deleted: false, error: { code: Number(req.properties[Prop.error] ?? 404), message: req.properties[Prop.reason] ?? 'revision not available' } });
+      this.emit('documentEnded', {
+        direction: 'pull',
+        collection: collection.fullName,
+        docId,
+        revId,
+        deleted: false,
+        error: { code: Number(req.properties[Prop.error] ?? 404), message: req.properties[Prop.reason] ?? 'revision not available' },
+      });
       this.emit('progress');
       this.maybeCaughtUp(collection);
     }

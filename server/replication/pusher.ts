@@ -102,9 +102,7 @@ export class Pusher extends TypedEmitter<PusherEvents> {
   }
 
   get isCaughtUp(): boolean {
-    return (
-      this.feedExhausted && !this.reading && this.listsInFlight === 0 && this.reproposals.length === 0 && this.revQueue.length === 0 && this.revsInFlight === 0 && this.awaitingReplies === 0
-    );
+    return this.feedExhausted && !this.reading && this.listsInFlight === 0 && this.reproposals.length === 0 && this.revQueue.length === 0 && this.revsInFlight === 0 && this.awaitingReplies === 0;
   }
 
   /** Documents changed locally and not yet pushed by this pusher (read from the feed, not yet acknowledged). */
@@ -203,7 +201,13 @@ export class Pusher extends TypedEmitter<PusherEvents> {
     }
     this.lastRead = changes[changes.length - 1]!.sequence;
     // Revisions the peer is known to have (e.g. just pulled from it) are not offered back.
-    const onPeer = this.options.remoteId === undefined ? undefined : this.collection.getRemoteRevs(this.options.remoteId, changes.map((c) => c.docId));
+    const onPeer =
+      this.options.remoteId === undefined
+        ? undefined
+        : this.collection.getRemoteRevs(
+            this.options.remoteId,
+            changes.map((c) => c.docId),
+          );
     const announced: Change[] = [];
     for (const ch of changes) {
       this.tracker.add(ch.sequence);

@@ -63,11 +63,10 @@ export class ReplicationSession extends TypedEmitter<ReplicationSessionEvents> {
     const cs = options.collections;
     this.collectionsMode = !(cs.length === 1 && cs[0]!.collection === options.db.defaultCollection);
     this.pushers = cs.map(() => undefined);
-    this.checkpointer = new Checkpointer(
-      conn,
-      { db: options.db, collections: cs, collectionsMode: this.collectionsMode, saveIntervalMs: options.checkpointIntervalMs },
-      (i) => ({ local: this.pushers[i]?.checkpointSequence, remote: this.puller?.checkpointSequence(cs[i]!.collection) }),
-    );
+    this.checkpointer = new Checkpointer(conn, { db: options.db, collections: cs, collectionsMode: this.collectionsMode, saveIntervalMs: options.checkpointIntervalMs }, (i) => ({
+      local: this.pushers[i]?.checkpointSequence,
+      remote: this.puller?.checkpointSequence(cs[i]!.collection),
+    }));
   }
 
   /** Changes pushed and pulled (announced) and finished so far in this session. */
@@ -251,7 +250,14 @@ export class ReplicationSession extends TypedEmitter<ReplicationSessionEvents> {
       .resolveWith(docId, c.resolver)
       .catch((e: unknown) => {
         log.warn('conflict not resolved', { collection: collection.fullName, docId, error: (e as Error).message });
-        this.emit('documentEnded', { direction: 'pull', collection: collection.fullName, docId, revId: '', deleted: false, error: { code: 409, message: `conflict not resolved: ${(e as Error).message}` } });
+        this.emit('documentEnded', {
+          direction: 'pull',
+          collection: collection.fullName,
+          docId,
+          revId: '',
+          deleted: false,
+          error: { code: 409, message: `conflict not resolved: ${(e as Error).message}` },
+        });
       })
       .finally(() => {
         this.resolving.delete(key);
@@ -262,9 +268,7 @@ export class ReplicationSession extends TypedEmitter<ReplicationSessionEvents> {
 
   private get caughtUp(): boolean {
     const { push, pull, collections } = this.options;
-    return (
-      collections.every((c, i) => (!push || this.pushers[i]?.isCaughtUp === true) && (!pull || this.puller?.isCaughtUp(c.collection) === true)) && this.resolving.size === 0
-    );
+    return collections.every((c, i) => (!push || this.pushers[i]?.isCaughtUp === true) && (!pull || this.puller?.isCaughtUp(c.collection) === true)) && this.resolving.size === 0;
   }
 
   private checkDone(): void {

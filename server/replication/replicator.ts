@@ -7,14 +7,7 @@ import { readLocalCheckpoint } from './checkpointer';
 import type { DocumentEnded } from './document-event';
 import type { CheckpointBody } from './protocol';
 import { ReplicationSession, type ReplicatedCollection } from './replication-session';
-import {
-  ReplicatorError,
-  type ReplicatorActivity,
-  type ReplicatorConfig,
-  type ReplicatorConnector,
-  type ReplicatorLink,
-  type ReplicatorStatus,
-} from './replicator-types';
+import { ReplicatorError, type ReplicatorActivity, type ReplicatorConfig, type ReplicatorConnector, type ReplicatorLink, type ReplicatorStatus } from './replicator-types';
 import { createWebSocketConnector } from './websocket-connector';
 import { toReplicatorError } from '../error-mapping';
 
@@ -76,7 +69,7 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
           remoteAddress: this.connector.address,
           collection: collection.fullName,
           ...(documentIDs ? { documentIds: documentIDs } : {}),
-          ...(spec.pushFilter ?? config.pushFilter ?? spec.pullFilter ?? config.pullFilter ? { filter: 'custom' } : {}),
+          ...((spec.pushFilter ?? config.pushFilter ?? spec.pullFilter ?? config.pullFilter) ? { filter: 'custom' } : {}),
         }),
       };
     });
@@ -137,7 +130,9 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();
-        reject(new Error(`replicator did not reach the expected state within ${timeoutMs} ms (now ${this.statusValue.activity}${this.statusValue.error ? `: ${this.statusValue.error.message}` : ''})`));
+        reject(
+          new Error(`replicator did not reach the expected state within ${timeoutMs} ms (now ${this.statusValue.activity}${this.statusValue.error ? `: ${this.statusValue.error.message}` : ''})`),
+        );
       }, timeoutMs);
       const off = this.on('change', (s) => {
         if (test(s)) {
@@ -172,7 +167,10 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
     for (;;) {
       const page = rc.collection.changesSince(after, { limit: 1000, ...(rc.config.documentIDs ? { docIds: rc.config.documentIDs } : {}) });
       if (page.length === 0) break;
-      const known = rc.collection.getRemoteRevs(remoteId, page.map((c) => c.docId));
+      const known = rc.collection.getRemoteRevs(
+        remoteId,
+        page.map((c) => c.docId),
+      );
       for (const c of page) {
         if (known.get(c.docId) === c.revId) continue;
         if (rc.config.pushFilter) {
@@ -220,7 +218,11 @@ export class Replicator extends TypedEmitter<ReplicatorEvents> {
         if (!connected) failures++;
         else failures = 1;
         if (maxAttempts > 0 && failures >= maxAttempts) {
-          this.setStatus({ activity: 'stopped', progress: this.statusValue.progress, error: new ReplicatorError(`gave up after ${failures} attempts: ${err.message}`, true, err.code, { cause: err }) });
+          this.setStatus({
+            activity: 'stopped',
+            progress: this.statusValue.progress,
+            error: new ReplicatorError(`gave up after ${failures} attempts: ${err.message}`, true, err.code, { cause: err }),
+          });
           return;
         }
         const delay = retryDelayMs(failures, maxWait);

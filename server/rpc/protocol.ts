@@ -156,9 +156,11 @@ export const CloseDatabase = new RequestType<{ db: string }, void, void>('peersy
 /** Deletes a database of the data folder for good: its listeners and replications are removed, then its folder. */
 export const DeleteDatabase = new RequestType<{ db: string }, void, void>('peersync/deleteDatabase');
 /** A page of documents in ID order (`prefix`: only IDs starting with it; `total` counts the whole collection). */
-export const ListDocuments = new RequestType<{ db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean; prefix?: string }, { docs: DocumentSummary[]; total: number }, void>(
-  'peersync/listDocuments',
-);
+export const ListDocuments = new RequestType<
+  { db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean; prefix?: string },
+  { docs: DocumentSummary[]; total: number },
+  void
+>('peersync/listDocuments');
 export const GetDocument = new RequestType<DocumentRef & { rev?: string }, DocumentData | null, void>('peersync/getDocument');
 /** Saves a new revision based on `baseRevId`; a stale base fails with RpcErrorCode.conflict unless `force`. */
 export const SaveDocument = new RequestType<DocumentRef & { baseRevId: string | null; body: Record<string, unknown>; force?: boolean }, DocumentData, void>('peersync/saveDocument');
@@ -184,9 +186,7 @@ export const ImportBatch = new RequestType<{ db: string; collection: string; rec
 /** Writes every live document as JSON lines `{"_id","_rev",...body}` to a file on the server's machine. */
 export const ExportCollection = new RequestType<{ db: string; collection: string; file: string }, { exported: number }, void>('peersync/exportCollection');
 /** One page of export records, in document ID order after `after`. */
-export const ExportPage = new RequestType<{ db: string; collection: string; after?: string; limit: number }, { records: Record<string, unknown>[]; total: number }, void>(
-  'peersync/exportPage',
-);
+export const ExportPage = new RequestType<{ db: string; collection: string; after?: string; limit: number }, { records: Record<string, unknown>[]; total: number }, void>('peersync/exportPage');
 
 /** Rows of a SQL++ query (see README, Queries); a missing value has no key in its row. */
 export interface QueryResult {

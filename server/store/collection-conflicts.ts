@@ -54,7 +54,11 @@ export function resolveConflict(table: CollectionTable, docId: string, resolutio
     const tree = table.treeOf(row);
     const leaves = tree.conflictingLeaves();
     const base = against === undefined ? leaves[0] : leaves.find((l) => l.revId === against);
-    if (!base) throw new StoreError(leaves.length === 0 ? 'NOT_IN_CONFLICT' : 'INVALID_ARGUMENT', leaves.length === 0 ? `document ${JSON.stringify(id)} is not in conflict` : `revision ${against} is not a conflicting branch of ${JSON.stringify(id)}`);
+    if (!base)
+      throw new StoreError(
+        leaves.length === 0 ? 'NOT_IN_CONFLICT' : 'INVALID_ARGUMENT',
+        leaves.length === 0 ? `document ${JSON.stringify(id)} is not in conflict` : `revision ${against} is not a conflicting branch of ${JSON.stringify(id)}`,
+      );
     const others = against === undefined ? leaves : [base];
     const local = tree.winner()!;
     const seq = table.nextSequence();

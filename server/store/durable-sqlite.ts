@@ -145,7 +145,13 @@ export class DurableSqlite {
         log.error('open failed while replaying the journal', { path: dir, snapshot: snap?.file ?? 'none', error: e });
         throw replay.abandon(e);
       }
-      log.info('opened', { path: dir, snapshot: snap?.file ?? 'none', journalRecordsReplayed: replay.lsn - snapshotLsn, lsn: replay.lsn, ...(frozenBytes > 0 ? { frozenJournalBytes: frozenBytes } : {}) });
+      log.info('opened', {
+        path: dir,
+        snapshot: snap?.file ?? 'none',
+        journalRecordsReplayed: replay.lsn - snapshotLsn,
+        lsn: replay.lsn,
+        ...(frozenBytes > 0 ? { frozenJournalBytes: frozenBytes } : {}),
+      });
       return new DurableSqlite(dir, db, journal, lock, replay.lsn, snapshotLsn, frozenBytes, options);
     } catch (e) {
       journal?.close();

@@ -166,8 +166,7 @@ export function decodeJournalRecord(data: Buffer): JournalRecord {
         need(n);
         params.push(data.subarray(off, off + n));
         off += n;
-      }
-      else throw new StoreError('CORRUPT', `journal record has an unknown value tag ${String(tag)}`);
+      } else throw new StoreError('CORRUPT', `journal record has an unknown value tag ${String(tag)}`);
     }
     ops.push([qi, params]);
   }

@@ -325,10 +325,7 @@ function allZero(data: Buffer, from: number): boolean {
 }
 
 function corrupt(path: string, offset: number, why: string): StoreError {
-  return new StoreError(
-    'CORRUPT',
-    `journal ${path} is corrupt at byte ${offset} (${why}) with committed data after it; the files were left untouched`,
-  );
+  return new StoreError('CORRUPT', `journal ${path} is corrupt at byte ${offset} (${why}) with committed data after it; the files were left untouched`);
 }
 
 export function syncDirectory(dir: string): void {

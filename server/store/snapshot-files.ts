@@ -106,7 +106,7 @@ export function syncSnapshotTemp(fd: number, tmp: string): void {
  */
 export async function writeSnapshotInBackground(fd: number, bytes: Uint8Array): Promise<void> {
   try {
-    for (let off = 0; off < bytes.length; ) {
+    for (let off = 0; off < bytes.length;) {
       off += await new Promise<number>((resolve, reject) => write(fd, bytes, off, bytes.length - off, off, (err, n) => (err ? reject(err) : resolve(n))));
     }
   } finally {

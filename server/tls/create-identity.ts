@@ -214,6 +214,14 @@ export async function createIdentity(options: CreateIdentityOptions): Promise<TL
   const leafPem = forge.pki.certificateToPem(cert);
   const chain = [leafPem, ...(options.issuer ? options.issuer.certificateChainPem : [])];
   const identity = identityFromPem(options.label, privateKeyPem, chain);
-  log.info('identity created', { label: identity.label, commonName: options.attributes.commonName, server: options.isServer, ca: isCA, issuer: options.issuer?.label ?? 'self', notAfter: identity.notAfter.toISOString(), fingerprint: identity.fingerprintSha256 });
+  log.info('identity created', {
+    label: identity.label,
+    commonName: options.attributes.commonName,
+    server: options.isServer,
+    ca: isCA,
+    issuer: options.issuer?.label ?? 'self',
+    notAfter: identity.notAfter.toISOString(),
+    fingerprint: identity.fingerprintSha256,
+  });
   return identity;
 }

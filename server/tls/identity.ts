@@ -254,7 +254,10 @@ export function identityFromPem(label: string, privateKeyPem: string, certificat
   if (key.type !== 'private') throw new TLSIdentityError('the key is not a private key');
   const pems = (typeof certificatesPem === 'string' ? [certificatesPem] : [...certificatesPem]).flatMap(splitPemCertificates);
   if (pems.length === 0) throw new TLSIdentityError('no certificate given for the identity');
-  const ordered = orderChain(key, pems.map((p) => parseCertificate(pemToDer(p))));
+  const ordered = orderChain(
+    key,
+    pems.map((p) => parseCertificate(pemToDer(p))),
+  );
   const leaf = ordered[0]!;
   const der = Buffer.from(leaf.raw);
   const fields = readCertificateFields(der);

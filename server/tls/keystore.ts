@@ -147,7 +147,10 @@ async function decryptKey(entry: EncryptedKey, passphrase: string, label: string
 function isEncryptedKey(k: unknown): k is EncryptedKey {
   const e = k as EncryptedKey;
   return (
-    typeof e === 'object' && e !== null && e.format === 'aes-256-gcm' && e.kdf === 'scrypt' &&
+    typeof e === 'object' &&
+    e !== null &&
+    e.format === 'aes-256-gcm' &&
+    e.kdf === 'scrypt' &&
     [e.N, e.r, e.p].every((n) => Number.isInteger(n) && n > 0) &&
     [e.salt, e.iv, e.tag, e.ciphertext].every((s) => typeof s === 'string')
   );
@@ -166,8 +169,12 @@ function parseEntry(text: string, fileName: string): KeystoreFile {
     throw new KeystoreError(`keystore file ${fileName} is not valid JSON: ${(err as Error).message}`, 'CORRUPT_ENTRY');
   }
   const ok =
-    typeof data === 'object' && data !== null && data.version === FILE_VERSION && typeof data.label === 'string' &&
-    Array.isArray(data.certificateChainPem) && data.certificateChainPem.length > 0 &&
+    typeof data === 'object' &&
+    data !== null &&
+    data.version === FILE_VERSION &&
+    typeof data.label === 'string' &&
+    Array.isArray(data.certificateChainPem) &&
+    data.certificateChainPem.length > 0 &&
     data.certificateChainPem.every((c) => typeof c === 'string') &&
     (isPlainKey(data.privateKey) || isEncryptedKey(data.privateKey));
   if (!ok) throw new KeystoreError(`keystore file ${fileName} is not a PeerSync keystore entry (version ${FILE_VERSION})`, 'CORRUPT_ENTRY');
@@ -315,7 +322,11 @@ export class FileKeystore {
     // Make the rename durable where directories can be fsynced.
     if (process.platform !== 'win32') {
       const dirHandle = await fs.open(this.dir, 'r').catch(() => undefined);
-      if (dirHandle) await dirHandle.sync().catch(() => undefined).finally(() => dirHandle.close());
+      if (dirHandle)
+        await dirHandle
+          .sync()
+          .catch(() => undefined)
+          .finally(() => dirHandle.close());
     }
   }
 }

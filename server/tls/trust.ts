@@ -173,7 +173,7 @@ function describeVerifyError(err: string | Error): { code: string; text: string 
 }
 
 function untrustedHint(code: string): string {
-  if (code === 'CERT_HAS_EXPIRED') return 'renew the server certificate (or check this machine\'s clock)';
+  if (code === 'CERT_HAS_EXPIRED') return "renew the server certificate (or check this machine's clock)";
   if (code === 'CERT_NOT_YET_VALID') return 'check the clocks of both machines, or wait until the certificate becomes valid';
   if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT') {
     return 'pin it (peersync replicate --pin FILE), accept self-signed certificates (--self-signed-only), or add it to the trusted roots (--ca FILE)';
@@ -220,17 +220,18 @@ export function evaluateServerCertificate(presented: PresentedServerCertificate,
 
   if (presented.verifyError) {
     const { code, text } = describeVerifyError(presented.verifyError);
-    return new ServerCertificateError(
-      `server certificate is not trusted by the system CAs or the trusted roots: ${text}; ${untrustedHint(code)} (fingerprint ${fingerprint})`,
-      { code: ServerCertificateErrorCode.Untrusted, mode, peerFingerprintSha256: fingerprint, verifyError: code },
-    );
+    return new ServerCertificateError(`server certificate is not trusted by the system CAs or the trusted roots: ${text}; ${untrustedHint(code)} (fingerprint ${fingerprint})`, {
+      code: ServerCertificateErrorCode.Untrusted,
+      mode,
+      peerFingerprintSha256: fingerprint,
+      verifyError: code,
+    });
   }
   if (presented.host !== undefined && presented.peerCertificate) {
     const hostError = tls.checkServerIdentity(presented.host, presented.peerCertificate);
     if (hostError) {
       return new ServerCertificateError(
-        `server certificate is not valid for host "${presented.host}": ${hostError.message}; ` +
-          "connect using a name listed in the certificate's subjectAltName, or pin the certificate",
+        `server certificate is not valid for host "${presented.host}": ${hostError.message}; ` + "connect using a name listed in the certificate's subjectAltName, or pin the certificate",
         { code: ServerCertificateErrorCode.HostMismatch, mode, peerFingerprintSha256: fingerprint },
       );
     }
@@ -247,10 +248,7 @@ function connectionHost(options: tls.ConnectionOptions): string {
 export function verifyServerSocket(socket: tls.TLSSocket, trust: ServerCertificateTrust | ResolvedServerTrust, host: string): ServerCertificateError | undefined {
   const peer = socket.getPeerCertificate(true);
   const raw = peer && Object.keys(peer).length > 0 ? peer.raw : undefined;
-  return evaluateServerCertificate(
-    { leafDer: raw, verifyError: socket.authorized ? null : (socket.authorizationError ?? 'CERT_UNTRUSTED'), host, peerCertificate: peer },
-    trust,
-  );
+  return evaluateServerCertificate({ leafDer: raw, verifyError: socket.authorized ? null : (socket.authorizationError ?? 'CERT_UNTRUSTED'), host, peerCertificate: peer }, trust);
 }
 
 /**

@@ -301,9 +301,7 @@ export class BlipWebSocketServer extends TypedEmitter<BlipWebSocketServerEvents>
     const host = resolveListenHost(this.options.networkInterface);
     const configuredPort = this.options.port ?? 0;
     const timeouts = serverTimeoutOptions(this.limits);
-    const server = this.options.createServer
-      ? this.options.createServer((req, res) => this.onRequest(req, res), timeouts)
-      : http.createServer(timeouts, (req, res) => this.onRequest(req, res));
+    const server = this.options.createServer ? this.options.createServer((req, res) => this.onRequest(req, res), timeouts) : http.createServer(timeouts, (req, res) => this.onRequest(req, res));
     // Also set directly, in case a custom createServer did not pass them on.
     server.headersTimeout = timeouts.headersTimeout;
     server.requestTimeout = timeouts.requestTimeout;
@@ -432,38 +430,18 @@ export class BlipWebSocketServer extends TypedEmitter<BlipWebSocketServerEvents>
     const offered = parseProtocolHeader(req.headers['sec-websocket-protocol']);
     if (!offered.includes(BLIP_SUBPROTOCOL)) {
       const what = offered.length > 0 ? `offered ${offered.join(', ')}` : 'offered no subprotocol';
-      this.rejectUpgrade(
-        socket,
-        req,
-        400,
-        `unsupported WebSocket subprotocol: the client ${what}; this server requires ${BLIP_SUBPROTOCOL} (Couchbase Lite 3.x)`,
-        database,
-      );
+      this.rejectUpgrade(socket, req, 400, `unsupported WebSocket subprotocol: the client ${what}; this server requires ${BLIP_SUBPROTOCOL} (Couchbase Lite 3.x)`, database);
       return;
     }
     if (this.entries.size + this.reservedSlots >= this.maxConnections) {
-      this.rejectUpgrade(
-        socket,
-        req,
-        503,
-        `server has reached its connection limit (${this.maxConnections}); try again later`,
-        database,
-        { 'Retry-After': '5' },
-      );
+      this.rejectUpgrade(socket, req, 503, `server has reached its connection limit (${this.maxConnections}); try again later`, database, { 'Retry-After': '5' });
       return;
     }
 
     const address = normalizeAddress(req.socket.remoteAddress);
     const fromAddress = this.perAddress.get(address) ?? 0;
     if (fromAddress >= this.limits.maxConnectionsPerAddress) {
-      this.rejectUpgrade(
-        socket,
-        req,
-        429,
-        `too many connections from ${address} (at most ${this.limits.maxConnectionsPerAddress}); try again later`,
-        database,
-        { 'Retry-After': '5' },
-      );
+      this.rejectUpgrade(socket, req, 429, `too many connections from ${address} (at most ${this.limits.maxConnectionsPerAddress}); try again later`, database, { 'Retry-After': '5' });
       return;
     }
     // Counted for the socket's whole life, through the upgrade and the WebSocket that follows.
@@ -574,14 +552,7 @@ export class BlipWebSocketServer extends TypedEmitter<BlipWebSocketServerEvents>
   }
 
   /** Answers an upgrade request with an HTTP error and closes the socket. */
-  private rejectUpgrade(
-    socket: Duplex,
-    req: IncomingMessage,
-    status: number,
-    message: string,
-    database?: string,
-    headers?: Readonly<Record<string, string>>,
-  ): void {
+  private rejectUpgrade(socket: Duplex, req: IncomingMessage, status: number, message: string, database?: string, headers?: Readonly<Record<string, string>>): void {
     this.emitRejected(req, status, message, database);
     writeHttpError(socket, status, message, headers, this.pendingSockets);
   }
@@ -601,25 +572,14 @@ export class BlipWebSocketServer extends TypedEmitter<BlipWebSocketServerEvents>
 // ---- helpers ----
 
 /** Writes a complete HTTP/1.1 error response on a raw socket, then closes it. */
-function writeHttpError(
-  socket: Duplex,
-  status: number,
-  message: string,
-  extraHeaders: Readonly<Record<string, string>> | undefined,
-  tracked: Set<Duplex>,
-): void {
+function writeHttpError(socket: Duplex, status: number, message: string, extraHeaders: Readonly<Record<string, string>> | undefined, tracked: Set<Duplex>): void {
   if (socket.destroyed || !socket.writable) {
     socket.destroy();
     return;
   }
   const code = Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500;
   const body = sanitizeBody(message) + '\n';
-  const lines = [
-    `HTTP/1.1 ${code} ${http.STATUS_CODES[code] ?? 'Error'}`,
-    'Connection: close',
-    'Content-Type: text/plain; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-  ];
+  const lines = [`HTTP/1.1 ${code} ${http.STATUS_CODES[code] ?? 'Error'}`, 'Connection: close', 'Content-Type: text/plain; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`];
   for (const [name, value] of Object.entries(extraHeaders ?? {})) {
     if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) continue;
     const lower = name.toLowerCase();
@@ -693,10 +653,7 @@ export function resolveListenHost(networkInterface: string | undefined): string 
   const addresses = interfaces[unbracketed];
   if (!addresses || addresses.length === 0) {
     const names = Object.keys(interfaces).join(', ') || 'none';
-    throw new ListenError(
-      `unknown network interface "${networkInterface}": give an IP address or one of these interface names: ${names}`,
-      'UNKNOWN_INTERFACE',
-    );
+    throw new ListenError(`unknown network interface "${networkInterface}": give an IP address or one of these interface names: ${names}`, 'UNKNOWN_INTERFACE');
   }
   const v4 = addresses.find((a) => a.family === 'IPv4');
   if (v4) return v4.address;

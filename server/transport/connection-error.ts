@@ -81,13 +81,7 @@ const TRANSIENT_ERRNO = new Set([
   'UND_ERR_SOCKET',
 ]);
 
-const TLS_PERMANENT_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'HOSTNAME_MISMATCH',
-]);
+const TLS_PERMANENT_CODES = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'HOSTNAME_MISMATCH']);
 
 /** HTTP statuses after which a retry may succeed. */
 const TRANSIENT_HTTP = new Set([408, 429, 500, 502, 503, 504]);
@@ -200,13 +194,7 @@ export function httpStatusError(
 
 /** Whether an error code denotes a TLS / certificate verification failure (permanent). */
 export function isTlsErrorCode(code: string): boolean {
-  return (
-    code.startsWith('ERR_TLS') ||
-    code.startsWith('ERR_SSL') ||
-    code.startsWith('CERT_') ||
-    code.startsWith('UNABLE_TO_VERIFY') ||
-    TLS_PERMANENT_CODES.has(code)
-  );
+  return code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.startsWith('CERT_') || code.startsWith('UNABLE_TO_VERIFY') || TLS_PERMANENT_CODES.has(code);
 }
 
 /**
@@ -242,7 +230,9 @@ export function classifyConnectError(err: unknown, url?: string): ConnectionErro
       code: ConnectionErrorCode.HandshakeTimeout,
     });
   }
-  if (/^(Invalid Upgrade header|Invalid Sec-WebSocket-Accept header|Invalid Sec-WebSocket-Extensions header|Server sent a Sec-WebSocket-Extensions header|Server indicated an extension)/.test(message)) {
+  if (
+    /^(Invalid Upgrade header|Invalid Sec-WebSocket-Accept header|Invalid Sec-WebSocket-Extensions header|Server sent a Sec-WebSocket-Extensions header|Server indicated an extension)/.test(message)
+  ) {
     return new ConnectionError(`the server's WebSocket handshake is invalid: ${message}`, {
       ...init,
       transient: false,

@@ -20,7 +20,12 @@ export async function explainWrongScheme(err: Error, url: string): Promise<Conne
     return new ConnectionError(`this listener speaks TLS: use wss://${u.host}${u.pathname.replace(/\/_blipsync$/, '')}`, { transient: false, code: ConnectionErrorCode.WrongScheme, url, cause: err });
   }
   if (u.protocol === 'wss:' && (code === 'EPROTO' || code === 'ECONNRESET') && (await speaksPlainHttp(host, port))) {
-    return new ConnectionError(`this listener does not speak TLS: use ws://${u.host}${u.pathname.replace(/\/_blipsync$/, '')}`, { transient: false, code: ConnectionErrorCode.WrongScheme, url, cause: err });
+    return new ConnectionError(`this listener does not speak TLS: use ws://${u.host}${u.pathname.replace(/\/_blipsync$/, '')}`, {
+      transient: false,
+      code: ConnectionErrorCode.WrongScheme,
+      url,
+      cause: err,
+    });
   }
   return undefined;
 }

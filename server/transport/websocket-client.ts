@@ -11,14 +11,7 @@ import { BlipConnection, type BlipConnectionOptions } from '../blip/connection';
 import type { BlipCloseInfo } from '../blip/errors';
 import { createWebSocketTransport } from '../blip/websocket-transport';
 import { BLIP_SUBPROTOCOL, BLIPSYNC_PATH_SEGMENT, DEFAULT_MAX_PAYLOAD } from './blip-websocket-server';
-import {
-  ConnectionError,
-  ConnectionErrorCode,
-  HEARTBEAT_TIMEOUT_REASON,
-  classifyClose,
-  classifyConnectError,
-  httpStatusError,
-} from './connection-error';
+import { ConnectionError, ConnectionErrorCode, HEARTBEAT_TIMEOUT_REASON, classifyClose, classifyConnectError, httpStatusError } from './connection-error';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 export const DEFAULT_HEARTBEAT_SECONDS = 300;

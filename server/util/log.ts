@@ -98,7 +98,10 @@ export function isLogNamespace(value: string): value is LogNamespace {
  */
 export function applyLogLevelSpec(spec: string, options: { replace?: boolean } = {}): void {
   const entries: [LogThreshold, LogNamespace | undefined][] = [];
-  for (const part of spec.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const [left, right] = part.includes('=') ? (part.split('=', 2) as [string, string]) : [undefined, part];
     const level = right.trim().toLowerCase();
     if (!isLogThreshold(level)) throw new Error(`unknown log level ${JSON.stringify(right)} (one of ${[...LOG_LEVELS, 'off'].join(', ')})`);

@@ -57,7 +57,11 @@ export async function withAnswers<T>(api: PeerSyncApi, answers: Answers, fn: (pr
   const record = (kind: Prompt['kind'], text: string, items: readonly string[] = []): void => void prompts.push({ kind, text, items });
   ui.showQuickPick = (<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions): Thenable<T | undefined> => {
     const title = options.title ?? '';
-    record('quickPick', title, items.map((i) => i.label));
+    record(
+      'quickPick',
+      title,
+      items.map((i) => i.label),
+    );
     const want = answers.quickPick?.[title];
     if (want === undefined) return Promise.reject(new Error(`unexpected quick pick "${title}" (items: ${items.map((i) => i.label).join(' | ')})`));
     const item = items.find((i) => i.label === want) ?? items.find((i) => i.label.startsWith(want));

@@ -53,7 +53,18 @@ export function propertiesBlock(rng: Rng, base: Readonly<Record<string, string>>
     .map(([k, v]) => `${k}\0${v}\0`)
     .join('');
   const good = Buffer.from(text, 'utf8');
-  switch (rng.weighted<number>([[8, 0], [1, 1], [1, 2], [1, 3], [1, 4], [1, 5], [1, 6], [1, 7]])) {
+  switch (
+    rng.weighted<number>([
+      [8, 0],
+      [1, 1],
+      [1, 2],
+      [1, 3],
+      [1, 4],
+      [1, 5],
+      [1, 6],
+      [1, 7],
+    ])
+  ) {
     case 0:
       return good;
     case 1:
@@ -75,7 +86,12 @@ export function propertiesBlock(rng: Rng, base: Readonly<Record<string, string>>
 
 /** varint(length) ‖ properties ‖ body, as a well-behaved peer sends it. */
 export function plainPayload(properties: Readonly<Record<string, string>>, body: Uint8Array): Uint8Array {
-  const props = Buffer.from(Object.entries(properties).map(([k, v]) => `${k}\0${v}\0`).join(''), 'utf8');
+  const props = Buffer.from(
+    Object.entries(properties)
+      .map(([k, v]) => `${k}\0${v}\0`)
+      .join(''),
+    'utf8',
+  );
   return concat([encodeVarint(props.length), props, body]);
 }
 

@@ -51,9 +51,15 @@ export function upgradeRequest(rng: Rng, database = 'db'): HttpFuzzRequest {
     if (line !== undefined) headers.push(line);
   };
   add(odd<string | undefined>('Host: 127.0.0.1', () => rng.pick([undefined, 'Host:', 'Host: a, b', 'Host: 127.0.0.1\r\nHost: other'])));
-  add(odd<string | undefined>('Upgrade: websocket', () => rng.pick([undefined, 'Upgrade: WebSocket', 'Upgrade: h2c', 'Upgrade: websocket, h2c', 'Upgrade:', 'Upgrade: websocket\r\nUpgrade: websocket'])));
+  add(
+    odd<string | undefined>('Upgrade: websocket', () => rng.pick([undefined, 'Upgrade: WebSocket', 'Upgrade: h2c', 'Upgrade: websocket, h2c', 'Upgrade:', 'Upgrade: websocket\r\nUpgrade: websocket'])),
+  );
   add(odd<string | undefined>('Connection: Upgrade', () => rng.pick([undefined, 'Connection: keep-alive', 'Connection: keep-alive, Upgrade', 'Connection: close'])));
-  add(odd<string | undefined>('Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', () => rng.pick([undefined, 'Sec-WebSocket-Key: short', 'Sec-WebSocket-Key: ', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Key: b3RoZXIgc2FtcGxlIG5vbmNl'])));
+  add(
+    odd<string | undefined>('Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', () =>
+      rng.pick([undefined, 'Sec-WebSocket-Key: short', 'Sec-WebSocket-Key: ', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Key: b3RoZXIgc2FtcGxlIG5vbmNl']),
+    ),
+  );
   add(odd<string | undefined>('Sec-WebSocket-Version: 13', () => rng.pick([undefined, 'Sec-WebSocket-Version: 8', 'Sec-WebSocket-Version: 13, 8', 'Sec-WebSocket-Version: x'])));
   add(
     odd<string | undefined>(`Sec-WebSocket-Protocol: ${SUBPROTOCOL}`, () =>
@@ -72,7 +78,18 @@ export function upgradeRequest(rng: Rng, database = 'db'): HttpFuzzRequest {
   );
   if (rng.chance(0.2)) {
     valid = false;
-    add(rng.pick(['NoColonHere', ' folded: continuation', 'X-Nul: a\u0000b', 'X-Big: ' + 'h'.repeat(rng.pick([100, 20_000, 70_000])), 'Bad Name: x', 'Content-Length: 5', 'Transfer-Encoding: chunked', 'X-Latin: caf\u00e9']));
+    add(
+      rng.pick([
+        'NoColonHere',
+        ' folded: continuation',
+        'X-Nul: a\u0000b',
+        'X-Big: ' + 'h'.repeat(rng.pick([100, 20_000, 70_000])),
+        'Bad Name: x',
+        'Content-Length: 5',
+        'Transfer-Encoding: chunked',
+        'X-Latin: caf\u00e9',
+      ]),
+    );
   }
   const terminator = odd('\r\n\r\n', () => rng.pick(['\n\n', '\r\n', '\r\r', '']), 0.08);
   const text = `${method} ${target} ${version}\r\n${headers.join('\r\n')}${terminator}`;

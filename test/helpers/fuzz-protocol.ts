@@ -40,7 +40,11 @@ const WEIRD_STRINGS = [
 ];
 
 export function weirdString(rng: Rng): string {
-  return rng.chance(0.8) ? rng.pick(WEIRD_STRINGS) : Buffer.from(rng.bytes(rng.size(40))).toString('latin1').replace(/\0/g, '');
+  return rng.chance(0.8)
+    ? rng.pick(WEIRD_STRINGS)
+    : Buffer.from(rng.bytes(rng.size(40)))
+        .toString('latin1')
+        .replace(/\0/g, '');
 }
 
 /** Nested arrays or objects `depth` levels deep, written out directly (no recursion here). */
@@ -181,13 +185,21 @@ export function passiveRequest(rng: Rng): FuzzRequest {
       return {
         profile: kind,
         properties: bend(rng, { ...c }),
-        body: body(rng, () => `[${Array.from({ length: rng.size(30) }, () => `[${sequence(rng) || '1'},${JSON.stringify(docId(rng))},${JSON.stringify(revId(rng))}${rng.chance(0.3) ? `,${rng.pick(['0', '1', 'true', '"x"'])}` : ''}${rng.chance(0.3) ? `,${rng.pick(['10', '-1', '1e300'])}` : ''}]`).join(',')}]`),
+        body: body(
+          rng,
+          () =>
+            `[${Array.from({ length: rng.size(30) }, () => `[${sequence(rng) || '1'},${JSON.stringify(docId(rng))},${JSON.stringify(revId(rng))}${rng.chance(0.3) ? `,${rng.pick(['0', '1', 'true', '"x"'])}` : ''}${rng.chance(0.3) ? `,${rng.pick(['10', '-1', '1e300'])}` : ''}]`).join(',')}]`,
+        ),
       };
     case 'proposeChanges':
       return {
         profile: kind,
         properties: bend(rng, { ...c }),
-        body: body(rng, () => `[${Array.from({ length: rng.size(30) }, () => JSON.stringify([docId(rng), revId(rng), ...(rng.chance(0.5) ? [rng.chance(0.5) ? revId(rng) : ''] : []), ...(rng.chance(0.3) ? [rng.int(5000)] : [])])).join(',')}]`),
+        body: body(
+          rng,
+          () =>
+            `[${Array.from({ length: rng.size(30) }, () => JSON.stringify([docId(rng), revId(rng), ...(rng.chance(0.5) ? [rng.chance(0.5) ? revId(rng) : ''] : []), ...(rng.chance(0.3) ? [rng.int(5000)] : [])])).join(',')}]`,
+        ),
       };
     case 'rev': {
       const rev = revId(rng);

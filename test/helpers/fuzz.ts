@@ -92,7 +92,7 @@ function envInt(name: string): number | undefined {
 }
 
 /** Chosen once per process, so every target in a file shares the seed that gets printed. */
-const processSeed = envInt('PEERSYNC_FUZZ_SEED') ?? (Math.floor(Math.random() * 0x1_0000_0000) >>> 0);
+const processSeed = envInt('PEERSYNC_FUZZ_SEED') ?? Math.floor(Math.random() * 0x1_0000_0000) >>> 0;
 
 /** The budget of one target: its small default, or what the environment asks for. */
 export function fuzzBudget(defaultIterations: number): FuzzBudget {
@@ -123,12 +123,7 @@ export class FuzzFailure extends Error {
  * Runs `body` once per iteration with its own Rng until the iteration count or the time cap is
  * reached (whichever first). Returns how many iterations ran.
  */
-export async function fuzzLoop(
-  t: TestContext,
-  target: string,
-  defaultIterations: number,
-  body: (rng: Rng, iteration: number) => Promise<void> | void,
-): Promise<number> {
+export async function fuzzLoop(t: TestContext, target: string, defaultIterations: number, body: (rng: Rng, iteration: number) => Promise<void> | void): Promise<number> {
   const budget = fuzzBudget(defaultIterations);
   const deadline = performance.now() + budget.timeMs;
   let i = 0;

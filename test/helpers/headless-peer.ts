@@ -17,7 +17,11 @@ export async function headlessPeer(count: number, users?: string, tls = false): 
     const r = await cli(['db', 'import', file, '--db', dir]);
     assert.equal(r.code, 0, r.stderr);
   }
-  const child: ChildProcess = spawn(process.execPath, [join(extensionPath(), 'dist', 'cli.js'), 'serve', '--db', dir, '--port', '0', '--interface', '127.0.0.1', ...(tls ? [] : ['--no-tls']), '--json', ...(users ? ['--users', users] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(extensionPath(), 'dist', 'cli.js'), 'serve', '--db', dir, '--port', '0', '--interface', '127.0.0.1', ...(tls ? [] : ['--no-tls']), '--json', ...(users ? ['--users', users] : [])],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const announced = new Promise<{ urls: string[] }>((resolve, reject) => {

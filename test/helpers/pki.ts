@@ -50,7 +50,10 @@ export function issue(options: IssueOptions): Issued {
   cert.serialNumber = `01${randomBytes(15).toString('hex')}`;
   cert.validity.notBefore = options.notBefore ?? new Date(Date.now() - 60_000);
   cert.validity.notAfter = options.notAfter ?? new Date(Date.now() + 24 * 3600_000);
-  const subject: forge.pki.CertificateField[] = [{ name: 'commonName', value: options.commonName }, { name: 'organizationName', value: 'PeerSync interop' }];
+  const subject: forge.pki.CertificateField[] = [
+    { name: 'commonName', value: options.commonName },
+    { name: 'organizationName', value: 'PeerSync interop' },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(options.claimedIssuerName ?? options.issuer?.cert.subject.attributes ?? subject);
   const ca = options.ca === true;

@@ -44,7 +44,19 @@ export interface ServeOptions {
 
 /** Starts `peersync serve` (the built CLI) on a free loopback port; killed when the test ends. */
 export async function startServe(t: TestContext, db: string, options: ServeOptions = {}): Promise<RunningServe> {
-  const args = [CLI, 'serve', '--db', db, ...(options.args?.includes('--port') ? [] : ['--port', '0']), '--interface', '127.0.0.1', '--json', '--events', ...(options.tls ? [] : ['--no-tls']), ...(options.args ?? [])];
+  const args = [
+    CLI,
+    'serve',
+    '--db',
+    db,
+    ...(options.args?.includes('--port') ? [] : ['--port', '0']),
+    '--interface',
+    '127.0.0.1',
+    '--json',
+    '--events',
+    ...(options.tls ? [] : ['--no-tls']),
+    ...(options.args ?? []),
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

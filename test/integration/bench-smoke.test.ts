@@ -76,7 +76,10 @@ test('the case registry: unique names, comparisons in the same run, sizes for ev
       const c = cases.find((x) => x.name === name)!;
       for (const other of [c.comparator, ...(c.comparisons ?? []).map((x) => x.against)]) {
         if (other === undefined) continue;
-        assert.ok(cases.some((x) => x.name === other), `${name} compares with ${other}, which is not a case`);
+        assert.ok(
+          cases.some((x) => x.name === other),
+          `${name} compares with ${other}, which is not a case`,
+        );
         // A comparator missing from this mode leaves the comparison n/a; present, it must run first.
         if (selection.includes(other)) assert.ok(selection.indexOf(other) < selection.indexOf(name), `${other} should run before ${name}, which compares with it`);
       }
@@ -134,16 +137,35 @@ test('the harness: comparisons, optional goals, derived rows, unavailable cases 
     assert.equal(fast.extra['vsSlow'], 4);
     assert.equal(fast.extra['vsSlowP50'], 4);
     assert.match(String(fast.extra['vsMissing']), /^not measured/);
-    assert.deepEqual(fast.goals.map((g) => g.pass), [false, true, null]);
+    assert.deepEqual(
+      fast.goals.map((g) => g.pass),
+      [false, true, null],
+    );
     const derived = results.find((r) => r.name === 'derived')!;
     assert.equal(derived.derived, true);
     assert.equal(derived.opsPerSec, 0);
-    assert.deepEqual(derived.goals.map((g) => g.pass), [true, null]);
+    assert.deepEqual(
+      derived.goals.map((g) => g.pass),
+      [true, null],
+    );
     const md = readmeSummary(fake, results, skipped).split('\n');
-    assert.deepEqual(md.slice(2).map((l) => l.split(' | ')[0]), ['| slow', '| absent', '| fast', '| derived'], 'rows in case order');
-    assert.match(md.find((l) => l.startsWith('| fast '))!, /vsSlow 4×.*FAIL/);
-    assert.match(md.find((l) => l.startsWith('| derived '))!, /PASS \(1 n\/a\)/);
-    assert.match(md.find((l) => l.startsWith('| absent '))!, /n\/a \(no such program\)/);
+    assert.deepEqual(
+      md.slice(2).map((l) => l.split(' | ')[0]),
+      ['| slow', '| absent', '| fast', '| derived'],
+      'rows in case order',
+    );
+    assert.match(
+      md.find((l) => l.startsWith('| fast '))!,
+      /vsSlow 4×.*FAIL/,
+    );
+    assert.match(
+      md.find((l) => l.startsWith('| derived '))!,
+      /PASS \(1 n\/a\)/,
+    );
+    assert.match(
+      md.find((l) => l.startsWith('| absent '))!,
+      /n\/a \(no such program\)/,
+    );
   } finally {
     await ctx.dispose();
   }
@@ -158,7 +180,11 @@ test('bench --smoke prints a well-formed result line for every case', { timeout:
   const lines = run.stdout.split('\n');
   const rows = lines.filter((l) => l.startsWith('BENCH {')).map((l) => JSON.parse(l.slice('BENCH '.length)) as Record<string, unknown>);
   const selected = selectCases(cases, SMOKE.quick);
-  assert.deepEqual(rows.map((r) => r['name']), selected.map((c) => c.name), `one BENCH line per case, in order\n${output}`);
+  assert.deepEqual(
+    rows.map((r) => r['name']),
+    selected.map((c) => c.name),
+    `one BENCH line per case, in order\n${output}`,
+  );
   for (const c of selected) {
     const r = rows.find((x) => x['name'] === c.name)!;
     assert.equal(r['error'], undefined, `case ${c.name} failed: ${String(r['error'])}`);
@@ -201,7 +227,11 @@ test('bench --smoke prints a well-formed result line for every case', { timeout:
   assert.ok(mdStart >= 0, `no README summary\n${output}`);
   assert.match(lines[mdStart + 1]!, /^\| case \| result \|/);
   const mdRows = lines.slice(mdStart + 3).filter((l) => l.startsWith('| '));
-  assert.deepEqual(mdRows.map((l) => l.split(' | ')[0]!.slice(2)), selected.map((c) => c.name), 'one README row per case, in order');
+  assert.deepEqual(
+    mdRows.map((l) => l.split(' | ')[0]!.slice(2)),
+    selected.map((c) => c.name),
+    'one README row per case, in order',
+  );
 
   // The temp directory is gone and nothing was saved (no --save).
   const machineLine = lines.find((l) => l.startsWith('BENCH-MACHINE {'));

@@ -51,7 +51,11 @@ test('db commands and a one-shot replication work through a running serve, and w
   const otherServer = await startServe(t, other);
   const push = cli(['replicate', '--db', served, '--target', otherServer.url, '--pull', '--json']);
   assert.equal(push.status, 0, push.stderr);
-  const done = push.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; completed?: number }).find((e) => e.event === 'done');
+  const done = push.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; completed?: number })
+    .find((e) => e.event === 'done');
   assert.ok(done && done.completed! >= 1, push.stdout);
   assert.equal(JSON.parse(cli(['db', 'get', 'back', '--db', served, '--json']).stdout).body.from, 'other');
 

@@ -99,10 +99,15 @@ test('serve --log-level debug logs a client connecting and closing, and a refusa
 
 test('with --json the log records are JSON lines on stderr', async (t) => {
   const server = await startServe(t, join(tempDir(t), 'db'), { args: ['--log-level', 'info'] });
-  await waitForCondition(() => server.stderr().includes('"namespace":"listener"'), (notify) => {
-    const timer = setInterval(notify, 50);
-    return () => clearInterval(timer);
-  }, WAIT_MS, 'a listener record');
+  await waitForCondition(
+    () => server.stderr().includes('"namespace":"listener"'),
+    (notify) => {
+      const timer = setInterval(notify, 50);
+      return () => clearInterval(timer);
+    },
+    WAIT_MS,
+    'a listener record',
+  );
   const records = server
     .stderr()
     .split('\n')

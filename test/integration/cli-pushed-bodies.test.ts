@@ -19,10 +19,7 @@ test('pushed bodies the store refuses leave db get / db export / db import worki
   try {
     const client = connectRawClient(t, db);
     await pushRev(client, 'plain', '1-aaaa', '{"v":1}');
-    const refused = [
-      pushRev(client, 'deep', '1-bbbb', nestedJson(5000)),
-      pushRev(client, 'real', '1-cccc', '{"_id":"impostor","v":2}'),
-    ];
+    const refused = [pushRev(client, 'deep', '1-bbbb', nestedJson(5000)), pushRev(client, 'real', '1-cccc', '{"_id":"impostor","v":2}')];
     for (const push of refused) await assert.rejects(push, (e: unknown) => e instanceof BlipError && e.code === 400);
   } finally {
     db.close();
@@ -35,12 +32,21 @@ test('pushed bodies the store refuses leave db get / db export / db import worki
   const file = join(dir, 'export.jsonl');
   const exported = cli(['db', 'export', file, '--db', path]);
   assert.equal(exported.status, 0, exported.stderr);
-  const records = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.deepEqual(records.map((r) => [r['_id'], r['v']]), [['plain', 1]]);
+  const records = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(
+    records.map((r) => [r['_id'], r['v']]),
+    [['plain', 1]],
+  );
 
   const copy = join(dir, 'copy');
   assert.equal(cli(['db', 'create', '--db', copy]).status, 0);
   assert.equal(cli(['db', 'import', file, '--db', copy]).status, 0);
-  const listed = cli(['db', 'ls', '--db', copy, '--json']).stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
+  const listed = cli(['db', 'ls', '--db', copy, '--json'])
+    .stdout.trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { id: string }).id);
   assert.deepEqual(listed, ['plain']);
 });

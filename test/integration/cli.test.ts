@@ -31,10 +31,19 @@ test('db create / put / get / ls / history / delete round trip, with --json', (t
   assert.equal(stale.status, 4);
   assert.match(stale.stderr, /changed since revision/);
 
-  const ls = cli(['db', 'ls', '--db', db, '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; rev: string });
-  assert.deepEqual(ls.map((d) => [d.id, d.rev]), [['apple', rev2]]);
+  const ls = cli(['db', 'ls', '--db', db, '--json'])
+    .stdout.trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: string; rev: string });
+  assert.deepEqual(
+    ls.map((d) => [d.id, d.rev]),
+    [['apple', rev2]],
+  );
   const history = JSON.parse(cli(['db', 'history', 'apple', '--db', db, '--json']).stdout) as { revId: string; winner: boolean }[];
-  assert.deepEqual(history.map((h) => h.revId), [rev2, saved.rev]);
+  assert.deepEqual(
+    history.map((h) => h.revId),
+    [rev2, saved.rev],
+  );
 
   assert.equal(cli(['db', 'delete', 'apple', '--db', db]).status, 0);
   assert.equal(cli(['db', 'get', 'apple', '--db', db]).status, 3);
@@ -64,7 +73,35 @@ test('bad input gets a one-line error and a distinct exit code', (t) => {
 });
 
 test('--help on every command', () => {
-  for (const cmd of ['db create', 'db create-collection', 'db delete-collection', 'db info', 'db put', 'db get', 'db delete', 'db purge', 'db ls', 'db history', 'db conflicts', 'db resolve', 'db resolved', 'db restore', 'db schema', 'db import', 'db export', 'serve', 'replicate', 'identity create', 'identity import', 'identity export', 'identity ls', 'identity rm', 'users add', 'users rm', 'users ls']) {
+  for (const cmd of [
+    'db create',
+    'db create-collection',
+    'db delete-collection',
+    'db info',
+    'db put',
+    'db get',
+    'db delete',
+    'db purge',
+    'db ls',
+    'db history',
+    'db conflicts',
+    'db resolve',
+    'db resolved',
+    'db restore',
+    'db schema',
+    'db import',
+    'db export',
+    'serve',
+    'replicate',
+    'identity create',
+    'identity import',
+    'identity export',
+    'identity ls',
+    'identity rm',
+    'users add',
+    'users rm',
+    'users ls',
+  ]) {
     const r = cli([...cmd.split(' '), '--help']);
     assert.equal(r.status, 0, cmd);
     assert.match(r.stdout, new RegExp(`^Usage: peersync ${cmd}`), cmd);
@@ -95,7 +132,10 @@ test('import JSON lines and a JSON array in batches, export round-trips', (t) =>
 
   const out = join(dir, 'out.jsonl');
   assert.equal(cli(['db', 'export', out, '--db', db]).status, 0);
-  const exported = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const exported = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(exported.length, 2502);
   assert.deepEqual(exported.find((d) => d._id === 'doc00042')?.n, 42);
   assert.match(String(exported[0]?._rev), /^1-/);
@@ -126,7 +166,10 @@ test('conflicts are listed and resolved from the command line', async (t) => {
   d.defaultCollection.insertRevisionWithHistory({ id: 'c', body: { v: 'remote' } }, [remote, base.revId]);
   d.close();
   const listed = JSON.parse(cli(['db', 'conflicts', '--db', db, '--json']).stdout) as { docId: string }[];
-  assert.deepEqual(listed.map((c) => c.docId), ['c']);
+  assert.deepEqual(
+    listed.map((c) => c.docId),
+    ['c'],
+  );
   const r = cli(['db', 'resolve', 'c', '--merged', '{"v":"both"}', '--db', db, '--json']);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(cli(['db', 'get', 'c', '--db', db]).stdout), { v: 'both' });
@@ -159,6 +202,9 @@ test('serve --demo seeds the inventory list, reports where the data is, and shut
   assert.equal(code, 0);
   const list = JSON.parse(cli(['db', 'get', 'list', '--db', ready.path]).stdout) as { type: string; list: { key: string; image: { digest: string } }[] };
   assert.equal(list.type, 'list');
-  assert.deepEqual(list.list.map((i) => i.key), ['Apples', 'oranges']);
+  assert.deepEqual(
+    list.list.map((i) => i.key),
+    ['Apples', 'oranges'],
+  );
   assert.match(list.list[0]!.image.digest, /^sha1-/);
 });

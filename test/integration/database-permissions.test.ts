@@ -26,7 +26,10 @@ test('database folder, journal, snapshots, blobs folder and blob files are reada
   db.defaultCollection.save({ id: 'doc2', body: { secret: true } });
   db.close();
   const files = readdirSync(path);
-  assert.ok(files.some((f) => f.startsWith('snapshot-')), files.join());
+  assert.ok(
+    files.some((f) => f.startsWith('snapshot-')),
+    files.join(),
+  );
   for (const entry of [path, join(path, 'blobs')]) assert.equal(statSync(entry).mode & 0o777, 0o700, entry);
   for (const f of files.filter((f) => f !== 'blobs')) assert.equal(othersCanRead(join(path, f)), false, f);
   for (const f of readdirSync(join(path, 'blobs'))) assert.equal(othersCanRead(join(path, 'blobs', f)), false, f);

@@ -58,7 +58,14 @@ interopTest('deleted in PeerSync, created anew in cblite without ever seeing it:
   assert.equal(push.code, 0, push.output);
   assert.equal(await serve.stop(), 0);
   const cart = peersyncGet(shop, 'cart');
-  assert.equal(cart?.deleted, false, `the new document replaces the tombstone; cblite printed:\n${push.output.split('\n').filter((l) => /cart|409|proposeChanges/.test(l)).join('\n')}`);
+  assert.equal(
+    cart?.deleted,
+    false,
+    `the new document replaces the tombstone; cblite printed:\n${push.output
+      .split('\n')
+      .filter((l) => /cart|409|proposeChanges/.test(l))
+      .join('\n')}`,
+  );
   assert.deepEqual(cart.body, { items: 4, created: 'in cblite' });
 });
 
@@ -74,6 +81,13 @@ interopTest('deleted in cblite, created anew in PeerSync without ever seeing it:
   // Unrelated histories: cblite (no conflict resolver) keeps its deletion current and stores the
   // PeerSync revision as a conflicting branch, which an app's resolver would then settle.
   const cart = (await cbliteList(phone)).get('cart');
-  assert.deepEqual({ deleted: cart?.deleted, conflicted: cart?.conflicted }, { deleted: true, conflicted: true }, pull.output.split('\n').filter((l) => /cart/.test(l)).join('\n'));
+  assert.deepEqual(
+    { deleted: cart?.deleted, conflicted: cart?.conflicted },
+    { deleted: true, conflicted: true },
+    pull.output
+      .split('\n')
+      .filter((l) => /cart/.test(l))
+      .join('\n'),
+  );
   assert.match(pull.output, /Created conflict with 'cart'/);
 });

@@ -33,11 +33,21 @@ class Recorder {
   }
 
   framesArrived(count: number, what = `${count} frames`): Promise<void> {
-    return waitForCondition(() => this.frames.length >= count, (n) => this.watch(n), WAIT_MS, what);
+    return waitForCondition(
+      () => this.frames.length >= count,
+      (n) => this.watch(n),
+      WAIT_MS,
+      what,
+    );
   }
 
   closed(what: string): Promise<void> {
-    return waitForCondition(() => this.closes.length > 0, (n) => this.watch(n), WAIT_MS, what);
+    return waitForCondition(
+      () => this.closes.length > 0,
+      (n) => this.watch(n),
+      WAIT_MS,
+      what,
+    );
   }
 
   private watch(notify: () => void): () => void {
@@ -97,8 +107,14 @@ export function frameTransportSuite(name: string, makePair: () => Promise<Transp
         for (let i = 0; i < 50; i++) b.send(Uint8Array.of(0xb0, i));
         await atB.framesArrived(200);
         await atA.framesArrived(50);
-        assert.deepEqual(atB.frames.map((f) => bytes(f).readUInt16BE(0)), Array.from({ length: 200 }, (_, i) => i));
-        assert.deepEqual(atA.frames.map((f) => bytes(f)[1]), Array.from({ length: 50 }, (_, i) => i));
+        assert.deepEqual(
+          atB.frames.map((f) => bytes(f).readUInt16BE(0)),
+          Array.from({ length: 200 }, (_, i) => i),
+        );
+        assert.deepEqual(
+          atA.frames.map((f) => bytes(f)[1]),
+          Array.from({ length: 50 }, (_, i) => i),
+        );
       }));
 
     it('carries binary content intact, including empty and large frames', () =>
@@ -143,7 +159,12 @@ export function frameTransportSuite(name: string, makePair: () => Promise<Transp
         await atB.closed('the close');
         const late: TransportCloseInfo[] = [];
         b.onClose((info) => late.push(info));
-        await waitForCondition(() => late.length > 0, (notify) => b.onClose(notify), WAIT_MS, 'the late listener to hear of the close');
+        await waitForCondition(
+          () => late.length > 0,
+          (notify) => b.onClose(notify),
+          WAIT_MS,
+          'the late listener to hear of the close',
+        );
         await settle();
         assert.equal(late.length, 1);
         assert.equal(typeof late[0]?.code, 'number');

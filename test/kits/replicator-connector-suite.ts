@@ -25,12 +25,22 @@ function stopped(r: Replicator): Promise<ReplicatorStatus> {
 }
 
 function reaches(r: Replicator, activity: ReplicatorActivity): Promise<void> {
-  return waitForCondition(() => r.status.activity === activity, (notify) => r.on('change', notify), WAIT_MS, `the replicator to be ${activity}`);
+  return waitForCondition(
+    () => r.status.activity === activity,
+    (notify) => r.on('change', notify),
+    WAIT_MS,
+    `the replicator to be ${activity}`,
+  );
 }
 
 function arrives(db: Database, id: string): Promise<void> {
   const c = db.defaultCollection;
-  return waitForCondition(() => c.get(id) !== undefined, (notify) => c.on('change', notify), WAIT_MS, `${id} to arrive`);
+  return waitForCondition(
+    () => c.get(id) !== undefined,
+    (notify) => c.on('change', notify),
+    WAIT_MS,
+    `${id} to arrive`,
+  );
 }
 
 function save(db: Database, docs: Record<string, JsonObject>): void {

@@ -23,7 +23,12 @@ async function boot(t: TestContext, folder: string): Promise<PeerSyncApp> {
 
 function arrives(db: Database, docId: string, what: string): Promise<void> {
   const coll = db.defaultCollection;
-  return waitForCondition(() => coll.get(docId) !== undefined, (notify) => coll.on('change', notify), WAIT_MS, what);
+  return waitForCondition(
+    () => coll.get(docId) !== undefined,
+    (notify) => coll.on('change', notify),
+    WAIT_MS,
+    what,
+  );
 }
 
 test('a listener and a continuous replication come back after both sides restart, and keep syncing', async (t) => {

@@ -7,14 +7,12 @@ import { measurePeak } from '../../helpers/memory';
 import { openTempDb } from '../../helpers/open-db';
 import { replicateOnce } from '../../helpers/replicate';
 
-
 async function listen(t: TestContext, database: Database): Promise<string> {
   const listener = new Listener({ database, networkInterface: '127.0.0.1', port: 0, disableTLS: true });
   await listener.start();
   t.after(() => listener.stop());
   return listener.urls[0]!;
 }
-
 
 function content(n: number, seed: number): Buffer {
   const out = Buffer.allocUnsafe(n);
@@ -58,11 +56,15 @@ test('a 20 MB blob pushed and pulled over a WebSocket, with bounded memory', asy
   server.defaultCollection.save({ id: 'big-down', body: { data: ref(down) } });
   const pull = await measurePeak(() => replicateOnce(t, { database: client, target: url, type: 'pull' }));
   assert.equal(digestOf(client.getBlob(down.digest)!), down.digest);
-  for (const [what, p] of [['push', push], ['pull', pull]] as const) {
-    t.diagnostic(`${what} 20 MB over WebSocket (both peers in this process): peak Buffers +${(p.external / 1e6).toFixed(1)} MB, heap +${(p.heap / 1e6).toFixed(1)} MB, rss +${(p.rss / 1e6).toFixed(1)} MB`);
+  for (const [what, p] of [
+    ['push', push],
+    ['pull', pull],
+  ] as const) {
+    t.diagnostic(
+      `${what} 20 MB over WebSocket (both peers in this process): peak Buffers +${(p.external / 1e6).toFixed(1)} MB, heap +${(p.heap / 1e6).toFixed(1)} MB, rss +${(p.rss / 1e6).toFixed(1)} MB`,
+    );
     // The sender holds the blob while it is sent (and briefly a second copy); the receiver streams
     // it to disk. Five copies would mean something buffers the whole blob again.
     assert.ok(p.external < 5 * size, `${what}: peak ${p.external} bytes`);
   }
 });
-

@@ -23,7 +23,12 @@ function replicate(t: TestContext, config: ConstructorParameters<typeof Replicat
 /** Resolves when `id` exists in `db` (checked on each change event). */
 function arrives(db: Database, id: string, ms = 10_000): Promise<void> {
   const c = db.defaultCollection;
-  return waitForCondition(() => c.get(id) !== undefined, (notify) => c.on('change', notify), ms, `${id} to arrive in ${db.name}`);
+  return waitForCondition(
+    () => c.get(id) !== undefined,
+    (notify) => c.on('change', notify),
+    ms,
+    `${id} to arrive in ${db.name}`,
+  );
 }
 
 test('listener URL shape and status', async (t) => {
@@ -137,10 +142,15 @@ test('star: three peers through one hub converge, including a conflict', async (
     const docs = all.map((d) => d.defaultCollection.get('p0'));
     return docs.every((d) => d && !d.conflicted && d.revId === docs[0]!.revId);
   };
-  await waitForCondition(converged, (notify) => {
-    const offs = all.map((d) => d.defaultCollection.on('change', notify));
-    return () => offs.forEach((off) => off());
-  }, 15_000, 'all peers to agree on p0');
+  await waitForCondition(
+    converged,
+    (notify) => {
+      const offs = all.map((d) => d.defaultCollection.on('change', notify));
+      return () => offs.forEach((off) => off());
+    },
+    15_000,
+    'all peers to agree on p0',
+  );
 });
 
 test('mesh: three peers each listening and replicating with the others converge', async (t) => {

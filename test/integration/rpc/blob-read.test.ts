@@ -57,10 +57,13 @@ test('ReadBlob: the demo inventory image, then missing, unreferenced and too lar
   const page = await conn.sendRequest(P.ListDocuments, { db: 'inventory', collection: COLL, limit: 10 });
   assert.equal(page.docs.find((d) => d.id === 'list')?.blobs, 2);
   const blobs = await conn.sendRequest(P.ListDocumentBlobs, ref);
-  assert.deepEqual(blobs.map((b) => [b.path, b.contentType, b.present]), [
-    ['list[0].image', 'image/svg+xml', true],
-    ['list[1].image', 'image/svg+xml', true],
-  ]);
+  assert.deepEqual(
+    blobs.map((b) => [b.path, b.contentType, b.present]),
+    [
+      ['list[0].image', 'image/svg+xml', true],
+      ['list[1].image', 'image/svg+xml', true],
+    ],
+  );
 
   // Found: the bytes arrive intact with their content type.
   const apple = await conn.sendRequest(P.ReadBlob, { ...ref, digest: blobs[0]!.digest });
@@ -72,9 +75,18 @@ test('ReadBlob: the demo inventory image, then missing, unreferenced and too lar
 
   // Missing: referenced, but the content never arrived (as before a replication brings it).
   const absent = sha1Digest(Buffer.from('not stored here'));
-  await conn.sendRequest(P.SaveDocument, { db: 'inventory', collection: COLL, docId: 'photo', baseRevId: null, body: { photo: { '@type': 'blob', digest: absent, length: 15, content_type: 'image/png' } } });
+  await conn.sendRequest(P.SaveDocument, {
+    db: 'inventory',
+    collection: COLL,
+    docId: 'photo',
+    baseRevId: null,
+    body: { photo: { '@type': 'blob', digest: absent, length: 15, content_type: 'image/png' } },
+  });
   const photoBlobs = await conn.sendRequest(P.ListDocumentBlobs, { ...ref, docId: 'photo' });
-  assert.deepEqual(photoBlobs.map((b) => [b.path, b.present]), [['photo', false]]);
+  assert.deepEqual(
+    photoBlobs.map((b) => [b.path, b.present]),
+    [['photo', false]],
+  );
   await rejectsWith(conn.sendRequest(P.ReadBlob, { ...ref, docId: 'photo', digest: absent }), P.RpcErrorCode.notFound, 'missing', /not in inventory: it has not been replicated here/);
 
   // Unreferenced: stored in the database, but not by the document named.
@@ -84,7 +96,13 @@ test('ReadBlob: the demo inventory image, then missing, unreferenced and too lar
 
   // Too large: refused from the declared length, without reading it.
   const big = sha1Digest(Buffer.from('big'));
-  await conn.sendRequest(P.SaveDocument, { db: 'inventory', collection: COLL, docId: 'video', baseRevId: null, body: { clip: { '@type': 'blob', digest: big, length: P.MAX_BLOB_READ_BYTES + 1, content_type: 'video/mp4' } } });
+  await conn.sendRequest(P.SaveDocument, {
+    db: 'inventory',
+    collection: COLL,
+    docId: 'video',
+    baseRevId: null,
+    body: { clip: { '@type': 'blob', digest: big, length: P.MAX_BLOB_READ_BYTES + 1, content_type: 'video/mp4' } },
+  });
   const data = await rejectsWith(conn.sendRequest(P.ReadBlob, { ...ref, docId: 'video', digest: big }), P.RpcErrorCode.tooLarge, 'tooLarge', /blobs are read up to 16777216 bytes/);
   assert.deepEqual([data.length, data.limit], [P.MAX_BLOB_READ_BYTES + 1, P.MAX_BLOB_READ_BYTES]);
 

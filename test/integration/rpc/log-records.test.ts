@@ -7,7 +7,10 @@ import { tempDir } from '../../helpers/temp-dir';
 import { waitForCondition } from '../../helpers/wait';
 
 /** dist/server.js over stdio, initialized with `logLevel`; every log record it forwards is collected. */
-async function startServer(t: TestContext, logLevel: string): Promise<{ conn: MessageConnection; records: P.LogRecordParams[]; waitFor: (pred: (r: P.LogRecordParams) => boolean, what: string) => Promise<P.LogRecordParams> }> {
+async function startServer(
+  t: TestContext,
+  logLevel: string,
+): Promise<{ conn: MessageConnection; records: P.LogRecordParams[]; waitFor: (pred: (r: P.LogRecordParams) => boolean, what: string) => Promise<P.LogRecordParams> }> {
   const records: P.LogRecordParams[] = [];
   const subscribers = new Set<() => void>();
   const conn = await startRpcServer(t, { dataFolder: tempDir(t), logLevel }, (c) =>
@@ -17,10 +20,15 @@ async function startServer(t: TestContext, logLevel: string): Promise<{ conn: Me
     }),
   );
   const waitFor = async (pred: (r: P.LogRecordParams) => boolean, what: string): Promise<P.LogRecordParams> => {
-    await waitForCondition(() => records.some(pred), (notify) => {
-      subscribers.add(notify);
-      return () => subscribers.delete(notify);
-    }, 30_000, what).catch((e: Error) => {
+    await waitForCondition(
+      () => records.some(pred),
+      (notify) => {
+        subscribers.add(notify);
+        return () => subscribers.delete(notify);
+      },
+      30_000,
+      what,
+    ).catch((e: Error) => {
       throw new Error(`${e.message}; records:\n${records.map((r) => JSON.stringify(r)).join('\n')}`);
     });
     return records.find(pred)!;
@@ -28,7 +36,10 @@ async function startServer(t: TestContext, logLevel: string): Promise<{ conn: Me
   return { conn, records, waitFor };
 }
 
-const opened = (name: string) => (r: P.LogRecordParams): boolean => r.namespace === 'store' && r.message === 'opened' && String(r.fields?.path).endsWith(name);
+const opened =
+  (name: string) =>
+  (r: P.LogRecordParams): boolean =>
+    r.namespace === 'store' && r.message === 'opened' && String(r.fields?.path).endsWith(name);
 
 test('the server forwards log records at the level the extension sets', async (t) => {
   const { conn, records, waitFor } = await startServer(t, 'info');

@@ -28,7 +28,10 @@ test('the server process: databases, documents, stale saves, listener, replicati
   const conn = await startServer(t, tempDir(t));
   const db = await conn.sendRequest(P.CreateDatabase, { name: 'notes' });
   assert.equal(db.name, 'notes');
-  assert.deepEqual(db.collections.map((c) => c.name), ['_default._default']);
+  assert.deepEqual(
+    db.collections.map((c) => c.name),
+    ['_default._default'],
+  );
   const ref = { db: 'notes', collection: '_default._default', docId: 'hello' };
 
   const changed = nextNotification<{ docIds: string[] }>(conn, P.DatabaseChanged, (p) => p.docIds.includes('hello'));
@@ -91,7 +94,13 @@ test('the server process: TLS identities, listener certificates, a users file an
   await assert.rejects(conn.sendRequest(P.CreateIdentity, { db: 'nope', label: 'x', commonName: 'x', isServer: true }), isCode(P.RpcErrorCode.notFound));
   const other = await conn.sendRequest(P.CreateIdentity, { db: 'notes', label: 'other', commonName: 'other', isServer: true });
   const identities = await conn.sendRequest(P.ListIdentities, { db: 'notes' });
-  assert.deepEqual(identities.map((i) => [i.label, i.fingerprintSha256, i.anonymous]), [['notes-server', created.fingerprintSha256, false], ['other', other.fingerprintSha256, false]]);
+  assert.deepEqual(
+    identities.map((i) => [i.label, i.fingerprintSha256, i.anonymous]),
+    [
+      ['notes-server', created.fingerprintSha256, false],
+      ['other', other.fingerprintSha256, false],
+    ],
+  );
   assert.deepEqual(await conn.sendRequest(P.ListIdentities, { db: 'phone' }), []);
 
   // A wss:// listener with that identity; its certificate is the identity's.
@@ -122,7 +131,12 @@ test('the server process: TLS identities, listener certificates, a users file an
   // The next replicator on `target` to reach idle, stop or fail (replicators removed earlier still send a last status).
   const removed = new Set<string>();
   const settled = (target: string) =>
-    nextNotification<P.ReplicatorInfo>(conn, P.ReplicatorStatusChanged, (s) => !removed.has(s.id) && s.target === target && (s.activity === 'idle' || s.activity === 'stopped' || s.error !== undefined), 20_000);
+    nextNotification<P.ReplicatorInfo>(
+      conn,
+      P.ReplicatorStatusChanged,
+      (s) => !removed.has(s.id) && s.target === target && (s.activity === 'idle' || s.activity === 'stopped' || s.error !== undefined),
+      20_000,
+    );
   const remove = async (id: string): Promise<void> => {
     removed.add(id);
     await conn.sendRequest(P.RemoveReplication, { id });
@@ -152,7 +166,10 @@ test('the server process: TLS identities, listener certificates, a users file an
   status = await done;
   assert.match(status.error?.message ?? '', /certificate/i, `a different pinned certificate is refused (${JSON.stringify(status)})`);
   await remove(wrong.id);
-  await assert.rejects(conn.sendRequest(P.StartReplication, { db: 'phone', target: secure.urls[0]!, type: 'pull', continuous: false, pinnedServerCertificateFile: usersPath }), isCode(P.RpcErrorCode.invalid));
+  await assert.rejects(
+    conn.sendRequest(P.StartReplication, { db: 'phone', target: secure.urls[0]!, type: 'pull', continuous: false, pinnedServerCertificateFile: usersPath }),
+    isCode(P.RpcErrorCode.invalid),
+  );
 
   // The users-file listener: the right password replicates, a wrong one is refused.
   done = settled(guarded.urls[0]!);

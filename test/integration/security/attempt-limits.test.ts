@@ -86,7 +86,7 @@ test('9 wrong passwords then the right one, repeated, is blocked: a success does
   assert.deepEqual(statuses.slice(11), Array<number>(9).fill(429), 'then bob is blocked at this address, right password included');
 });
 
-test("a success for one user does not reset the count of guesses at another; the other user is not locked out", async (t) => {
+test('a success for one user does not reset the count of guesses at another; the other user is not locked out', async (t) => {
   const url = await listen(t, (u, p) => (u === 'alice' && p === 'a') || (u === 'bob' && p === 'b'));
   for (let i = 0; i < 9; i++) assert.equal(await attempt(url, 'bob', `guess ${i}`), 401);
   assert.equal(await attempt(url, 'alice', 'a'), 101);

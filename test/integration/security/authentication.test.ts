@@ -46,7 +46,10 @@ test('Basic auth: right password replicates; wrong or missing credentials get 40
   const none = await pull(bad, url);
   assert.equal(none.error?.code, 401);
   assert.equal(bad.defaultCollection.count(), 0);
-  assert.ok(failures.some((f) => f.status === 401 && f.remoteAddress.includes('127.0.0.1')), 'failures are reported with the remote address');
+  assert.ok(
+    failures.some((f) => f.status === 401 && f.remoteAddress.includes('127.0.0.1')),
+    'failures are reported with the remote address',
+  );
 });
 
 test('the challenge carries WWW-Authenticate: Basic realm (real clients wait for it before sending credentials)', async (t) => {
@@ -125,7 +128,10 @@ test('a replicator refuses credentials in its target URL and warns when Basic cr
     () => new Replicator({ database: db, target: 'wss://alice:hunter2@127.0.0.1:4984/db' }),
     (e: Error) => /must not contain a user name or password/.test(e.message) && !e.message.includes('hunter2'),
   );
-  assert.throws(() => new Replicator({ database: db, target: 'ws://alice:hunter 2@[bad/db' }), (e: Error) => !e.message.includes('hunter'));
+  assert.throws(
+    () => new Replicator({ database: db, target: 'ws://alice:hunter 2@[bad/db' }),
+    (e: Error) => !e.message.includes('hunter'),
+  );
   assert.deepEqual(new Replicator({ database: db, target: 'wss://127.0.0.1:4984/db', authenticator: new BasicAuthenticator('a', 'b') }).warnings, []);
   assert.match(new Replicator({ database: db, target: 'ws://127.0.0.1:4984/db', authenticator: new BasicAuthenticator('a', 'b') }).warnings.join(), /unencrypted over ws:\/\//);
   assert.match(new Replicator({ database: db, target: 'ws://127.0.0.1:4984/db', headers: { authorization: 'Basic YTpi' } }).warnings.join(), /unencrypted/);

@@ -109,7 +109,11 @@ test('replicate refuses a target URL with credentials in it, without sending or 
   url.password = 'hunter2';
   const phone = join(dir, 'phone');
   cli(['db', 'create', '--db', phone]);
-  for (const args of [['--target', url.toString()], ['--target', url.toString(), '--json'], ['--target', url.toString().replace('alice:hunter2@', 'hunter2@')]]) {
+  for (const args of [
+    ['--target', url.toString()],
+    ['--target', url.toString(), '--json'],
+    ['--target', url.toString().replace('alice:hunter2@', 'hunter2@')],
+  ]) {
     const r = cli(['replicate', '--db', phone, ...args]);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /must not contain a user name or password.*--user/);
@@ -133,5 +137,8 @@ test('users add refuses reserved names and saves every accepted one', async (t) 
 
 function readdirKeystore(db: string): string {
   const dir = join(db, 'keystore');
-  return join(dir, readdirSync(dir).find((f) => f.endsWith('.json'))!);
+  return join(
+    dir,
+    readdirSync(dir).find((f) => f.endsWith('.json'))!,
+  );
 }

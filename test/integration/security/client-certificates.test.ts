@@ -53,7 +53,14 @@ function attempt(url: string, client: { certs: Issued[]; key: Issued } | undefin
 
 async function listen(t: TestContext, anchors: Issued[], accept?: ClientCertificateCheck): Promise<{ listener: Listener; url: string; refusals: AuthFailure[]; tlsErrors: TlsFailure[] }> {
   const { db } = await openTempDb(t);
-  const listener = new Listener({ database: db, networkInterface: '127.0.0.1', authenticator: new ListenerCertificateAuthenticator(anchors.map((a) => a.certPem), accept) });
+  const listener = new Listener({
+    database: db,
+    networkInterface: '127.0.0.1',
+    authenticator: new ListenerCertificateAuthenticator(
+      anchors.map((a) => a.certPem),
+      accept,
+    ),
+  });
   const refusals: AuthFailure[] = [];
   const tlsErrors: TlsFailure[] = [];
   listener.on('authFailure', (f) => refusals.push(f));
@@ -79,7 +86,12 @@ async function assertRefusedOverTls12(l: Awaited<ReturnType<typeof listen>>, out
     assertRefused(outcome, l.refusals, /CERT_SIGNATURE_FAILURE/);
     return;
   }
-  await waitForCondition(() => l.tlsErrors.length > 0, (notify) => (l.listener.on('tlsError', notify), () => l.listener.off('tlsError', notify)), 10_000, 'the failed handshake to be reported');
+  await waitForCondition(
+    () => l.tlsErrors.length > 0,
+    (notify) => (l.listener.on('tlsError', notify), () => l.listener.off('tlsError', notify)),
+    10_000,
+    'the failed handshake to be reported',
+  );
   // OpenSSL's reason depends on the forged signature's bytes (bad padding, too large for the modulus…).
   assert.match(l.tlsErrors.at(-1)!.reason, /\(ERR_SSL_[A-Z0-9_]+\)$/);
   assert.equal(l.tlsErrors.at(-1)!.remoteAddress, '127.0.0.1');

@@ -122,8 +122,22 @@ describe('a CA-signed listener certificate', () => {
 
   test('expired and not-yet-valid certificates are refused', async (t) => {
     const day = 86_400_000;
-    const expired = await createIdentity({ isServer: true, issuer: ca, label: 'expired', attributes: { commonName: 'localhost' }, notBefore: new Date(Date.now() - 10 * day), expiration: new Date(Date.now() - day) });
-    const future = await createIdentity({ isServer: true, issuer: ca, label: 'future', attributes: { commonName: 'localhost' }, notBefore: new Date(Date.now() + day), expiration: new Date(Date.now() + 10 * day) });
+    const expired = await createIdentity({
+      isServer: true,
+      issuer: ca,
+      label: 'expired',
+      attributes: { commonName: 'localhost' },
+      notBefore: new Date(Date.now() - 10 * day),
+      expiration: new Date(Date.now() - day),
+    });
+    const future = await createIdentity({
+      isServer: true,
+      issuer: ca,
+      label: 'future',
+      attributes: { commonName: 'localhost' },
+      notBefore: new Date(Date.now() + day),
+      expiration: new Date(Date.now() + 10 * day),
+    });
     for (const id of [expired, future]) {
       const f = await serve(t, { tlsIdentity: id });
       expectRefused(await pullFrom(t, f.url, { trustedRootCertificates: [exportCertificatePem(ca)] }), /expired|not yet valid|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/i);

@@ -61,7 +61,11 @@ test(`every acknowledged write survives SIGKILL at random points (${RUNS} runs)`
         assert.ok(ancestry.includes(rev as never), `run ${run}: ${id} lost acknowledged revision ${rev} (has ${ancestry[0]})`);
       }
       const seqs = c.changesSince(0).map((ch) => ch.sequence);
-      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'sequences ascend');
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+        'sequences ascend',
+      );
       assert.equal(new Set(seqs).size, seqs.length, 'sequences are unique');
       assert.ok(c.lastSequence >= (seqs.at(-1) ?? 0));
     } finally {

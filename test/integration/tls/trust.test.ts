@@ -89,10 +89,16 @@ async function tlsServer(t: TestContext, identity: TLSIdentity): Promise<TlsServ
   return {
     port: (server.address() as AddressInfo).port,
     received: () => received,
-    idle: () => waitForCondition(isIdle, (notify) => {
-      events.on('closed', notify);
-      return () => events.off('closed', notify);
-    }, 5000, 'the server connections to close'),
+    idle: () =>
+      waitForCondition(
+        isIdle,
+        (notify) => {
+          events.on('closed', notify);
+          return () => events.off('closed', notify);
+        },
+        5000,
+        'the server connections to close',
+      ),
     events,
   };
 }
@@ -171,7 +177,12 @@ test('default (CA) validation: trusted chain accepted; self-signed, unknown CA, 
   assert.equal(selfSigned.server.received(), '');
 
   // The listener sends its whole chain, root included, so OpenSSL reports an untrusted root in the chain.
-  const e2 = assertRefused(await connect(t, ids.caSigned, {}), ServerCertificateErrorCode.Untrusted, /self-signed root that is not trusted.*add its root CA to the trusted roots \(--ca FILE\)/, 'unknown CA');
+  const e2 = assertRefused(
+    await connect(t, ids.caSigned, {}),
+    ServerCertificateErrorCode.Untrusted,
+    /self-signed root that is not trusted.*add its root CA to the trusted roots \(--ca FILE\)/,
+    'unknown CA',
+  );
   assert.equal(e2.verifyError, 'SELF_SIGNED_CERT_IN_CHAIN');
   const e3 = assertRefused(await connect(t, ids.expired, trusted), ServerCertificateErrorCode.Untrusted, /has expired/, 'expired');
   assert.equal(e3.verifyError, 'CERT_HAS_EXPIRED');
@@ -195,7 +206,7 @@ test('the ws options fall back to failing closed when createConnection is ignore
   assert.equal((await fallback(ids.selfSigned, { trustedRootCertificates: [ids.ca.certificatePem] })).ok, false);
 });
 
-test("why createConnection: Node skips checkServerIdentity when its own verification failed, and rejectUnauthorized:false ignores it", async (t) => {
+test('why createConnection: Node skips checkServerIdentity when its own verification failed, and rejectUnauthorized:false ignores it', async (t) => {
   const server = await tlsServer(t, ids.caSigned);
   let called = false;
   const outcome = await attempt(

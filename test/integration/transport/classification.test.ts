@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  ConnectionError,
-  classifyClose,
-  classifyConnectError,
-  httpStatusError,
-  isTransientCloseCode,
-  isTransientHttpStatus,
-} from '../../../server/transport/connection-error';
+import { ConnectionError, classifyClose, classifyConnectError, httpStatusError, isTransientCloseCode, isTransientHttpStatus } from '../../../server/transport/connection-error';
 import { isLinkLocal, parseBlipsyncPath } from '../../../server/transport/blip-websocket-server';
 import { pongTimeoutMs } from '../../../server/transport/websocket-client';
 
@@ -26,13 +19,7 @@ describe('connection error classification', () => {
   });
 
   it('TLS certificate failures are permanent', () => {
-    for (const code of [
-      'ERR_TLS_CERT_ALTNAME_INVALID',
-      'CERT_HAS_EXPIRED',
-      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-      'DEPTH_ZERO_SELF_SIGNED_CERT',
-      'SELF_SIGNED_CERT_IN_CHAIN',
-    ]) {
+    for (const code of ['ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN']) {
       const err = classifyConnectError(Object.assign(new Error(code), { code }));
       assert.equal(err.transient, false, code);
       assert.equal(err.code, code);

@@ -95,7 +95,11 @@ describe('connectBlipWebSocket (loopback)', () => {
     assert.equal(blipsyncUrl('wss://h:1/db/_blipsync'), 'wss://h:1/db/_blipsync');
     assert.equal(blipsyncUrl('ws://[::1]:1/my%20db'), 'ws://[::1]:1/my%20db/_blipsync');
     for (const bad of ['http://h:1/db', 'ws://h:1/', 'not a url']) {
-      assert.throws(() => blipsyncUrl(bad), (err: unknown) => err instanceof ConnectionError && err.code === 'INVALID_URL' && !err.transient, bad);
+      assert.throws(
+        () => blipsyncUrl(bad),
+        (err: unknown) => err instanceof ConnectionError && err.code === 'INVALID_URL' && !err.transient,
+        bad,
+      );
     }
   });
 
@@ -144,11 +148,7 @@ describe('connectBlipWebSocket (loopback)', () => {
     assert.match(err.message, /aborted: replicator stopped/);
     await serverSideClosed;
 
-    const already = await rejectionOf(
-      connectBlipWebSocket(`ws://127.0.0.1:${silent.port}/db`, { signal: AbortSignal.abort() }),
-      T,
-      'connect with an aborted signal',
-    );
+    const already = await rejectionOf(connectBlipWebSocket(`ws://127.0.0.1:${silent.port}/db`, { signal: AbortSignal.abort() }), T, 'connect with an aborted signal');
     assert.ok(already instanceof ConnectionError);
     assert.equal(already.code, 'ABORT_ERR');
   });
@@ -200,7 +200,10 @@ describe('connectBlipWebSocket (loopback)', () => {
 
   it('classifies closes by the server: 4001 transient, 4002 permanent', async () => {
     const server = await startServer(cleanup);
-    for (const [code, transient] of [[4001, true], [4002, false]] as const) {
+    for (const [code, transient] of [
+      [4001, true],
+      [4002, false],
+    ] as const) {
       const serverConn = nextEvent<[BlipConnection, ConnectionInfo]>(server, 'connection', T);
       const client = track(await withTimeout(connectBlipWebSocket(`ws://127.0.0.1:${server.port}/db`), 'connect', T));
       const [conn] = await serverConn;

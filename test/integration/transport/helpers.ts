@@ -76,11 +76,7 @@ export interface RawResponse {
  * Sends a raw HTTP request (an upgrade when `upgrade` is set) and returns the status, headers and
  * body. A 101 answer resolves with status 101 and the socket is destroyed.
  */
-export function rawRequest(
-  port: number,
-  path: string,
-  options: { headers?: Record<string, string>; upgrade?: boolean; method?: string } = {},
-): Promise<RawResponse> {
+export function rawRequest(port: number, path: string, options: { headers?: Record<string, string>; upgrade?: boolean; method?: string } = {}): Promise<RawResponse> {
   const upgradeHeaders: Record<string, string> = options.upgrade
     ? {
         Connection: 'Upgrade',

@@ -4,13 +4,7 @@ import os from 'node:os';
 import { afterEach, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import type { BlipConnection } from '../../../server/blip/connection';
-import {
-  BlipWebSocketServer,
-  ListenError,
-  type ConnectionInfo,
-  type DisconnectionInfo,
-  type UpgradeRejection,
-} from '../../../server/transport/blip-websocket-server';
+import { BlipWebSocketServer, ListenError, type ConnectionInfo, type DisconnectionInfo, type UpgradeRejection } from '../../../server/transport/blip-websocket-server';
 import { ConnectionError } from '../../../server/transport/connection-error';
 import { connectBlipWebSocket, type BlipWebSocketClient } from '../../../server/transport/websocket-client';
 import { Cleanup, nextEvent, rawRequest, rejectionOf, startServer } from './helpers';
@@ -166,7 +160,7 @@ describe('BlipWebSocketServer (loopback)', () => {
   });
 
   describe('authentication hook', () => {
-    it('sends the hook\'s 401 and WWW-Authenticate header; the client error is permanent and carries both', async () => {
+    it("sends the hook's 401 and WWW-Authenticate header; the client error is permanent and carries both", async () => {
       const seen: (string | undefined)[] = [];
       const server = await startServer(cleanup, {
         authenticate: async (req) => {
@@ -364,9 +358,7 @@ describe('BlipWebSocketServer (loopback)', () => {
     });
 
     it('resolves an interface name (the loopback one) to its address', async () => {
-      const loopback = Object.entries(os.networkInterfaces()).find(([, addrs]) =>
-        (addrs ?? []).some((a) => a.internal && a.family === 'IPv4' && a.address === '127.0.0.1'),
-      );
+      const loopback = Object.entries(os.networkInterfaces()).find(([, addrs]) => (addrs ?? []).some((a) => a.internal && a.family === 'IPv4' && a.address === '127.0.0.1'));
       if (!loopback) return; // no named loopback interface on this machine
       const server = await startServer(cleanup, { networkInterface: loopback[0] });
       assert.deepEqual(server.urls('db'), [`ws://127.0.0.1:${server.port}/db`]);

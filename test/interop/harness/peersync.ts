@@ -52,7 +52,11 @@ export function peersyncDelete(db: string, docId: string): void {
  */
 export class PeersyncPeer {
   /** `trust`: replicate options for a wss:// listener, e.g. `['--ca', 'listener.pem']`. */
-  constructor(readonly db: string, readonly url: string, private readonly trust: readonly string[] = []) {
+  constructor(
+    readonly db: string,
+    readonly url: string,
+    private readonly trust: readonly string[] = [],
+  ) {
     ok(['db', 'create', '--db', db]);
   }
 

@@ -92,7 +92,10 @@ test('conflicts changing is announced once the burst of changes settles', async 
   coll.insertRevisionWithHistory({ id: 'doc', body: { v: 'theirs' } }, ['2-ffff', first.revId]);
   const e = await withTimeout(seen, 'the conflictsChanged event');
   assert.deepEqual(e, { kind: 'conflictsChanged', db: 'c', collection: '_default._default' });
-  assert.deepEqual(app.documents.listConflicts({ db: 'c' }).map((x) => x.docId), ['doc']);
+  assert.deepEqual(
+    app.documents.listConflicts({ db: 'c' }).map((x) => x.docId),
+    ['doc'],
+  );
 });
 
 test('peers: a pinned certificate must match its fingerprint; peers are saved and survive a restart', async (t) => {
@@ -171,7 +174,10 @@ test('database management: refresh opens folders added on disk; close keeps save
   app.databases.createCollection('work', 'store.items');
   assert.throws(() => app.databases.deleteCollection('work', '_default'), /cannot be deleted/);
   app.databases.deleteCollection('work', 'store.items');
-  assert.deepEqual(db.collections().map((c) => c.fullName), ['_default._default']);
+  assert.deepEqual(
+    db.collections().map((c) => c.fullName),
+    ['_default._default'],
+  );
 
   const l = await app.listeners.start({ db: 'work', port: 0, networkInterface: '127.0.0.1', tls: false });
   await app.closeDatabase('work');
@@ -200,8 +206,7 @@ test('listing by ID prefix pages through exactly the matching documents', async 
   const app = newApp(t);
   const db = await app.databases.open('pre');
   for (const id of ['a', 'ab', 'abc', 'abd', 'b', 'ab%', 'a_b']) db.defaultCollection.save({ id, body: {} });
-  const ids = (prefix: string, after?: string, limit = 10): string[] =>
-    app.documents.list({ db: 'pre', collection: '_default', prefix, limit, ...(after ? { after } : {}) }).docs.map((d) => d.id);
+  const ids = (prefix: string, after?: string, limit = 10): string[] => app.documents.list({ db: 'pre', collection: '_default', prefix, limit, ...(after ? { after } : {}) }).docs.map((d) => d.id);
   assert.deepEqual(ids('ab'), ['ab', 'ab%', 'abc', 'abd']);
   assert.deepEqual(ids('ab', undefined, 2), ['ab', 'ab%']);
   assert.deepEqual(ids('ab', 'ab%', 2), ['abc', 'abd'], 'the next page');
@@ -214,7 +219,10 @@ test('a collection schema is enforced on saves and imports, with every problem l
   const db = await app.databases.open('sch');
   const where = { db: 'sch', collection: '_default' };
   assert.throws(() => app.schemas.set({ ...where, schema: { type: 'nope' } }), code('INVALID'));
-  app.schemas.set({ ...where, schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, list: { type: 'array', items: { type: 'object', properties: { qty: { type: 'integer' } } } } } } });
+  app.schemas.set({
+    ...where,
+    schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, list: { type: 'array', items: { type: 'object', properties: { qty: { type: 'integer' } } } } } },
+  });
   const ref = { db: 'sch', collection: '_default._default', docId: 'd' };
   assert.throws(
     () => app.documents.save({ ...ref, baseRevId: null, body: { list: [{ qty: 'many' }] } }),
@@ -230,7 +238,10 @@ test('a collection schema is enforced on saves and imports, with every problem l
   assert.throws(() => app.documents.importBatch({ db: 'sch', collection: '_default', records: [{ _id: 'ok', name: 'a' }, { _id: 'bad' }] }), code('INVALID'));
   assert.equal(db.defaultCollection.count(), 0, 'a batch with one bad record saves nothing');
   app.documents.save({ ...ref, baseRevId: null, body: { name: 'fine', list: [{ qty: 3 }] } });
-  assert.deepEqual(app.schemas.problems(db, '_default', { name: 1 }).map((x) => x.path), ['name']);
+  assert.deepEqual(
+    app.schemas.problems(db, '_default', { name: 1 }).map((x) => x.path),
+    ['name'],
+  );
   db.defaultCollection.insertRevisionWithHistory({ id: 'from-peer', body: { anything: true } }, ['1-abcd']);
   assert.ok(db.defaultCollection.get('from-peer'), 'a replicated revision is the peer’s data: not refused');
   app.schemas.set({ ...where, schema: null });

@@ -58,7 +58,14 @@ describe('request / reply', () => {
     gates[0]?.resolve();
     gates[1]?.resolve();
     const all = await withTimeout(Promise.all(replies), 'all replies');
-    assert.deepStrictEqual(all.map((r) => [r.number, r.text()]), [[1, 'reply 0'], [2, 'reply 1'], [3, 'reply 2']]);
+    assert.deepStrictEqual(
+      all.map((r) => [r.number, r.text()]),
+      [
+        [1, 'reply 0'],
+        [2, 'reply 1'],
+        [3, 'reply 2'],
+      ],
+    );
     assert.deepStrictEqual(seen, [1, 2, 3]);
     a.close();
   });
@@ -68,7 +75,13 @@ describe('request / reply', () => {
     b.onRequest('put', () => {
       throw new BlipError('HTTP', 409, 'document update conflict', { docID: 'doc1' });
     });
-    const error = await withTimeout(a.request({ profile: 'put' }).then(() => undefined, (e: unknown) => e), 'ERR');
+    const error = await withTimeout(
+      a.request({ profile: 'put' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      'ERR',
+    );
     assert.ok(error instanceof BlipError);
     assert.equal(error.domain, 'HTTP');
     assert.equal(error.code, 409);
@@ -133,7 +146,10 @@ describe('request / reply', () => {
     // A request that does expect a reply still works afterwards, and it is the only reply sent.
     b.onRequest('ping', () => ({ body: 'pong' }));
     assert.equal((await withTimeout(a.request({ profile: 'ping' }), 'pong')).number, 2);
-    assert.deepStrictEqual((await decodeAll(tapB.sent)).map((f) => [f.type, f.msgNo]), [[MessageType.RPY, 2]]);
+    assert.deepStrictEqual(
+      (await decodeAll(tapB.sent)).map((f) => [f.type, f.msgNo]),
+      [[MessageType.RPY, 2]],
+    );
     a.close();
   });
 
@@ -186,7 +202,13 @@ describe('wire compatibility with Couchbase Lite', () => {
     peer.send(fromHex(FRAME1_HEX));
     peer.send(fromHex(FRAME2_HEX));
     await peer.waitForFrames(2);
-    assert.deepStrictEqual(peer.decoded.map((f) => [f.type, f.msgNo]), [[MessageType.RPY, 1], [MessageType.RPY, 2]]);
+    assert.deepStrictEqual(
+      peer.decoded.map((f) => [f.type, f.msgNo]),
+      [
+        [MessageType.RPY, 1],
+        [MessageType.RPY, 2],
+      ],
+    );
     assert.equal(peer.decoded[1]?.urgent, true);
     assert.equal(text(decodeMessagePayload((peer.decoded[1] as DecodedFrame).payload).body), '[]');
     connection.close();
@@ -225,7 +247,10 @@ describe('multi-frame messages over a connection', () => {
     }
     const acks = (await decodeAll(tapB.sent)).filter((f) => f.type === MessageType.ACKMSG);
     assert.ok(expectedCounts.length >= 2, `test message too small (${expectedCounts.length} ACKs expected)`);
-    assert.deepStrictEqual(acks.map((ack) => decodeVarint(ack.payload).value), expectedCounts);
+    assert.deepStrictEqual(
+      acks.map((ack) => decodeVarint(ack.payload).value),
+      expectedCounts,
+    );
     for (const ack of acks) {
       assert.equal(ack.msgNo, 1);
       assert.equal(ack.urgent, true);
@@ -313,7 +338,13 @@ describe('closing', () => {
     const a = new BlipConnection(ta);
     const pending = a.request({ profile: 'x' });
     tb.close(1001, 'going away');
-    const err = await withTimeout(pending.then(() => undefined, (e: unknown) => e), 'rejection');
+    const err = await withTimeout(
+      pending.then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      'rejection',
+    );
     assert.ok(err instanceof BlipClosedError);
     assert.equal(err.closeCode, 1001);
     assert.deepStrictEqual(a.closeInfo, { code: 1001, reason: 'going away', local: false });
@@ -325,7 +356,13 @@ describe('closing', () => {
     await new Promise<void>((resolve) => queueMicrotask(resolve));
     assert.equal(ta.isClosed, true);
     const a = new BlipConnection(ta);
-    const err = await withTimeout(a.request({ profile: 'x' }).then(() => undefined, (e: unknown) => e), 'rejection');
+    const err = await withTimeout(
+      a.request({ profile: 'x' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      'rejection',
+    );
     assert.ok(err instanceof BlipClosedError);
     assert.equal(a.closeInfo?.code, 1006);
   });

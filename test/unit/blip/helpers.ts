@@ -79,10 +79,7 @@ export class TapTransport implements FrameTransport {
 }
 
 /** Two connections over a memory pair; `tapA` records what `a` sends. */
-export function connectedPair(
-  optionsA: BlipConnectionOptions = {},
-  optionsB: BlipConnectionOptions = {},
-): { a: BlipConnection; b: BlipConnection; tapA: TapTransport; tapB: TapTransport } {
+export function connectedPair(optionsA: BlipConnectionOptions = {}, optionsB: BlipConnectionOptions = {}): { a: BlipConnection; b: BlipConnection; tapA: TapTransport; tapB: TapTransport } {
   const [ta, tb] = createMemoryTransportPair();
   const tapA = new TapTransport(ta);
   const tapB = new TapTransport(tb);

@@ -38,10 +38,13 @@ describe('WebSocket transport (ws on loopback)', () => {
 
   async function connect(): Promise<{ socket: WebSocket; connection: BlipConnection }> {
     const socket = new WebSocket(url, [...BLIP_SUBPROTOCOLS]);
-    await withTimeout(new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-    }), 'WebSocket open');
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        socket.once('open', () => resolve());
+        socket.once('error', reject);
+      }),
+      'WebSocket open',
+    );
     assert.equal(socket.protocol, 'BLIP_3+CBMobile_3');
     return { socket, connection: new BlipConnection(createWebSocketTransport(socket), { name: 'client' }) };
   }

@@ -3,11 +3,17 @@ import { test } from 'node:test';
 import { serverLogLine, writeServerLog } from '../../../extension/server-log';
 import type { LogRecordParams } from '../../../server/rpc/protocol';
 
-test("server records are written at their own level, with namespace and fields", () => {
+test('server records are written at their own level, with namespace and fields', () => {
   const written: string[] = [];
   const at = (level: string) => (line: string) => void written.push(`${level}: ${line}`);
   const channel = { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), trace: at('trace') };
-  const record = (level: LogRecordParams['level'], fields?: Record<string, unknown>): LogRecordParams => ({ time: 0, namespace: 'listener', level, message: 'client closed', ...(fields ? { fields } : {}) });
+  const record = (level: LogRecordParams['level'], fields?: Record<string, unknown>): LogRecordParams => ({
+    time: 0,
+    namespace: 'listener',
+    level,
+    message: 'client closed',
+    ...(fields ? { fields } : {}),
+  });
   for (const level of ['error', 'warn', 'info', 'debug', 'trace'] as const) writeServerLog(channel, record(level));
   writeServerLog(channel, record('warn', { address: '127.0.0.1', reason: 'idle for 60 s', code: 1001 }));
   assert.deepEqual(written, [

@@ -41,7 +41,10 @@ test('frame decoder: valid frames decode exactly; broken ones fail with a BlipPr
       for (let step = rng.range(1, 8); step > 0; step--) {
         const type = rng.pick(FRAME_TYPES);
         const ack = type === MessageType.ACKMSG || type === MessageType.ACKRPY;
-        const msgNo = rng.weighted([[5, rng.range(1, 10)], [1, rng.range(1, Number.MAX_SAFE_INTEGER)]]);
+        const msgNo = rng.weighted([
+          [5, rng.range(1, 10)],
+          [1, rng.range(1, Number.MAX_SAFE_INTEGER)],
+        ]);
         let flags: number = type;
         if (rng.chance(0.3)) flags |= FrameFlag.Urgent;
         if (rng.chance(0.2)) flags |= FrameFlag.NoReply;

@@ -46,7 +46,14 @@ test('changes naming documents `constructor` and `toString` are answered (no han
   const { db } = await openTempDb(t);
   const client = listenerClient(t, db);
   const reply = await withTimeout(
-    client.request({ profile: 'changes', body: JSON.stringify([[1, 'constructor', '1-aa'], [2, 'toString', '1-bb'], [3, 'plain', '1-cc']]) }),
+    client.request({
+      profile: 'changes',
+      body: JSON.stringify([
+        [1, 'constructor', '1-aa'],
+        [2, 'toString', '1-bb'],
+        [3, 'plain', '1-cc'],
+      ]),
+    }),
     'the changes reply',
     WAIT_MS,
   );

@@ -108,7 +108,10 @@ export function hostileConnector(rng: Rng, onSession: (s: HostileSession) => voi
       /** What it pushes once subscribed to: announcements, the revisions asked for (bent), stray requests. */
       const pull = async (): Promise<void> => {
         for (let round = rng.range(0, 3); round > 0; round--) {
-          const announced = Array.from({ length: rng.size(12) }, () => [rng.chance(0.8) ? rng.range(1, 100) : parsedSequence(rng), rng.chance(0.8) ? rng.pick(DOC_IDS) : weirdString(rng), revId(rng)] as const);
+          const announced = Array.from(
+            { length: rng.size(12) },
+            () => [rng.chance(0.8) ? rng.range(1, 100) : parsedSequence(rng), rng.chance(0.8) ? rng.pick(DOC_IDS) : weirdString(rng), revId(rng)] as const,
+          );
           const reply = await ask('changes', rng.chance(0.1) ? bend(rng, {}) : {}, rng.chance(0.9) ? JSON.stringify(announced) : jsonValue(rng));
           let wanted: unknown;
           try {
@@ -128,7 +131,12 @@ export function hostileConnector(rng: Rng, onSession: (s: HostileSession) => voi
           });
           await Promise.all(sends);
         }
-        if (rng.chance(0.3)) await ask(rng.pick(['rev', 'getAttachment', 'proveAttachment', 'getCheckpoint', 'nonsense']), bend(rng, { id: 'doc-1', rev: revId(rng), digest: `sha1-${'A'.repeat(27)}=`, docID: 'doc-1' }), rng.bytes(rng.size(20)));
+        if (rng.chance(0.3))
+          await ask(
+            rng.pick(['rev', 'getAttachment', 'proveAttachment', 'getCheckpoint', 'nonsense']),
+            bend(rng, { id: 'doc-1', rev: revId(rng), digest: `sha1-${'A'.repeat(27)}=`, docID: 'doc-1' }),
+            rng.bytes(rng.size(20)),
+          );
         if (rng.chance(0.7)) await ask('changes', {}, '[]'); // caught up
       };
 

@@ -44,10 +44,13 @@ function changesReply(rng: Rng, entries: number): { body: string; valid: boolean
     [4, () => ({ body: JSON.stringify(new Array<number>(entries).fill(0)), valid: true })],
     [2, () => ({ body: JSON.stringify(Array.from({ length: entries }, () => (rng.chance(0.5) ? [] : 0))), valid: true })],
     [1, () => ({ body: '[]', valid: true })],
-    [1, () => {
-      const v = jsonValue(rng);
-      return { body: v, valid: v.startsWith('[') };
-    }],
+    [
+      1,
+      () => {
+        const v = jsonValue(rng);
+        return { body: v, valid: v.startsWith('[') };
+      },
+    ],
     [1, () => ({ body: rng.pick(['{', 'x']), valid: false })],
   ])();
 }

@@ -166,8 +166,7 @@ test('getAttachment serves only blobs referenced by a document the listener shar
   db.defaultCollection.save({ id: 'doc', body: { img: asJson(shared) } });
   db.requireCollection('private.stuff').save({ id: 'doc', body: { img: asJson(hidden) } });
   const client = sessionOn(t, db, ['_default._default']);
-  const get = (digest: string, docID: string): Promise<Buffer> =>
-    client.request({ profile: Profile.getAttachment, properties: { digest, docID } }).then((r) => Buffer.from(r.body));
+  const get = (digest: string, docID: string): Promise<Buffer> => client.request({ profile: Profile.getAttachment, properties: { digest, docID } }).then((r) => Buffer.from(r.body));
   const notFound = (e: unknown): boolean => e instanceof BlipError && e.code === 404;
 
   assert.ok((await get(shared.digest, 'doc')).equals(bytes(1000, 8)));
@@ -183,7 +182,10 @@ test('getAttachment serves only blobs referenced by a document the listener shar
 
   const nonce = Buffer.from('0123456789abcdef');
   const proof = await client.request({ profile: Profile.proveAttachment, properties: { digest: shared.digest }, body: nonce });
-  assert.equal(proof.text(), blobProof(nonce, (update) => update(bytes(1000, 8))));
+  assert.equal(
+    proof.text(),
+    blobProof(nonce, (update) => update(bytes(1000, 8))),
+  );
   await assert.rejects(client.request({ profile: Profile.proveAttachment, properties: { digest: shared.digest } }), (e: unknown) => e instanceof BlipError && e.code === 400, 'no nonce');
 });
 
@@ -258,4 +260,3 @@ test('a 20 MB blob replicates both ways with bounded memory', async (t) => {
   assert.ok(peak.external < 5 * size, `push peak ${mb(peak.external)} MB`);
   assert.ok(pullPeak.external < 5 * size, `pull peak ${mb(pullPeak.external)} MB`);
 });
-

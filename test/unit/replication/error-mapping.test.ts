@@ -61,6 +61,18 @@ test('RPC codes and CLI exit codes', () => {
 });
 
 test('the CLI maps what crossed JSON-RPC back to the same exit code the error would have in process', () => {
-  const errors = [new StoreError('NOT_FOUND', ''), new StoreError('NOT_IN_CONFLICT', ''), new StoreError('EXISTS', ''), new StoreError('LOCKED', ''), new StoreError('CORRUPT', ''), new StoreError('IO', ''), new StoreError('INVALID_DOC_ID', ''), new ReplicatorError('', false), new ReplicatorError('', true), new AppError('NOT_FOUND', ''), new AppError('INVALID', '')];
+  const errors = [
+    new StoreError('NOT_FOUND', ''),
+    new StoreError('NOT_IN_CONFLICT', ''),
+    new StoreError('EXISTS', ''),
+    new StoreError('LOCKED', ''),
+    new StoreError('CORRUPT', ''),
+    new StoreError('IO', ''),
+    new StoreError('INVALID_DOC_ID', ''),
+    new ReplicatorError('', false),
+    new ReplicatorError('', true),
+    new AppError('NOT_FOUND', ''),
+    new AppError('INVALID', ''),
+  ];
   for (const e of errors) assert.equal(exitCodeFor(new ResponseError(rpcCodeFor(e), e.message)), exitCodeFor(e), `${e.name} ${(e as { code?: unknown }).code}`);
 });

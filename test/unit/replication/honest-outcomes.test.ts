@@ -64,7 +64,10 @@ test('a push the listener refuses is reported as failed, not checkpointed, and d
   const first = await run({ database: b, target: toA, type: 'push' });
   assert.equal(first.status.failed, 1);
   const failed = first.replicator.failedDocuments();
-  assert.deepEqual(failed.map((f) => [f.docId, f.error?.code]), [['doc', 409]]);
+  assert.deepEqual(
+    failed.map((f) => [f.docId, f.error?.code]),
+    [['doc', 409]],
+  );
   assert.deepEqual(a.defaultCollection.get('doc')?.body, { v: 'from c' });
   assert.deepEqual(a.defaultCollection.get('other')?.body, { v: 1 }, 'the other document still went through');
   const docSeq = b.defaultCollection.get('doc')!.sequence;
@@ -72,7 +75,10 @@ test('a push the listener refuses is reported as failed, not checkpointed, and d
 
   // A second push-only run retries it (and fails the same way: it is not silently dropped).
   const second = await run({ database: b, target: toA, type: 'push' });
-  assert.deepEqual(second.replicator.failedDocuments().map((f) => f.docId), ['doc']);
+  assert.deepEqual(
+    second.replicator.failedDocuments().map((f) => f.docId),
+    ['doc'],
+  );
 
   // Pulling from a shows b that a has doc's parent; the next push delivers the edit.
   await run({ database: b, target: toA, type: 'pull' });
@@ -157,7 +163,10 @@ test('a pulled revision that cannot be saved here fails the run and is pulled ag
   for (let i = 0; i < 10; i++) a.defaultCollection.save({ id: `d${i}`, body: { i } });
   const disk = failInserts(b.defaultCollection, 'd7');
   const first = await run({ database: b, target: fromA, type: 'pull' });
-  assert.deepEqual(first.replicator.failedDocuments().map((f) => [f.direction, f.docId]), [['pull', 'd7']]);
+  assert.deepEqual(
+    first.replicator.failedDocuments().map((f) => [f.direction, f.docId]),
+    [['pull', 'd7']],
+  );
   assert.equal(b.defaultCollection.count(), 9);
   disk.heal();
   const second = await run({ database: b, target: fromA, type: 'pull' });

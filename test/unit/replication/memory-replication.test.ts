@@ -139,14 +139,23 @@ test('documentIDs, push and pull filters limit what moves', async (t) => {
   });
   r.start();
   assert.equal((await r.whenStopped()).error, undefined);
-  assert.deepEqual(b.defaultCollection.allDocs().map((d) => d.id), ['p', 'q', 'x', 'z']);
-  assert.deepEqual(a.defaultCollection.allDocs().map((d) => d.id), ['p', 'x', 'y', 'z']);
+  assert.deepEqual(
+    b.defaultCollection.allDocs().map((d) => d.id),
+    ['p', 'q', 'x', 'z'],
+  );
+  assert.deepEqual(
+    a.defaultCollection.allDocs().map((d) => d.id),
+    ['p', 'x', 'y', 'z'],
+  );
 
   const { db: c } = await openTempDb(t);
   const only = new Replicator({ database: c, target: createMemoryConnector({ database: a }), type: 'pull', documentIDs: ['x', 'p'] });
   only.start();
   assert.equal((await only.whenStopped()).error, undefined);
-  assert.deepEqual(c.defaultCollection.allDocs().map((d) => d.id), ['p', 'x']);
+  assert.deepEqual(
+    c.defaultCollection.allDocs().map((d) => d.id),
+    ['p', 'x'],
+  );
 });
 
 test('named collections replicate in collections mode, each with its own sequences', async (t) => {
@@ -160,9 +169,24 @@ test('named collections replicate in collections mode, each with its own sequenc
   r.start();
   const s = await r.whenStopped();
   assert.equal(s.error, undefined, s.error?.message);
-  assert.deepEqual(b.requireCollection('store.items').allDocs().map((d) => d.id), ['i1', 'i2']);
-  assert.deepEqual(a.requireCollection('store.items').allDocs().map((d) => d.id), ['i1', 'i2']);
-  assert.deepEqual(a.defaultCollection.allDocs().map((d) => d.id), ['d1', 'd2']);
+  assert.deepEqual(
+    b
+      .requireCollection('store.items')
+      .allDocs()
+      .map((d) => d.id),
+    ['i1', 'i2'],
+  );
+  assert.deepEqual(
+    a
+      .requireCollection('store.items')
+      .allDocs()
+      .map((d) => d.id),
+    ['i1', 'i2'],
+  );
+  assert.deepEqual(
+    a.defaultCollection.allDocs().map((d) => d.id),
+    ['d1', 'd2'],
+  );
 
   const { db: c } = await openTempDb(t);
   const missing = new Replicator({ database: c, target: createMemoryConnector({ database: b }), collections: ['_default'] });
@@ -187,9 +211,19 @@ test('continuous replication goes idle, streams new changes both ways, and stops
   r.start();
   await r.waitFor('idle', 30_000);
   a.defaultCollection.save({ id: 'from-a', body: {} });
-  await waitForCondition(() => b.defaultCollection.get('from-a') !== undefined, (notify) => b.defaultCollection.on('change', notify), 30_000, 'push of from-a');
+  await waitForCondition(
+    () => b.defaultCollection.get('from-a') !== undefined,
+    (notify) => b.defaultCollection.on('change', notify),
+    30_000,
+    'push of from-a',
+  );
   b.defaultCollection.save({ id: 'from-b', body: {} });
-  await waitForCondition(() => a.defaultCollection.get('from-b') !== undefined, (notify) => a.defaultCollection.on('change', notify), 30_000, 'pull of from-b');
+  await waitForCondition(
+    () => a.defaultCollection.get('from-b') !== undefined,
+    (notify) => a.defaultCollection.on('change', notify),
+    30_000,
+    'pull of from-b',
+  );
   await r.waitFor('idle', 30_000);
   const final = await r.stop();
   assert.equal(final.activity, 'stopped');

@@ -9,7 +9,6 @@ import { Profile, Prop } from '../../../server/replication/protocol';
 import { openTempDb } from '../../helpers/open-db';
 import { connectRawClient } from '../../helpers/raw-peer';
 
-
 test('setCheckpoint with an empty rev saves a first checkpoint; the next save must name the returned rev', async (t) => {
   const { db } = await openTempDb(t);
   const client = connectRawClient(t, db);

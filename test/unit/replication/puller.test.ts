@@ -24,7 +24,12 @@ test('a pull from the start saves the peer’s documents, reports a conflict, an
   const puller = new Puller(conn, { db, role: 'active', collectionFor: () => local, onConflict: (_c, docId) => conflicts.push(docId) });
   t.after(() => puller.close());
   await puller.subscribe({ since: null, continuous: false, collectionIndex: undefined, docIds: undefined });
-  await waitForCondition(() => puller.isCaughtUp(local), (notify) => puller.on('peerCaughtUp', notify), 5000, 'the pull to catch up');
+  await waitForCondition(
+    () => puller.isCaughtUp(local),
+    (notify) => puller.on('peerCaughtUp', notify),
+    5000,
+    'the pull to catch up',
+  );
 
   assert.equal(local.get('a')?.revId, a.revId);
   assert.equal(local.get('b')?.revId, last.revId);
@@ -44,7 +49,12 @@ test('a pull from a checkpoint asks only for what came after it', async (t) => {
   const puller = new Puller(connectRawClient(t, remoteDb), { db, role: 'active', collectionFor: () => local, sinceFor: () => before.sequence });
   t.after(() => puller.close());
   await puller.subscribe({ since: before.sequence, continuous: false, collectionIndex: undefined, docIds: undefined });
-  await waitForCondition(() => puller.isCaughtUp(local), (notify) => puller.on('peerCaughtUp', notify), 5000, 'the pull to catch up');
+  await waitForCondition(
+    () => puller.isCaughtUp(local),
+    (notify) => puller.on('peerCaughtUp', notify),
+    5000,
+    'the pull to catch up',
+  );
   assert.equal(local.get('before'), undefined);
   assert.equal(local.get('after')?.revId, after.revId);
   assert.equal(puller.checkpointSequence(local), after.sequence);

@@ -25,13 +25,24 @@ test('a push lands the local changes on the peer; a refused one is reported and 
   pusher.on('documentEnded', (e) => ended.push(e));
   t.after(() => pusher.stop());
   pusher.start();
-  await waitForCondition(() => pusher.isCaughtUp, (notify) => pusher.on('caughtUp', notify), 5000, 'the push to catch up');
+  await waitForCondition(
+    () => pusher.isCaughtUp,
+    (notify) => pusher.on('caughtUp', notify),
+    5000,
+    'the push to catch up',
+  );
 
   assert.equal(remote.get('a')?.revId, a.revId);
   assert.equal(remote.get('b')?.revId, b.revId);
   assert.equal(remote.get('c')?.revId, theirs.revId, 'the peer keeps its own revision');
   assert.equal(ended.find((e) => e.docId === 'c')?.error?.code, 409);
-  assert.deepEqual(ended.filter((e) => e.error === undefined).map((e) => e.docId).sort(), ['a', 'b', 'd']);
+  assert.deepEqual(
+    ended
+      .filter((e) => e.error === undefined)
+      .map((e) => e.docId)
+      .sort(),
+    ['a', 'b', 'd'],
+  );
   assert.equal(pusher.checkpointSequence, b.sequence, 'the checkpoint stops before the refused change');
   assert.equal(pusher.completed, pusher.total);
 });

@@ -53,7 +53,10 @@ test('a conflict the pull cannot settle is failed once the pull has caught up, e
   const { session: s, ended } = await session(t, a, b, { pullFilter: (doc) => doc.id !== 'doc' });
   await s.run(new AbortController().signal);
   const failed = ended.filter((e) => e.error);
-  assert.deepEqual(failed.map((e) => [e.direction, e.docId, e.error?.code]), [['push', 'doc', 409]]);
+  assert.deepEqual(
+    failed.map((e) => [e.direction, e.docId, e.error?.code]),
+    [['push', 'doc', 409]],
+  );
   assert.deepEqual(b.defaultCollection.get('doc')?.body, { side: 'b' });
   assert.ok(b.defaultCollection.get('fine'));
   assert.equal(a.defaultCollection.get('doc')?.conflicted, false, 'nothing was pulled into a conflict');

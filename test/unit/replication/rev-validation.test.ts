@@ -99,7 +99,10 @@ test(`bodies nested deeper than ${MAX_NESTING} levels are refused (400), with a 
   await assert.rejects(pushRev(client, 'deep-blob', '1-bbbb', nestedJson(5000, blob)), refusedWith(400, message));
   await assert.rejects(pushRev(client, 'just-over', '1-cccc', nestedJson(MAX_NESTING + 1)), refusedWith(400, message));
   await pushRev(client, 'at-limit', '1-dddd', nestedJson(MAX_NESTING));
-  assert.deepEqual(db.defaultCollection.allDocs().map((d) => d.id), ['at-limit']);
+  assert.deepEqual(
+    db.defaultCollection.allDocs().map((d) => d.id),
+    ['at-limit'],
+  );
   assert.ok(JSON.stringify(db.defaultCollection.get('at-limit')?.body, null, 2).length > 0);
 });
 

@@ -70,7 +70,10 @@ test('tombstones: delete adds a revision that replicates; get hides it unless as
   assert.equal(c.get('gone', { includeDeleted: true })?.deleted, true);
   assert.equal(c.count(), 0);
   assert.equal(c.count({ includeDeleted: true }), 1);
-  assert.deepEqual(c.changesSince(0).map((ch) => [ch.docId, ch.deleted]), [['gone', true]]);
+  assert.deepEqual(
+    c.changesSince(0).map((ch) => [ch.docId, ch.deleted]),
+    [['gone', true]],
+  );
   assert.deepEqual(c.changesSince(0, { activeOnly: true }), []);
   assert.throws(() => c.delete('gone'), { code: 'NOT_FOUND' });
   const again = c.save({ id: 'gone', body: { back: true } });
@@ -89,7 +92,10 @@ test('purge removes a document and its history without a tombstone; sequences ar
   assert.equal(c.purge('b'), false);
   assert.deepEqual(purged, ['b']);
   assert.equal(c.get('b', { includeDeleted: true }), undefined);
-  assert.deepEqual(c.changesSince(0).map((ch) => ch.docId), ['a']);
+  assert.deepEqual(
+    c.changesSince(0).map((ch) => ch.docId),
+    ['a'],
+  );
   assert.equal(c.save({ id: 'c', body: {} }).sequence, 3);
 });
 
@@ -99,10 +105,24 @@ test('changes feed: each document once at its latest sequence, with limit and do
   for (const id of ['a', 'b', 'c', 'd']) c.save({ id, body: { id } });
   c.save({ id: 'b', revId: c.get('b')!.revId, body: { id: 'b', v: 2 } });
   const all = c.changesSince(0);
-  assert.deepEqual(all.map((ch) => [ch.sequence, ch.docId]), [[1, 'a'], [3, 'c'], [4, 'd'], [5, 'b']]);
+  assert.deepEqual(
+    all.map((ch) => [ch.sequence, ch.docId]),
+    [
+      [1, 'a'],
+      [3, 'c'],
+      [4, 'd'],
+      [5, 'b'],
+    ],
+  );
   assert.equal(all[3]!.bodySize, Buffer.byteLength('{"id":"b","v":2}'));
-  assert.deepEqual(c.changesSince(3, { limit: 1 }).map((ch) => ch.docId), ['d']);
-  assert.deepEqual(c.changesSince(0, { docIds: ['d', 'a'] }).map((ch) => ch.docId), ['a', 'd']);
+  assert.deepEqual(
+    c.changesSince(3, { limit: 1 }).map((ch) => ch.docId),
+    ['d'],
+  );
+  assert.deepEqual(
+    c.changesSince(0, { docIds: ['d', 'a'] }).map((ch) => ch.docId),
+    ['a', 'd'],
+  );
   assert.equal(c.lastSequence, 5);
 });
 
@@ -124,7 +144,10 @@ test('change events fire once per committed transaction, never for a rolled-back
   assert.equal(c.get('z'), undefined, 'rolled back');
   assert.equal(c.lastSequence, 2, 'the rolled-back sequence is handed out again');
   c.save({ id: 'w', body: {} });
-  assert.deepEqual(batches.map((b) => b.map((ch) => `${ch.docId}@${ch.sequence}`)), [['x@1', 'y@2'], ['w@3']]);
+  assert.deepEqual(
+    batches.map((b) => b.map((ch) => `${ch.docId}@${ch.sequence}`)),
+    [['x@1', 'y@2'], ['w@3']],
+  );
 });
 
 test('insertRevisionWithHistory creates a conflict that keeps the local winner until resolved', async (t) => {
@@ -199,7 +222,10 @@ test('collections have their own documents and sequences; the default cannot be 
   db.close();
   const again = await Database.open(path);
   t.after(() => again.close());
-  assert.deepEqual(again.collections().map((c) => c.fullName), ['_default._default', 'store.inventory']);
+  assert.deepEqual(
+    again.collections().map((c) => c.fullName),
+    ['_default._default', 'store.inventory'],
+  );
   assert.deepEqual(again.requireCollection('store.inventory').get('x')?.body, { in: 'inventory' });
   assert.equal(again.requireCollection('store.inventory').lastSequence, 2);
   assert.throws(() => again.requireCollection('temp'), { code: 'NOT_FOUND' });
@@ -230,13 +256,16 @@ test('revision trees are pruned to maxRevTreeDepth', async (t) => {
   assert.match(c.get('deep')!.revId, /^12-/);
 });
 
-test("remote revisions: recorded per peer, looked up in bulk (any count), replaced by newer ones", async (t) => {
+test('remote revisions: recorded per peer, looked up in bulk (any count), replaced by newer ones', async (t) => {
   const { db } = await openTempDb(t);
   const c = db.defaultCollection;
   const peerA = db.remoteId('wss://a.example/db');
   const peerB = db.remoteId('wss://b.example/db');
   const ids = Array.from({ length: 600 }, (_, i) => `doc-${i}`);
-  c.setRemoteRevs(peerA, ids.filter((_, i) => i % 3 !== 0).map((id) => [id, `1-${id}`]));
+  c.setRemoteRevs(
+    peerA,
+    ids.filter((_, i) => i % 3 !== 0).map((id) => [id, `1-${id}`]),
+  );
   c.setRemoteRevs(peerB, [['doc-1', '7-b']]);
   c.setRemoteRevs(peerA, [['doc-2', '2-newer']]);
 
@@ -244,7 +273,14 @@ test("remote revisions: recorded per peer, looked up in bulk (any count), replac
   assert.equal(all.size, 400, 'every recorded document of peer A, written and read across chunks; none of the others');
   for (const [i, id] of ids.entries()) assert.equal(all.get(id), i % 3 === 0 ? undefined : i === 2 ? '2-newer' : `1-${id}`, id);
   assert.deepEqual([...c.getRemoteRevs(peerB, ['doc-1', 'doc-2'])], [['doc-1', '7-b']], 'peers are kept apart');
-  assert.deepEqual([...c.getRemoteRevs(peerA, ['doc-4', 'doc-4', 'doc-5'])], [['doc-4', '1-doc-4'], ['doc-5', '1-doc-5']], 'repeated IDs are harmless');
+  assert.deepEqual(
+    [...c.getRemoteRevs(peerA, ['doc-4', 'doc-4', 'doc-5'])],
+    [
+      ['doc-4', '1-doc-4'],
+      ['doc-5', '1-doc-5'],
+    ],
+    'repeated IDs are harmless',
+  );
   assert.equal(c.getRemoteRevs(peerA, []).size, 0);
 });
 

@@ -51,7 +51,10 @@ test('a resolver meets three branches pair by pair; each step is recorded with w
     assert.equal(r.competing.length, 2);
     assert.ok(r.competing.some((x) => x.body?.v === 'mine'));
   }
-  assert.ok(records.some((r) => r.discarded.some((d) => d.body?.fromA === 1)), 'the discarded body itself is there');
+  assert.ok(
+    records.some((r) => r.discarded.some((d) => d.body?.fromA === 1)),
+    'the discarded body itself is there',
+  );
   assert.ok(!records.some((r) => r.discarded.some((d) => d.revId === mine)));
 });
 

@@ -1,17 +1,6 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import {
-  canonicalJson,
-  computeRevId,
-  defaultResolver,
-  localWins,
-  mergeResolver,
-  remoteWins,
-  type Collection,
-  type Conflict,
-  type JsonObject,
-  type RevId,
-} from '../../../server/store';
+import { canonicalJson, computeRevId, defaultResolver, localWins, mergeResolver, remoteWins, type Collection, type Conflict, type JsonObject, type RevId } from '../../../server/store';
 import { openTempDb } from '../../helpers/open-db';
 
 /** Builds a conflict: base → local edit(s) here, and a remote branch from base arriving by replication. */
@@ -120,7 +109,10 @@ test('custom resolver functions may return a body, null (delete) or a resolution
   assert.equal((await d.c.resolveWith('doc', (x) => ({ winner: x.remote.revId })))?.revId, d.remoteRev);
 
   const e = await conflicted(t);
-  await assert.rejects(e.c.resolveWith('doc', () => 42 as never), /neither a resolution/);
+  await assert.rejects(
+    e.c.resolveWith('doc', () => 42 as never),
+    /neither a resolution/,
+  );
   assert.equal(e.c.get('doc')?.conflicted, true, 'a failing resolver leaves the conflict in place');
 });
 

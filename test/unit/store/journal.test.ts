@@ -36,7 +36,10 @@ test('a torn last record (short write) is discarded and cut off; earlier records
   journal.append(Buffer.from('{"c":3}'));
   journal.close();
   assert.deepEqual(Journal.open(path).records.map(String), ['{"a":1}', '{"c":3}'], 'new appends follow the valid data');
-  assert.ok(readdirSync(dir).some((f) => f.startsWith('journal.log.tail-')), 'the discarded bytes are kept aside');
+  assert.ok(
+    readdirSync(dir).some((f) => f.startsWith('journal.log.tail-')),
+    'the discarded bytes are kept aside',
+  );
 });
 
 test('a zero-filled tail (allocated, never written) is treated as torn', (t) => {

@@ -15,9 +15,15 @@ function linear(n: number, prefix = 'a'): RevTree {
 
 test('a linear history has one leaf, the winner, and only the leaf keeps its body', () => {
   const t = linear(3);
-  assert.deepEqual(t.leaves().map((n) => n.revId), ['3-a3']);
+  assert.deepEqual(
+    t.leaves().map((n) => n.revId),
+    ['3-a3'],
+  );
   assert.equal(t.winner()?.revId, '3-a3');
-  assert.deepEqual(t.nodes.map((n) => n.body !== undefined), [false, false, true]);
+  assert.deepEqual(
+    t.nodes.map((n) => n.body !== undefined),
+    [false, false, true],
+  );
   assert.deepEqual(t.history('3-a3'), ['3-a3', '2-a2', '1-a1']);
   assert.equal(t.isConflicted(), false);
 });
@@ -38,7 +44,10 @@ test('a branch that does not extend the winner is a marked conflict and loses un
   assert.deepEqual(res, { added: 3, conflict: true });
   assert.equal(t.winner()?.revId, '2-a2', 'non-conflict beats conflict despite the higher generation');
   assert.equal(t.isConflicted(), true);
-  assert.deepEqual(t.conflictingLeaves().map((n) => n.revId), ['4-z']);
+  assert.deepEqual(
+    t.conflictingLeaves().map((n) => n.revId),
+    ['4-z'],
+  );
   assert.equal(t.get('3-y')?.body, undefined, 'ancestors received only as history have no body');
   assert.equal(t.get('4-z')?.body, '{"remote":true}');
   t.acceptBranch(t.get('4-z')!);
@@ -92,7 +101,10 @@ test('encode/decode round-trips, leaving out the body kept elsewhere', () => {
   const back = RevTree.decode(t.encode(w));
   assert.equal(back.get(w.revId)?.body, undefined);
   assert.equal(back.get('3-zz')?.body, '{"c":1}');
-  assert.deepEqual(back.describe().map((d) => [d.revId, d.parentRevId, d.conflict, d.leaf]), t.describe().map((d) => [d.revId, d.parentRevId, d.conflict, d.leaf]));
+  assert.deepEqual(
+    back.describe().map((d) => [d.revId, d.parentRevId, d.conflict, d.leaf]),
+    t.describe().map((d) => [d.revId, d.parentRevId, d.conflict, d.leaf]),
+  );
 });
 
 test('possible ancestors are lower-generation revisions, leaves first', () => {

@@ -2,14 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import {
-  ANONYMOUS_COMMON_NAME,
-  FileKeystore,
-  KeystoreError,
-  anonymousIdentity,
-  anonymousIdentityLabel,
-  safeLabelFileName,
-} from '../../../server/tls';
+import { ANONYMOUS_COMMON_NAME, FileKeystore, KeystoreError, anonymousIdentity, anonymousIdentityLabel, safeLabelFileName } from '../../../server/tls';
 import { tempDir } from '../../helpers/temp-dir';
 
 const HOUR = 60 * 60 * 1000;
@@ -28,7 +21,10 @@ test('the anonymous identity is created once, stored, and reused (also by a new 
   assert.ok(Math.abs(first.notAfter.getTime() - Date.now() - 365 * DAY) < 5 * 60 * 1000, 'one year by default');
 
   const listed = await ks.list();
-  assert.deepEqual(listed.map((e) => [e.label, e.commonName, e.fingerprintSha256]), [[first.label, ANONYMOUS_COMMON_NAME, first.fingerprintSha256]]);
+  assert.deepEqual(
+    listed.map((e) => [e.label, e.commonName, e.fingerprintSha256]),
+    [[first.label, ANONYMOUS_COMMON_NAME, first.fingerprintSha256]],
+  );
 
   const second = await anonymousIdentity(ks, DB_UUID);
   assert.equal(second.fingerprintSha256, first.fingerprintSha256);

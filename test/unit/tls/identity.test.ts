@@ -154,7 +154,10 @@ test('a CA and a CA-signed server identity: not self-signed, chain verifies agai
 });
 
 test('invalid requests fail with clear errors', async () => {
-  await assert.rejects(createIdentity({ isServer: true, label: 'x', attributes: { commonName: '  ' } }), (err: unknown) => err instanceof TLSIdentityError && /commonName is required/.test(err.message));
+  await assert.rejects(
+    createIdentity({ isServer: true, label: 'x', attributes: { commonName: '  ' } }),
+    (err: unknown) => err instanceof TLSIdentityError && /commonName is required/.test(err.message),
+  );
   await assert.rejects(createIdentity({ isServer: true, label: '', attributes: { commonName: 'x' } }), /label must not be empty/);
   await assert.rejects(createIdentity({ isServer: true, label: 'x', attributes: { commonName: 'x', country: 'USA' } }), /two-letter country code/);
   await assert.rejects(createIdentity({ isServer: true, label: 'x', attributes: { commonName: 'x' }, expiration: new Date(Date.now() - DAY) }), /must be after notBefore/);

@@ -18,7 +18,10 @@ async function identities(): Promise<{ server: TLSIdentity; client: TLSIdentity 
 }
 
 function keyBody(pem: string): string {
-  return pem.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
+  return pem
+    .split('\n')
+    .filter((l) => l && !l.startsWith('-----'))
+    .join('');
 }
 
 test('without a passphrase: save/get/list/delete, plaintext key protected by 0600/0700 permissions', async (t) => {
@@ -67,7 +70,10 @@ test('without a passphrase: save/get/list/delete, plaintext key protected by 060
   assert.equal(await ks.delete('doco-sync-server'), true);
   assert.equal(await ks.delete('doco-sync-server'), false);
   assert.equal(await ks.get('doco-sync-server'), undefined);
-  assert.deepEqual((await ks.list()).map((e) => e.label), ['Client Cert/ä']);
+  assert.deepEqual(
+    (await ks.list()).map((e) => e.label),
+    ['Client Cert/ä'],
+  );
 });
 
 test('with a passphrase: the key is encrypted at rest; no or a wrong passphrase is a clear error', async (t) => {
@@ -133,5 +139,9 @@ test('labels: reversible safe file names, case-distinct, and an entry copied und
   writeFileSync(join(dir, 'broken.json'), '{ not json');
   await assert.rejects(ks.get('broken'), { code: 'CORRUPT_ENTRY' });
   writeFileSync(join(dir, 'notes.txt'), 'ignored');
-  assert.deepEqual((await ks.list()).map((e) => e.label), ['doco-sync-server', 'doco-sync-server'], 'unreadable files are skipped; the copy lists its stored label');
+  assert.deepEqual(
+    (await ks.list()).map((e) => e.label),
+    ['doco-sync-server', 'doco-sync-server'],
+    'unreadable files are skipped; the copy lists its stored label',
+  );
 });

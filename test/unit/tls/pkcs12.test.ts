@@ -8,7 +8,7 @@ import forge from 'node-forge';
 import { Pkcs12Error, createIdentity, exportCertificateDer, exportIdentityPkcs12, importIdentity } from '../../../server/tls';
 import { tempDir } from '../../helpers/temp-dir';
 
-test('PKCS#12 export -> import round trip (the tutorial\'s listener-cert-pkey.p12 + listener-pinned-cert.cer)', async (t) => {
+test("PKCS#12 export -> import round trip (the tutorial's listener-cert-pkey.p12 + listener-pinned-cert.cer)", async (t) => {
   const dir = tempDir(t, 'peersync-p12-');
   const ca = await createIdentity({ isServer: false, isCA: true, label: 'ca', attributes: { commonName: 'Bundle CA' } });
   const listener = await createIdentity({ isServer: true, label: 'listener', issuer: ca, attributes: { commonName: 'listener.local', organization: 'Cöuchbase' } });
@@ -42,21 +42,30 @@ test('PKCS#12 errors: wrong password, not PKCS#12, no key, no certificate', asyn
     () => importIdentity(p12, 'wrong', 'x'),
     (err: unknown) => err instanceof Pkcs12Error && err.code === 'WRONG_PASSWORD' && /wrong password/.test(err.message),
   );
-  assert.throws(() => importIdentity(Buffer.from('definitely not DER'), 'right', 'x'), (err: unknown) => err instanceof Pkcs12Error && err.code === 'NOT_PKCS12');
-
-  const certOnly = Buffer.from(
-    forge.asn1.toDer(forge.pkcs12.toPkcs12Asn1(null, [forge.pki.certificateFromPem(id.certificatePem)], 'pw')).getBytes(),
-    'binary',
+  assert.throws(
+    () => importIdentity(Buffer.from('definitely not DER'), 'right', 'x'),
+    (err: unknown) => err instanceof Pkcs12Error && err.code === 'NOT_PKCS12',
   );
-  assert.throws(() => importIdentity(certOnly, 'pw', 'x'), (err: unknown) => err instanceof Pkcs12Error && err.code === 'NO_PRIVATE_KEY' && /no private key/.test(err.message));
+
+  const certOnly = Buffer.from(forge.asn1.toDer(forge.pkcs12.toPkcs12Asn1(null, [forge.pki.certificateFromPem(id.certificatePem)], 'pw')).getBytes(), 'binary');
+  assert.throws(
+    () => importIdentity(certOnly, 'pw', 'x'),
+    (err: unknown) => err instanceof Pkcs12Error && err.code === 'NO_PRIVATE_KEY' && /no private key/.test(err.message),
+  );
 
   const keyOnly = Buffer.from(forge.asn1.toDer(forge.pkcs12.toPkcs12Asn1(forge.pki.privateKeyFromPem(id.privateKeyPem), null as unknown as forge.pki.Certificate[], 'pw')).getBytes(), 'binary');
-  assert.throws(() => importIdentity(keyOnly, 'pw', 'x'), (err: unknown) => err instanceof Pkcs12Error && err.code === 'NO_CERTIFICATE' && /no certificate/.test(err.message));
+  assert.throws(
+    () => importIdentity(keyOnly, 'pw', 'x'),
+    (err: unknown) => err instanceof Pkcs12Error && err.code === 'NO_CERTIFICATE' && /no certificate/.test(err.message),
+  );
 
   const other = await createIdentity({ isServer: true, label: 'y', attributes: { commonName: 'y' } });
   const mismatched = Buffer.from(
     forge.asn1.toDer(forge.pkcs12.toPkcs12Asn1(forge.pki.privateKeyFromPem(other.privateKeyPem), [forge.pki.certificateFromPem(id.certificatePem)], 'pw')).getBytes(),
     'binary',
   );
-  assert.throws(() => importIdentity(mismatched, 'pw', 'x'), (err: unknown) => err instanceof Pkcs12Error && err.code === 'KEY_MISMATCH');
+  assert.throws(
+    () => importIdentity(mismatched, 'pw', 'x'),
+    (err: unknown) => err instanceof Pkcs12Error && err.code === 'KEY_MISMATCH',
+  );
 });

@@ -83,7 +83,10 @@ test('CA default: OpenSSL verdicts become explanations with a fix; host names ar
 
 test('no certificate, bad configuration, and the fallback fields of the ws options', () => {
   assert.equal(refusal(evaluateServerCertificate({ leafDer: undefined }, {})).code, ServerCertificateErrorCode.NoCertificate);
-  assert.throws(() => resolveServerTrust({ pinnedServerCertificate: 'not a certificate' }), (err: unknown) => err instanceof TypeError && /pinnedServerCertificate is not a valid X.509 certificate/.test(err.message));
+  assert.throws(
+    () => resolveServerTrust({ pinnedServerCertificate: 'not a certificate' }),
+    (err: unknown) => err instanceof TypeError && /pinnedServerCertificate is not a valid X.509 certificate/.test(err.message),
+  );
   assert.throws(() => resolveServerTrust({ pinnedServerCertificate: Buffer.from([1, 2, 3]) }), TypeError);
   assert.throws(() => resolveServerTrust({ trustedRootCertificates: ['nope'] }), /trustedRootCertificates\[0\] contains no PEM certificate/);
 

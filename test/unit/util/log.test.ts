@@ -24,7 +24,10 @@ test('nothing below warn reaches the sink by default', () => {
   log.info('i');
   log.debug('d');
   log.trace('t');
-  assert.deepEqual(records.map((r) => r.level), ['error', 'warn']);
+  assert.deepEqual(
+    records.map((r) => r.level),
+    ['error', 'warn'],
+  );
   assert.equal(records[0]!.namespace, 'listener');
 });
 
@@ -37,7 +40,10 @@ test('a global level applies to every namespace; a namespace level overrides it'
   logger('listener').info('shown');
   logger('blip').trace('frame');
   logger('store').error('silenced');
-  assert.deepEqual(records.map((r) => `${r.namespace} ${r.message}`), ['listener shown', 'blip frame']);
+  assert.deepEqual(
+    records.map((r) => `${r.namespace} ${r.message}`),
+    ['listener shown', 'blip frame'],
+  );
   assert.equal(logLevelOf('tls'), 'info');
   assert.equal(logger('blip').enabled('trace'), true);
   assert.equal(logger('listener').enabled('debug'), false);
@@ -56,10 +62,15 @@ test('fields travel with the record', () => {
 test('a disabled level never calls the formatter', () => {
   let formatted = 0;
   const lines: string[] = [];
-  setLogSink(textSink((l) => void lines.push(l), (r) => {
-    formatted++;
-    return formatText(r);
-  }));
+  setLogSink(
+    textSink(
+      (l) => void lines.push(l),
+      (r) => {
+        formatted++;
+        return formatText(r);
+      },
+    ),
+  );
   setLogLevel('info');
   const log = logger('blip');
   for (let i = 0; i < 1000; i++) log.trace('frame', { n: i });
@@ -89,7 +100,13 @@ test('level specifications: a default, namespaces, or both; unknown names are re
 });
 
 test('text lines: time of day, namespace, level, message, fields', () => {
-  const line = formatText({ time: new Date(2026, 0, 2, 12, 0, 1, 234).getTime(), namespace: 'listener', level: 'info', message: 'client connected', fields: { address: '127.0.0.1', reason: 'wrong password' } });
+  const line = formatText({
+    time: new Date(2026, 0, 2, 12, 0, 1, 234).getTime(),
+    namespace: 'listener',
+    level: 'info',
+    message: 'client connected',
+    fields: { address: '127.0.0.1', reason: 'wrong password' },
+  });
   assert.equal(line, '12:00:01.234 listener info client connected {address: 127.0.0.1, reason: "wrong password"}');
   assert.equal(formatFields({ err: new Error('boom'), n: 3n, o: { a: 1 } }), '{err: "boom", n: 3, o: {"a":1}}');
 });
