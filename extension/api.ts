@@ -32,6 +32,7 @@ export interface PeerSyncApi {
     readonly peers: ViewProbe;
     readonly replications: ViewProbe;
     readonly conflicts: ViewProbe;
+    readonly resolvedConflicts: ViewProbe;
   };
   readonly statusBarText: () => string;
   /** The server's notifications (a client allows one handler per method: subscribe here instead). */

@@ -22,10 +22,13 @@ import { SavedReplications } from './saved-replications';
 import type { Services } from './services';
 import { StatusBar } from './status-bar';
 import { defaultUi } from './ui';
+import { DISCARDED_SCHEME, DiscardedContentProvider } from './conflicts/discarded-documents';
+import { ResolutionNotices } from './conflicts/resolution-notices';
 import { ConflictsView } from './views/conflicts-view';
 import { DatabasesView } from './views/databases-view';
 import { PeersView } from './views/peers-view';
 import { ReplicationsView } from './views/replications-view';
+import { ResolvedConflictsView } from './views/resolved-conflicts-view';
 
 let ctx: Ctx | undefined;
 
@@ -49,6 +52,7 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
     peers: new PeersView(c, peers),
     replications: new ReplicationsView(c, saved),
     conflicts: new ConflictsView(c),
+    resolvedConflicts: new ResolvedConflictsView(c),
   };
   const statusBar = new StatusBar(c);
   const history = new HistoryContentProvider(c);
@@ -64,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
     vscode.workspace.registerTextDocumentContentProvider(REV_SCHEME, new RevisionContentProvider(c)),
     vscode.workspace.registerTextDocumentContentProvider(HISTORY_SCHEME, history),
     vscode.workspace.registerTextDocumentContentProvider(CERT_SCHEME, certificates),
+    vscode.workspace.registerTextDocumentContentProvider(DISCARDED_SCHEME, new DiscardedContentProvider(c)),
     vscode.window.createTreeView('peersync.peers', { treeDataProvider: views.peers }),
     vscode.window.createTreeView('peersync.replications', { treeDataProvider: views.replications }),
   );
@@ -73,6 +78,9 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
   const conflictsTree = vscode.window.createTreeView('peersync.conflicts', { treeDataProvider: views.conflicts });
   views.conflicts.attach(conflictsTree);
   sub.push(conflictsTree);
+  const resolvedTree = vscode.window.createTreeView('peersync.resolvedConflicts', { treeDataProvider: views.resolvedConflicts });
+  views.resolvedConflicts.attach(resolvedTree);
+  sub.push(resolvedTree, new ResolutionNotices(c, views.resolvedConflicts));
   sub.push(
     vscode.window.registerWebviewPanelSerializer(ConflictPanel.viewType, new ConflictPanelSerializer(c)),
     vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, new DashboardPanelSerializer(c)),

@@ -9,6 +9,7 @@ import type { ConflictsView } from './views/conflicts-view';
 import type { DatabasesView } from './views/databases-view';
 import type { PeersView } from './views/peers-view';
 import type { ReplicationsView } from './views/replications-view';
+import type { ResolvedConflictsView } from './views/resolved-conflicts-view';
 
 export interface Services {
   readonly ctx: Ctx;
@@ -23,5 +24,6 @@ export interface Services {
     readonly peers: PeersView;
     readonly replications: ReplicationsView;
     readonly conflicts: ConflictsView;
+    readonly resolvedConflicts: ResolvedConflictsView;
   };
 }

@@ -13,6 +13,7 @@ import * as coll from './collection-commands';
 import * as doc from './document-commands';
 import * as id from './identity-commands';
 import * as net from './network-commands';
+import * as resolved from './resolved-conflict-commands';
 import * as sec from './security-commands';
 import * as users from './user-commands';
 
@@ -32,6 +33,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'peersync.exportCollection': { needsServer: true, run: (s, arg, file) => doc.exportCollection(s, arg, file) },
   'peersync.loadMoreDocuments': { needsServer: true, run: (s, db, collection) => s.views.databases.loadMore(String(db), String(collection)) },
   'peersync.resolveConflict': { needsServer: true, run: (s, arg) => doc.resolveConflict(s, arg) },
+  'peersync.restoreDiscarded': { needsServer: true, run: (s, arg) => resolved.restoreDiscarded(s, arg) },
   'peersync.purgeDocument': { needsServer: true, run: (s, arg) => coll.purgeDocument(s, arg) },
   'peersync.createCollection': { needsServer: true, run: (s, arg, name) => coll.createCollection(s, arg, name) },
   'peersync.openBlob': { needsServer: true, run: (s, arg) => blob.openBlob(s, arg) },
@@ -66,6 +68,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       s.views.peers.refresh();
       s.views.replications.refresh();
       s.views.conflicts.refresh();
+      s.views.resolvedConflicts.refresh();
       void s.statusBar.reload();
     },
   },
