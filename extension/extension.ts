@@ -72,7 +72,7 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
     vscode.window.createTreeView('peersync.peers', { treeDataProvider: views.peers }),
     vscode.window.createTreeView('peersync.replications', { treeDataProvider: views.replications }),
   );
-  const databasesTree = vscode.window.createTreeView('peersync.databases', { treeDataProvider: views.databases, showCollapseAll: true });
+  const databasesTree = vscode.window.createTreeView('peersync.databases', { treeDataProvider: views.databases, showCollapseAll: true, canSelectMany: true });
   views.databases.attach(databasesTree);
   sub.push(databasesTree);
   const conflictsTree = vscode.window.createTreeView('peersync.conflicts', { treeDataProvider: views.conflicts });
