@@ -13,6 +13,7 @@ import { Credentials } from './credentials';
 import { Ctx } from './ctx';
 import { DOC_SCHEME, HISTORY_SCHEME, REV_SCHEME } from './documents/doc-uri';
 import { PeerSyncFileSystem } from './documents/file-system';
+import { SchemaDiagnostics } from './documents/schema-diagnostics';
 import { CERT_SCHEME, CertificateContentProvider, HistoryContentProvider, RevisionContentProvider } from './documents/read-only-providers';
 import { PeerSyncLog } from './log';
 import { ConflictPanel, ConflictPanelSerializer } from './panels/conflict-panel';
@@ -44,6 +45,8 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
   sub.push(log);
 
   const fs = new PeerSyncFileSystem(c);
+  const schema = new SchemaDiagnostics(c);
+  sub.push(schema, fs.onSchemaRefused((r) => schema.show(r.uri, r.problems)));
   const peers = new RemotePeers(c, context.workspaceState);
   const credentials = new Credentials(context.secrets);
   const saved = new SavedReplications(c, credentials);
@@ -86,7 +89,7 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
     vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, new DashboardPanelSerializer(c)),
   );
 
-  const services: Services = { ctx: c, fs, certificates, peers, credentials, statusBar, views };
+  const services: Services = { ctx: c, fs, certificates, peers, credentials, statusBar, views, schema };
   sub.push(...registerCommands(services));
 
   sub.push(
@@ -125,6 +128,7 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
     dataFolder: () => c.dataFolder(),
     ui,
     fileSystem: fs,
+    schemaDiagnostics: schema,
     views,
     statusBarText: () => statusBar.text,
     events: {

@@ -3,6 +3,7 @@ import type { Credentials } from './credentials';
 import type { Ctx } from './ctx';
 import type { PeerSyncFileSystem } from './documents/file-system';
 import type { CertificateContentProvider } from './documents/read-only-providers';
+import type { SchemaDiagnostics } from './documents/schema-diagnostics';
 import type { RemotePeers } from './remote-peers';
 import type { StatusBar } from './status-bar';
 import type { ConflictsView } from './views/conflicts-view';
@@ -19,6 +20,8 @@ export interface Services {
   readonly peers: RemotePeers;
   readonly credentials: Credentials;
   readonly statusBar: StatusBar;
+  /** JSON Schema problems of open documents. */
+  readonly schema: SchemaDiagnostics;
   readonly views: {
     readonly databases: DatabasesView;
     readonly peers: PeersView;

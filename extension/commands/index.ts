@@ -16,6 +16,7 @@ import * as copy from './document-copy-commands';
 import * as id from './identity-commands';
 import * as net from './network-commands';
 import * as resolved from './resolved-conflict-commands';
+import * as schema from './schema-commands';
 import * as sec from './security-commands';
 import * as users from './user-commands';
 
@@ -43,6 +44,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'peersync.deleteCollection': { needsServer: true, run: (s, arg) => dbs.deleteCollection(s, arg) },
   'peersync.filterDocuments': { needsServer: true, run: (s, arg, prefix) => dbs.filterDocuments(s, arg, prefix) },
   'peersync.clearDocumentFilter': { needsServer: false, run: (s, arg) => dbs.clearDocumentFilter(s, arg) },
+  'peersync.setCollectionSchema': { needsServer: true, run: (s, arg, file) => schema.setCollectionSchema(s, arg, file) },
+  'peersync.removeCollectionSchema': { needsServer: true, run: (s, arg) => schema.removeCollectionSchema(s, arg) },
   'peersync.restoreDiscarded': { needsServer: true, run: (s, arg) => resolved.restoreDiscarded(s, arg) },
   'peersync.purgeDocument': { needsServer: true, run: (s, arg) => coll.purgeDocument(s, arg) },
   'peersync.createCollection': { needsServer: true, run: (s, arg, name) => coll.createCollection(s, arg, name) },
