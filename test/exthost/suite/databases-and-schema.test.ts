@@ -6,7 +6,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import * as P from '../../../server/rpc/protocol';
-import { encode, nextEvent, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
+import { cli, encode, nextEvent, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
 
 const COLL = '_default._default';
 
@@ -57,6 +57,25 @@ suite('PeerSync: databases, collections and documents', () => {
     assert.ok(!(await api.request(P.ListDatabases)).some((d) => d.name === db));
     assert.ok(!existsSync(folder), 'its folder is gone');
     await until(async () => !(await api.views.databases.getChildren()).some((n) => n.label === db) || undefined, [api.views.databases.onDidRefresh], 'the Databases view to drop it');
+  });
+
+  test('Close Database, then Refresh opens it again from the data folder; Open Database Folder opens one from elsewhere', async () => {
+    const api = await peersync();
+    const db = await createDb('closing');
+    assert.equal(await vscode.commands.executeCommand('peersync.closeDatabase', await dbNode(db)), true);
+    assert.ok(!(await api.request(P.ListDatabases)).some((d) => d.name === db), 'closed');
+    assert.ok(existsSync(join(api.dataFolder(), db)), 'its folder stays');
+    await vscode.commands.executeCommand('peersync.refreshViews');
+    assert.ok((await api.request(P.ListDatabases)).some((d) => d.name === db), 'Refresh opened it again');
+
+    const elsewhere = join(tempDir(), uniqueName('outside'));
+    const made = await cli(['db', 'create', '--db', elsewhere]);
+    assert.equal(made.code, 0, made.stderr);
+    const name = elsewhere.split('/').pop()!;
+    const opened = await withAnswers(api, { openDialog: [vscode.Uri.file(elsewhere)] }, () => vscode.commands.executeCommand<P.DatabaseSummary>('peersync.openDatabaseFolder'));
+    assert.equal(opened?.name, name);
+    await until(async () => (await api.views.databases.getChildren()).some((n) => n.label === name) || undefined, [api.views.databases.onDidRefresh], 'the Databases view to list it');
+    await api.request(P.CloseDatabase, { db: name });
   });
 
   test('Delete Collection asks first and removes the collection with its documents', async () => {
