@@ -35,7 +35,7 @@ export interface PeerSyncApi {
     readonly peers: ViewProbe;
     readonly replications: ViewProbe;
     readonly conflicts: ViewProbe;
-    readonly resolvedConflicts: ViewProbe;
+    readonly resolvedConflicts: ViewProbe & { selection(): readonly vscode.TreeItem[]; readonly onDidReveal: vscode.Event<P.ResolvedConflict> };
   };
   readonly statusBarText: () => string;
   /** The server's notifications (a client allows one handler per method: subscribe here instead). */

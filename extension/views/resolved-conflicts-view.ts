@@ -72,8 +72,18 @@ export class ResolvedConflictsView extends ThrottledTreeView<Node> {
     );
   }
 
+  private readonly _onDidReveal = new vscode.EventEmitter<P.ResolvedConflict>();
+  /** A record was revealed (e.g. from the notification's Show). */
+  readonly onDidReveal = this._onDidReveal.event;
+
   attach(tree: vscode.TreeView<Node>): void {
     this.tree = tree;
+    this.disposables.push(this._onDidReveal);
+  }
+
+  /** What the tree has selected (tests read it after Show). */
+  selection(): readonly vscode.TreeItem[] {
+    return this.tree?.selection ?? [];
   }
 
   getParent(node: Node): Node | undefined {
@@ -87,7 +97,9 @@ export class ResolvedConflictsView extends ThrottledTreeView<Node> {
     const dbNode = dbs.find((n) => n instanceof ResolvedDatabaseNode && n.db === record.db);
     if (!dbNode) return;
     const node = (await this.getChildren(dbNode)).find((n) => n instanceof ResolutionNode && n.record.id === record.id);
-    if (node) await this.tree?.reveal(node, { select: true, focus: true, expand: true });
+    if (!node) return;
+    await this.tree?.reveal(node, { select: true, focus: true, expand: true });
+    this._onDidReveal.fire(record);
   }
 
   async getChildren(node?: Node): Promise<Node[]> {

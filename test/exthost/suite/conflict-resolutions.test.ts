@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { ConflictPanel } from '../../../extension/panels/conflict-panel';
 import * as P from '../../../server/rpc/protocol';
 import { keepChoices, shallowMergeAll } from '../../../webview/conflict/branches';
-import { encode, fixture, peersync, uniqueName, until, withAnswers } from '../../helpers/exthost';
+import { encode, fixture, nextEvent, peersync, uniqueName, until, withAnswers } from '../../helpers/exthost';
 import { headlessPeer } from '../../helpers/headless-peer';
 import { withTimeout } from '../../helpers/wait';
 
@@ -74,15 +74,16 @@ suite('PeerSync: conflicts from replication and their record', () => {
     const notice = new Promise<string>((resolve) => (noticed = resolve));
     const answers = {
       ...pullAnswers(db, 'Default'),
-      info: (m: string) => {
-        if (/resolved a conflict in “r-000”|conflicts resolved/.test(m)) noticed(m);
-        return undefined;
-      },
+      // Show reveals the record in the Resolved Conflicts view.
+      info: (m: string) => (/resolved a conflict in “r-000”|conflicts resolved/.test(m) ? (noticed(m), 'Show') : undefined),
     };
+    const revealed = nextEvent(api.views.resolvedConflicts.onDidReveal, (r) => r.db === db && r.docId === 'r-000', 'Show to reveal the record');
     const { final, text } = await withAnswers(api, answers, async () => {
       const r = await vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.startReplication', remote.url);
       return { final: r, text: await withTimeout(notice, 'the “conflict resolved” notification', 20_000) };
     });
+    await revealed;
+    assert.deepEqual(api.views.resolvedConflicts.selection().map((n) => n.label), ['r-000'], 'the record is selected');
     await api.request(P.RemoveReplication, { id: final.id }).catch(() => undefined);
     assert.match(text, /^PeerSync resolved a conflict in “r-000” \(default: kept \S+, discarded 1\)\.$/);
 
