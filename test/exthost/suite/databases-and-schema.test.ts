@@ -2,7 +2,7 @@
 // Databases as a whole (delete a database, a collection, several documents; filter by ID prefix)
 // and a collection's JSON Schema in the document editor (diagnostics; a refused save keeps the edit).
 import * as assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import * as P from '../../../server/rpc/protocol';
@@ -65,7 +65,18 @@ suite('PeerSync: databases, collections and documents', () => {
     assert.equal(await vscode.commands.executeCommand('peersync.closeDatabase', await dbNode(db)), true);
     assert.ok(!(await api.request(P.ListDatabases)).some((d) => d.name === db), 'closed');
     assert.ok(existsSync(join(api.dataFolder(), db)), 'its folder stays');
-    await vscode.commands.executeCommand('peersync.refreshViews');
+    // A folder of the data folder that is not a readable database is reported, not opened.
+    const broken = join(api.dataFolder(), uniqueName('broken'));
+    mkdirSync(broken);
+    writeFileSync(join(broken, 'journal.log'), 'not a journal');
+    try {
+      const prompts = await withAnswers(api, {}, async (p) => (await vscode.commands.executeCommand('peersync.refreshViews'), p));
+      const warning = prompts.find((p) => p.kind === 'warning');
+      assert.ok(warning?.text.startsWith('PeerSync could not open a folder of the data folder: '), JSON.stringify(prompts));
+      assert.ok(warning?.text.includes(broken.split('/').pop()!));
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
     assert.ok((await api.request(P.ListDatabases)).some((d) => d.name === db), 'Refresh opened it again');
 
     const elsewhere = join(tempDir(), uniqueName('outside'));
