@@ -5,6 +5,7 @@ import type { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import type * as P from '../server/rpc/protocol';
 import type { ProbeResultMessage } from '../webview/dashboard/messages';
 import type { PeerSyncFileSystem } from './documents/file-system';
+import type { SchemaDiagnostics } from './documents/schema-diagnostics';
 import type { DatabaseChangedParams, ServerState } from './ctx';
 import type { Ui } from './ui';
 import type { ViewProbe } from './views/common';
@@ -25,6 +26,8 @@ export interface PeerSyncApi {
   /** Every prompt goes through this object; tests replace its methods (and put them back). */
   readonly ui: Ui;
   readonly fileSystem: Pick<PeerSyncFileSystem, 'openedRevision'>;
+  /** JSON Schema problems shown for open documents. */
+  readonly schemaDiagnostics: Pick<SchemaDiagnostics, 'diagnostics' | 'onDidUpdate'>;
   readonly views: {
     readonly databases: ViewProbe & {
       reveal(item: vscode.TreeItem, options?: { expand?: boolean | number; select?: boolean; focus?: boolean }): Promise<void>;
@@ -32,6 +35,7 @@ export interface PeerSyncApi {
     readonly peers: ViewProbe;
     readonly replications: ViewProbe;
     readonly conflicts: ViewProbe;
+    readonly resolvedConflicts: ViewProbe & { selection(): readonly vscode.TreeItem[]; readonly onDidReveal: vscode.Event<P.ResolvedConflict> };
   };
   readonly statusBarText: () => string;
   /** The server's notifications (a client allows one handler per method: subscribe here instead). */

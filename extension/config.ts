@@ -1,7 +1,10 @@
 /** The `peersync.*` settings, read in one place. */
 import * as vscode from 'vscode';
+import type { BuiltInResolverName } from '../server/rpc/protocol';
 
 export type LogLevelSetting = 'off' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+const RESOLVERS: readonly BuiltInResolverName[] = ['default', 'localWins', 'remoteWins', 'merge', 'mergePreferLocal', 'manual'];
 
 function section(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration('peersync');
@@ -21,6 +24,11 @@ export const settings = {
   heartbeat(): number | undefined {
     const v = section().get<number>('heartbeat', 300);
     return Number.isFinite(v) && v > 0 ? v : undefined;
+  },
+  /** The conflict resolver Start Replication proposes first. */
+  defaultResolver(): BuiltInResolverName {
+    const v = section().get<string>('defaultResolver', 'default');
+    return RESOLVERS.includes(v as BuiltInResolverName) ? (v as BuiltInResolverName) : 'default';
   },
   logLevel(): LogLevelSetting {
     return section().get<LogLevelSetting>('logLevel', 'info');

@@ -13,6 +13,7 @@ import { Credentials } from './credentials';
 import { Ctx } from './ctx';
 import { DOC_SCHEME, HISTORY_SCHEME, REV_SCHEME } from './documents/doc-uri';
 import { PeerSyncFileSystem } from './documents/file-system';
+import { SchemaDiagnostics } from './documents/schema-diagnostics';
 import { CERT_SCHEME, CertificateContentProvider, HistoryContentProvider, RevisionContentProvider } from './documents/read-only-providers';
 import { PeerSyncLog } from './log';
 import { ConflictPanel, ConflictPanelSerializer } from './panels/conflict-panel';
@@ -22,10 +23,13 @@ import { SavedReplications } from './saved-replications';
 import type { Services } from './services';
 import { StatusBar } from './status-bar';
 import { defaultUi } from './ui';
+import { DISCARDED_SCHEME, DiscardedContentProvider } from './conflicts/discarded-documents';
+import { ResolutionNotices } from './conflicts/resolution-notices';
 import { ConflictsView } from './views/conflicts-view';
 import { DatabasesView } from './views/databases-view';
 import { PeersView } from './views/peers-view';
 import { ReplicationsView } from './views/replications-view';
+import { ResolvedConflictsView } from './views/resolved-conflicts-view';
 
 let ctx: Ctx | undefined;
 
@@ -41,6 +45,8 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
   sub.push(log);
 
   const fs = new PeerSyncFileSystem(c);
+  const schema = new SchemaDiagnostics(c);
+  sub.push(schema, fs.onSchemaRefused((r) => schema.show(r.uri, r.problems)));
   const peers = new RemotePeers(c, context.workspaceState);
   const credentials = new Credentials(context.secrets);
   const saved = new SavedReplications(c, credentials);
@@ -49,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
     peers: new PeersView(c, peers),
     replications: new ReplicationsView(c, saved),
     conflicts: new ConflictsView(c),
+    resolvedConflicts: new ResolvedConflictsView(c),
   };
   const statusBar = new StatusBar(c);
   const history = new HistoryContentProvider(c);
@@ -64,21 +71,25 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
     vscode.workspace.registerTextDocumentContentProvider(REV_SCHEME, new RevisionContentProvider(c)),
     vscode.workspace.registerTextDocumentContentProvider(HISTORY_SCHEME, history),
     vscode.workspace.registerTextDocumentContentProvider(CERT_SCHEME, certificates),
+    vscode.workspace.registerTextDocumentContentProvider(DISCARDED_SCHEME, new DiscardedContentProvider(c)),
     vscode.window.createTreeView('peersync.peers', { treeDataProvider: views.peers }),
     vscode.window.createTreeView('peersync.replications', { treeDataProvider: views.replications }),
   );
-  const databasesTree = vscode.window.createTreeView('peersync.databases', { treeDataProvider: views.databases, showCollapseAll: true });
+  const databasesTree = vscode.window.createTreeView('peersync.databases', { treeDataProvider: views.databases, showCollapseAll: true, canSelectMany: true });
   views.databases.attach(databasesTree);
   sub.push(databasesTree);
   const conflictsTree = vscode.window.createTreeView('peersync.conflicts', { treeDataProvider: views.conflicts });
   views.conflicts.attach(conflictsTree);
   sub.push(conflictsTree);
+  const resolvedTree = vscode.window.createTreeView('peersync.resolvedConflicts', { treeDataProvider: views.resolvedConflicts });
+  views.resolvedConflicts.attach(resolvedTree);
+  sub.push(resolvedTree, new ResolutionNotices(c, views.resolvedConflicts));
   sub.push(
     vscode.window.registerWebviewPanelSerializer(ConflictPanel.viewType, new ConflictPanelSerializer(c)),
     vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, new DashboardPanelSerializer(c)),
   );
 
-  const services: Services = { ctx: c, fs, certificates, peers, credentials, statusBar, views };
+  const services: Services = { ctx: c, fs, certificates, peers, credentials, statusBar, views, schema };
   sub.push(...registerCommands(services));
 
   sub.push(
@@ -117,6 +128,7 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
     dataFolder: () => c.dataFolder(),
     ui,
     fileSystem: fs,
+    schemaDiagnostics: schema,
     views,
     statusBarText: () => statusBar.text,
     events: {

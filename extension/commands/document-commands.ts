@@ -5,7 +5,7 @@ import type { DocRef } from '../documents/doc-path';
 import { docUri, historyUri } from '../documents/doc-uri';
 import { ConflictPanel } from '../panels/conflict-panel';
 import type { Services } from '../services';
-import { CollectionNode, DatabaseNode } from '../views/databases-view';
+import { CollectionNode, DatabaseNode, DocumentNode } from '../views/databases-view';
 import { pick, pickCollection, pickDatabase, resolveDocument } from './pickers';
 
 const DB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -64,7 +64,10 @@ export async function newDocument(s: Services, arg?: unknown): Promise<vscode.Ur
   return uri;
 }
 
-export async function deleteDocument(s: Services, arg?: unknown): Promise<boolean> {
+/** Deletes the documents selected in the tree together (one confirmation), else the one given. */
+export async function deleteDocument(s: Services, arg?: unknown, selection?: unknown): Promise<boolean> {
+  const selected = Array.isArray(selection) ? selection.filter((n): n is DocumentNode => n instanceof DocumentNode) : [];
+  if (selected.length > 1) return deleteDocuments(s, selected.map((n) => n.ref));
   const ref = await resolveDocument(s, arg, 'Delete Document');
   if (!ref) return false;
   const ok = await s.ctx.ui.showWarningMessage(
@@ -74,6 +77,20 @@ export async function deleteDocument(s: Services, arg?: unknown): Promise<boolea
   );
   if (ok !== 'Delete') return false;
   await vscode.workspace.fs.delete(docUri(ref));
+  return true;
+}
+
+async function deleteDocuments(s: Services, refs: readonly DocRef[]): Promise<boolean> {
+  const places = [...new Set(refs.map((r) => `${r.db} · ${r.collection}`))];
+  const names = refs.slice(0, 5).map((r) => `“${r.docId}”`).join(', ') + (refs.length > 5 ? `, and ${refs.length - 5} more` : '');
+  const ok = await s.ctx.ui.showWarningMessage(
+    `Delete ${refs.length} documents from ${places.join(', ')}?`,
+    { modal: true, detail: `${names}. A deletion (tombstone) revision is saved for each; they replicate to peers.` },
+    'Delete',
+  );
+  if (ok !== 'Delete') return false;
+  for (const ref of refs) await s.ctx.request(P.DeleteDocument, { db: ref.db, collection: ref.collection, docId: ref.docId });
+  s.ctx.log.info(`deleted ${refs.length} documents (${refs.map((r) => r.docId).join(', ')})`);
   return true;
 }
 

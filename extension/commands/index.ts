@@ -10,9 +10,13 @@ import { errorMessage } from '../log';
 import { DashboardPanel } from '../panels/dashboard-panel';
 import type { Services } from '../services';
 import * as coll from './collection-commands';
+import * as dbs from './database-commands';
 import * as doc from './document-commands';
+import * as copy from './document-copy-commands';
 import * as id from './identity-commands';
 import * as net from './network-commands';
+import * as resolved from './resolved-conflict-commands';
+import * as schema from './schema-commands';
 import * as sec from './security-commands';
 import * as users from './user-commands';
 
@@ -25,13 +29,24 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'peersync.createDatabase': { needsServer: true, run: (s, name) => doc.createDatabase(s, name) },
   'peersync.openDocument': { needsServer: true, run: (s, arg) => doc.openDocument(s, arg) },
   'peersync.newDocument': { needsServer: true, run: (s, arg) => doc.newDocument(s, arg) },
-  'peersync.deleteDocument': { needsServer: true, run: (s, arg) => doc.deleteDocument(s, arg) },
+  'peersync.deleteDocument': { needsServer: true, run: (s, arg, selection) => doc.deleteDocument(s, arg, selection) },
   'peersync.copyDocumentId': { needsServer: false, run: (s, arg) => doc.copyDocumentId(s, arg) },
   'peersync.showRevisionHistory': { needsServer: true, run: (s, arg) => doc.showRevisionHistory(s, arg) },
   'peersync.importDocuments': { needsServer: true, run: (s, arg, file) => doc.importDocuments(s, arg, file) },
   'peersync.exportCollection': { needsServer: true, run: (s, arg, file) => doc.exportCollection(s, arg, file) },
   'peersync.loadMoreDocuments': { needsServer: true, run: (s, db, collection) => s.views.databases.loadMore(String(db), String(collection)) },
   'peersync.resolveConflict': { needsServer: true, run: (s, arg) => doc.resolveConflict(s, arg) },
+  'peersync.copyDocumentJson': { needsServer: true, run: (s, arg) => copy.copyDocumentJson(s, arg) },
+  'peersync.duplicateDocument': { needsServer: true, run: (s, arg) => copy.duplicateDocument(s, arg) },
+  'peersync.openDatabaseFolder': { needsServer: true, run: (s, path) => dbs.openDatabaseFolder(s, path) },
+  'peersync.closeDatabase': { needsServer: true, run: (s, arg) => dbs.closeDatabase(s, arg) },
+  'peersync.deleteDatabase': { needsServer: true, run: (s, arg) => dbs.deleteDatabase(s, arg) },
+  'peersync.deleteCollection': { needsServer: true, run: (s, arg) => dbs.deleteCollection(s, arg) },
+  'peersync.filterDocuments': { needsServer: true, run: (s, arg, prefix) => dbs.filterDocuments(s, arg, prefix) },
+  'peersync.clearDocumentFilter': { needsServer: false, run: (s, arg) => dbs.clearDocumentFilter(s, arg) },
+  'peersync.setCollectionSchema': { needsServer: true, run: (s, arg, file) => schema.setCollectionSchema(s, arg, file) },
+  'peersync.removeCollectionSchema': { needsServer: true, run: (s, arg) => schema.removeCollectionSchema(s, arg) },
+  'peersync.restoreDiscarded': { needsServer: true, run: (s, arg) => resolved.restoreDiscarded(s, arg) },
   'peersync.purgeDocument': { needsServer: true, run: (s, arg) => coll.purgeDocument(s, arg) },
   'peersync.createCollection': { needsServer: true, run: (s, arg, name) => coll.createCollection(s, arg, name) },
   'peersync.openBlob': { needsServer: true, run: (s, arg) => blob.openBlob(s, arg) },
@@ -61,11 +76,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'peersync.openDashboard': { needsServer: false, run: (s) => DashboardPanel.show(s.ctx) },
   'peersync.refreshViews': {
     needsServer: false,
-    run: (s) => {
+    run: async (s) => {
+      // Databases copied into the data folder on disk are opened first.
+      if (s.ctx.isRunning()) await dbs.refreshDatabases(s);
       s.views.databases.refresh();
       s.views.peers.refresh();
       s.views.replications.refresh();
       s.views.conflicts.refresh();
+      s.views.resolvedConflicts.refresh();
       void s.statusBar.reload();
     },
   },

@@ -9,6 +9,7 @@ import { DatabaseNode } from '../views/databases-view';
 import { ListenerNode, ListenerUrlNode, RemotePeerNode } from '../views/peers-view';
 import { ReplicatorNode } from '../views/replications-view';
 import { pick, pickDatabase, pickFile, pickListener, pickReplicator, type Picked } from './pickers';
+import { pickResolver } from './resolver-picker';
 import { pickIdentity } from './security-commands';
 
 const CERTIFICATE_FILES = { Certificates: ['pem', 'crt', 'cer', 'der'], 'All files': ['*'] };
@@ -255,6 +256,8 @@ export async function startReplication(s: Services, arg?: unknown, advanced = fa
       if (pinnedFile === undefined) return undefined;
     }
   }
+  const resolver = await pickResolver(s);
+  if (resolver === undefined) return undefined;
   const limits = advanced ? await replicationLimits(s) : {};
   if (limits === undefined) return undefined;
   const heartbeat = settings.heartbeat();
@@ -266,6 +269,7 @@ export async function startReplication(s: Services, arg?: unknown, advanced = fa
     continuous,
     // Saved by the server (back after a restart) only when continuous: a one-shot run is done once it ends.
     persist: continuous,
+    resolver,
     ...(credential ? { username: credential.username, password: credential.password } : {}),
     ...(heartbeat !== undefined ? { heartbeat } : {}),
     ...(selfSigned ? { acceptOnlySelfSignedServerCertificate: true } : {}),

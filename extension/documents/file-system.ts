@@ -36,6 +36,9 @@ export class PeerSyncFileSystem implements vscode.FileSystemProvider, vscode.Dis
   /** Documents made by "New Document" that exist only in the editor until saved. */
   private readonly drafts = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly _onSchemaRefused = new vscode.EventEmitter<{ uri: vscode.Uri; problems: readonly P.SchemaProblem[] }>();
+  /** A save the collection's JSON Schema refused (the problems become diagnostics). */
+  readonly onSchemaRefused = this._onSchemaRefused.event;
 
   constructor(private readonly ctx: Ctx) {
     this.disposables.push(ctx.onDatabaseChanged((e) => this.onServerChange(e)));
@@ -107,6 +110,12 @@ export class PeerSyncFileSystem implements vscode.FileSystemProvider, vscode.Dis
       saved = await this.ctx.request(P.SaveDocument, { ...ref, baseRevId, body });
     } catch (e) {
       if (isRpcError(e, P.RpcErrorCode.conflict)) return this.onConflict(uri, ref, body, (e.data as P.ConflictErrorData | undefined)?.currentRevId ?? null);
+      const problems = schemaErrorsOf(e);
+      if (problems) {
+        // Failing the write keeps the editor dirty: the user's edit stays, with the problems marked.
+        this._onSchemaRefused.fire({ uri, problems });
+        throw new vscode.FileSystemError(`Not saved: “${ref.docId}” does not match the JSON Schema of ${ref.collection} (${problems.length} problem${problems.length === 1 ? '' : 's'}, marked in the editor). Fix ${problems.length === 1 ? 'it' : 'them'} and save again.`);
+      }
       throw toFsError(e, uri);
     }
     this.saved(key, saved);
@@ -241,6 +250,7 @@ export class PeerSyncFileSystem implements vscode.FileSystemProvider, vscode.Dis
 
   dispose(): void {
     this._onDidChangeFile.dispose();
+    this._onSchemaRefused.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }
@@ -248,6 +258,12 @@ export class PeerSyncFileSystem implements vscode.FileSystemProvider, vscode.Dis
 function isDirty(uri: vscode.Uri): boolean {
   const key = uri.toString();
   return vscode.workspace.textDocuments.some((d) => d.isDirty && d.uri.toString() === key);
+}
+
+function schemaErrorsOf(e: unknown): readonly P.SchemaProblem[] | undefined {
+  if (!isRpcError(e, P.RpcErrorCode.invalid)) return undefined;
+  const problems = (e.data as Partial<P.SchemaErrorData> | undefined)?.schemaErrors;
+  return Array.isArray(problems) && problems.length > 0 ? problems : undefined;
 }
 
 function toFsError(e: unknown, uri: vscode.Uri): vscode.FileSystemError {

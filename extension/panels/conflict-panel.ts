@@ -136,15 +136,12 @@ export class ConflictPanel {
     const c = await this.ctx.request(P.GetConflict, this.ref);
     if (c) {
       const winner = c.tree.find((n) => n.winner);
-      const sides = new Map<string, LeafView>([
-        [c.local.revId, { revId: c.local.revId, deleted: c.local.deleted, body: c.local.body, role: 'local', winner: winner?.revId === c.local.revId }],
-        [c.remote.revId, { revId: c.remote.revId, deleted: c.remote.deleted, body: c.remote.body, role: 'remote', winner: winner?.revId === c.remote.revId }],
-      ]);
-      const others = c.tree.filter((n) => n.leaf && !n.deleted && !sides.has(n.revId));
-      const leaves: LeafView[] = [...sides.values()];
-      for (const n of others) {
-        const doc = await this.ctx.request(P.GetDocument, { ...this.ref, rev: n.revId });
-        leaves.push({ revId: n.revId, deleted: n.deleted, body: doc?.body ?? null, role: 'other', winner: n.winner });
+      // `others` holds every branch in conflict with local (remote first), however many peers edited.
+      const branches = c.others.length ? c.others : [c.remote];
+      const leaves: LeafView[] = [{ revId: c.local.revId, deleted: c.local.deleted, body: c.local.body, role: 'local', winner: winner?.revId === c.local.revId }];
+      for (const b of branches) {
+        if (leaves.some((l) => l.revId === b.revId)) continue;
+        leaves.push({ revId: b.revId, deleted: b.deleted, body: b.body, role: b.revId === c.remote.revId ? 'remote' : 'other', winner: winner?.revId === b.revId });
       }
       return { ref: this.ref, conflicted: true, currentRevId: winner?.revId ?? null, tree: c.tree, leaves };
     }

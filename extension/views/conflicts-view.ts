@@ -38,7 +38,7 @@ export class ConflictsView implements vscode.TreeDataProvider<Node>, ViewProbe, 
     this.disposables.push(
       ctx.onDatabaseChanged(() => this.refresh()),
       ctx.onDidChangeServerState(() => this.refresh()),
-      ctx.onServerEvent((e) => (e.kind === 'conflictsChanged' || e.kind === 'databaseOpened') && this.refresh()),
+      ctx.onServerEvent((e) => (e.kind === 'conflictsChanged' || e.kind === 'databaseOpened' || e.kind === 'databaseClosed' || e.kind === 'collectionDeleted') && this.refresh()),
     );
   }
 

@@ -27,15 +27,18 @@ export class DatabaseNode extends vscode.TreeItem {
 }
 
 export class CollectionNode extends vscode.TreeItem {
-  override readonly contextValue = 'collection';
+  /** `collection.filtered` while an ID prefix filter is on (it offers Clear Filter). */
+  override readonly contextValue: 'collection' | 'collection.filtered';
   constructor(
     readonly db: string,
     readonly collection: P.CollectionSummary,
+    readonly filter?: string,
   ) {
     super(collection.name, vscode.TreeItemCollapsibleState.Collapsed);
     this.id = `coll:${db}/${collection.name}`;
-    this.description = `${plural(collection.documents, 'doc')}${collection.conflicts ? ` · ${plural(collection.conflicts, 'conflict')}` : ''}`;
-    this.tooltip = `${db} · ${collection.name}: ${plural(collection.documents, 'document')}, last sequence ${collection.lastSequence}`;
+    this.contextValue = filter ? 'collection.filtered' : 'collection';
+    this.description = `${plural(collection.documents, 'doc')}${collection.conflicts ? ` · ${plural(collection.conflicts, 'conflict')}` : ''}${filter ? ` · filtered: ${filter}` : ''}`;
+    this.tooltip = `${db} · ${collection.name}: ${plural(collection.documents, 'document')}, last sequence ${collection.lastSequence}${filter ? `\nShowing only IDs starting with “${filter}”` : ''}`;
     this.iconPath = new vscode.ThemeIcon('folder-library');
   }
 }
@@ -59,10 +62,10 @@ export class DocumentNode extends vscode.TreeItem {
 
 export class LoadMoreNode extends vscode.TreeItem {
   override readonly contextValue = 'loadMore';
-  constructor(db: string, collection: string, shown: number, total: number) {
+  constructor(db: string, collection: string, shown: number, total: number | undefined) {
     super('Load more…', vscode.TreeItemCollapsibleState.None);
     this.id = `more:${db}/${collection}`;
-    this.description = `${shown} of ${total}`;
+    this.description = total === undefined ? `${shown} shown` : `${shown} of ${total}`;
     this.iconPath = new vscode.ThemeIcon('ellipsis');
     this.command = { command: 'peersync.loadMoreDocuments', title: 'Load more', arguments: [db, collection] };
   }
@@ -78,6 +81,8 @@ export class DatabasesView implements vscode.TreeDataProvider<Node>, ViewProbe, 
   refreshCount = 0;
   /** Pages shown per collection ("db/collection" → pages). */
   private readonly pages = new Map<string, number>();
+  /** ID prefix filters per collection ("db/collection" → prefix). */
+  private readonly filters = new Map<string, string>();
   private readonly throttle = new Throttled(300, () => this.fire());
   private readonly disposables: vscode.Disposable[] = [];
   /** child id → parent node, from the last getChildren calls (for getParent, which reveal needs). */
@@ -88,7 +93,9 @@ export class DatabasesView implements vscode.TreeDataProvider<Node>, ViewProbe, 
     this.disposables.push(
       ctx.onDatabaseChanged(() => this.throttle.schedule()),
       ctx.onDidChangeServerState(() => this.refresh()),
-      ctx.onServerEvent((e) => (e.kind === 'databaseOpened' || e.kind === 'collectionCreated') && this.refresh()),
+      ctx.onServerEvent((e) => {
+        if (e.kind === 'databaseOpened' || e.kind === 'collectionCreated' || e.kind === 'databaseClosed' || e.kind === 'collectionDeleted') this.refresh();
+      }),
     );
   }
 
@@ -110,6 +117,24 @@ export class DatabasesView implements vscode.TreeDataProvider<Node>, ViewProbe, 
 
   attach(tree: vscode.TreeView<Node>): void {
     this.tree = tree;
+  }
+
+  /** Shows only documents whose ID starts with `prefix` (empty or undefined: all of them). */
+  setFilter(db: string, collection: string, prefix: string | undefined): void {
+    const key = `${db}/${collection}`;
+    if (prefix) this.filters.set(key, prefix);
+    else this.filters.delete(key);
+    this.pages.delete(key);
+    this.fire();
+  }
+
+  filterOf(db: string, collection: string): string | undefined {
+    return this.filters.get(`${db}/${collection}`);
+  }
+
+  /** The nodes selected in the tree (for commands acting on several documents). */
+  selection(): readonly vscode.TreeItem[] {
+    return this.tree?.selection ?? [];
   }
 
   /** Shows an item in the view (expanding its parents), e.g. a document or a collection. */
@@ -142,7 +167,7 @@ export class DatabasesView implements vscode.TreeDataProvider<Node>, ViewProbe, 
       if (node instanceof DatabaseNode) {
         // Fresh counts: the summary may be older than the expansion.
         const current = (await this.ctx.request(P.ListDatabases)).find((d) => d.name === node.summary.name) ?? node.summary;
-        return current.collections.map((c) => new CollectionNode(current.name, c));
+        return current.collections.map((c) => new CollectionNode(current.name, c, this.filterOf(current.name, c.name)));
       }
       if (node instanceof CollectionNode) return await this.documents(node.db, node.collection.name);
       if (node instanceof DocumentNode) {
@@ -157,26 +182,29 @@ export class DatabasesView implements vscode.TreeDataProvider<Node>, ViewProbe, 
 
   private async documents(db: string, collection: string): Promise<Node[]> {
     const want = (this.pages.get(`${db}/${collection}`) ?? 1) * PAGE_SIZE;
+    const prefix = this.filterOf(db, collection);
+    const filter = prefix ? { prefix } : {};
     const docs: P.DocumentSummary[] = [];
     let total = 0;
     let more = false;
     while (docs.length < want) {
       const limit = Math.min(1000, want - docs.length);
       const last = docs[docs.length - 1];
-      const page = await this.ctx.request(P.ListDocuments, { db, collection, limit, ...(last ? { after: last.id } : {}) });
+      const page = await this.ctx.request(P.ListDocuments, { db, collection, limit, ...filter, ...(last ? { after: last.id } : {}) });
       total = page.total;
       docs.push(...page.docs);
       more = page.docs.length === limit;
       if (!more) break;
     }
     const nodes: Node[] = docs.map((d) => new DocumentNode(db, collection, d));
-    if (more && docs.length < total) nodes.push(new LoadMoreNode(db, collection, docs.length, total));
+    // `total` counts the whole collection, not the filtered documents.
+    if (more && docs.length < total && !prefix) nodes.push(new LoadMoreNode(db, collection, docs.length, total));
     else if (more) {
       // The count does not say; ask for one more to know whether to offer more.
-      const probe = await this.ctx.request(P.ListDocuments, { db, collection, limit: 1, after: docs[docs.length - 1]!.id });
-      if (probe.docs.length > 0) nodes.push(new LoadMoreNode(db, collection, docs.length, Math.max(total, docs.length + 1)));
+      const probe = await this.ctx.request(P.ListDocuments, { db, collection, limit: 1, ...filter, after: docs[docs.length - 1]!.id });
+      if (probe.docs.length > 0) nodes.push(new LoadMoreNode(db, collection, docs.length, prefix ? undefined : Math.max(total, docs.length + 1)));
     }
-    if (nodes.length === 0) nodes.push(new MessageNode('No documents', 'info'));
+    if (nodes.length === 0) nodes.push(new MessageNode(prefix ? `No document ID starts with “${prefix}”` : 'No documents', 'info'));
     return nodes;
   }
 

@@ -5,6 +5,7 @@
  */
 import { byId, h, replaceChildren, s } from '../shared/dom';
 import { messenger } from '../shared/vscode-api';
+import { keepChoices, shallowMergeAll, shortRev } from './branches';
 import { canonicalLines, changedLinesOf, diffLines, sideBySide } from './json-diff';
 import {
   ConflictMessageType as T,
@@ -21,13 +22,8 @@ const vscode = messenger<ConflictWebviewToExtension, ConflictExtensionToWebview,
 let view: ConflictView | undefined;
 let mergedTouched = false;
 
-function shortRev(revId: string): string {
-  const dash = revId.indexOf('-');
-  return dash < 0 ? revId.slice(0, 10) : revId.slice(0, dash + 1 + 7);
-}
-
 function roleLabel(leaf: LeafView): string {
-  return leaf.role === 'local' ? 'Local' : leaf.role === 'remote' ? 'Remote' : 'Leaf';
+  return leaf.role === 'local' ? 'Local' : 'From peer';
 }
 
 function bodyLines(leaf: LeafView): string[] {
@@ -115,10 +111,9 @@ function initialMerged(v: ConflictView): string {
   return JSON.stringify(local?.body ?? {}, null, 2);
 }
 
-/** Keys of both live sides; the local value wins on shared keys (a starting point to edit). */
+/** Keys of every live branch; the local value wins on shared keys (a starting point to edit). */
 function shallowMerge(v: ConflictView): string {
-  const bodies = v.leaves.filter((l) => !l.deleted && l.body).sort((a, b) => (a.role === 'local' ? 1 : b.role === 'local' ? -1 : 0));
-  return JSON.stringify(Object.assign({}, ...bodies.map((l) => l.body)), null, 2);
+  return JSON.stringify(shallowMergeAll(v.leaves), null, 2);
 }
 
 function validateMerged(text: string): string | undefined {
@@ -140,11 +135,10 @@ function render(v: ConflictView, notice?: string): void {
   const status = v.conflicted
     ? h('p', { id: 'status', class: 'status conflicted', 'data-state': 'conflicted' }, `${v.leaves.length} conflicting revisions. Choose one, merge them, or delete the document.`)
     : h('p', { id: 'status', class: 'status resolved', 'data-state': 'resolved' }, v.currentRevId ? `No conflict: revision ${v.currentRevId} is current.` : 'The document no longer exists.');
-  const local = v.leaves.find((l) => l.role === 'local');
-  const remote = v.leaves.find((l) => l.role === 'remote');
+  // One button per branch: with three or more, "Keep remote" would not say which.
   const actions = h('div', { class: 'actions' },
-    h('button', { id: 'keep-local', disabled: !v.conflicted || !local, onClick: () => local && vscode.post({ type: T.keepRevision, revId: local.revId }) }, 'Keep local'),
-    h('button', { id: 'keep-remote', disabled: !v.conflicted || !remote, onClick: () => remote && vscode.post({ type: T.keepRevision, revId: remote.revId }) }, 'Keep remote'),
+    ...keepChoices(v).map((c) => h('button', { id: c.id, class: 'keep-choice', 'data-rev-id': c.revId, title: `Resolve with ${c.revId}`, disabled: !v.conflicted, onClick: () => vscode.post({ type: T.keepRevision, revId: c.revId }) }, c.label)),
+    h('button', { id: 'merge-all', class: 'secondary', disabled: !v.conflicted, onClick: () => startFromMerge() }, v.leaves.length > 2 ? `Merge all ${v.leaves.length}` : 'Merge'),
     h('button', { id: 'delete-doc', class: 'secondary', disabled: !v.conflicted, onClick: () => vscode.post({ type: T.deleteDocument }) }, 'Delete document'));
 
   const textarea = h('textarea', { id: 'merged', spellcheck: 'false', rows: 14, 'aria-label': 'Merged document JSON' });
@@ -166,7 +160,13 @@ function render(v: ConflictView, notice?: string): void {
         if (!problem) vscode.post({ type: T.saveMerged, json: textarea.value });
       } }, 'Save merged'),
       h('button', { class: 'secondary', disabled: !v.conflicted, onClick: () => { textarea.value = initialMerged(v); mergedTouched = false; mergeError.textContent = ''; } }, 'Start from local'),
-      h('button', { class: 'secondary', disabled: !v.conflicted, onClick: () => { textarea.value = shallowMerge(v); mergedTouched = true; mergeError.textContent = ''; } }, 'Start from shallow merge')));
+      h('button', { class: 'secondary', disabled: !v.conflicted, onClick: () => startFromMerge() }, 'Start from shallow merge')));
+  function startFromMerge(): void {
+    textarea.value = shallowMerge(v);
+    mergedTouched = true;
+    mergeError.textContent = '';
+    textarea.focus();
+  }
 
   replaceChildren(app,
     h('header', {},

@@ -163,6 +163,9 @@ function timeOf(ms: number): string {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
+/** Column classes (the stylesheet sizes them, and hides some when the panel is narrow) and titles. */
+const LOG_COLUMNS = [['time', 'Time'], ['source', 'Source'], ['direction', 'Direction'], ['collection', 'Collection'], ['doc', 'Document'], ['rev', 'Revision'], ['status', 'Result']] as const;
+
 function appendLog(entries: readonly LogEntryView[]): void {
   const scroller = byId('log-scroll');
   const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 24;
@@ -174,10 +177,10 @@ function appendLog(entries: readonly LogEntryView[]): void {
       h('td', { class: 'time mono' }, timeOf(e.time)),
       h('td', { class: 'source', title: e.source }, sourceLabel(e.source)),
       h('td', { class: `direction ${e.direction}` }, e.direction === 'push' ? '↑ push' : '↓ pull'),
-      h('td', { class: 'collection' }, e.collection),
-      h('td', { class: 'doc' }, h('a', { href: '#', title: 'Open document', onClick: (ev: Event) => { ev.preventDefault(); vscode.post({ type: T.openDocument, source: e.source, collection: e.collection, docId: e.docId }); } }, e.docId)),
-      h('td', { class: 'rev mono' }, e.revId),
-      h('td', { class: 'status' }, status)));
+      h('td', { class: 'collection', title: e.collection }, e.collection),
+      h('td', { class: 'doc', title: e.docId }, h('a', { href: '#', title: 'Open document', onClick: (ev: Event) => { ev.preventDefault(); vscode.post({ type: T.openDocument, source: e.source, collection: e.collection, docId: e.docId }); } }, e.docId)),
+      h('td', { class: 'rev mono', title: e.revId }, e.revId),
+      h('td', { class: 'status', title: status }, status)));
   }
   while (body.childElementCount > MAX_LOG_ROWS) body.firstElementChild!.remove();
   byId('log-count').textContent = String(body.childElementCount);
@@ -226,7 +229,7 @@ function layout(): void {
       h('button', { class: 'small secondary', id: 'clear-log', onClick: () => { replaceChildren(byId('log-body')); byId('log-count').textContent = '0'; } }, 'Clear')),
       h('div', { id: 'log-scroll', class: 'log-scroll' },
         h('table', { id: 'log' },
-          h('thead', {}, h('tr', {}, ...['Time', 'Source', 'Direction', 'Collection', 'Document', 'Revision', 'Result'].map((t) => h('th', {}, t)))),
+          h('thead', {}, h('tr', {}, ...LOG_COLUMNS.map(([cls, t]) => h('th', { class: cls }, t)))),
           h('tbody', { id: 'log-body' })))));
 }
 

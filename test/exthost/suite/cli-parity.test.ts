@@ -143,7 +143,7 @@ suite('PeerSync: commands that match the command line', () => {
       const certFile = join(tempDir(), 'peer.cer');
       writeFileSync(certFile, der);
       const db = await createDb('pinned');
-      const base = { 'Start Replication: local database': db, 'Start Replication: direction': 'Pull', 'Start Replication: mode': 'One-shot', 'Start Replication: authentication': 'None' };
+      const base = { 'Start Replication: local database': db, 'Start Replication: direction': 'Pull', 'Start Replication: mode': 'One-shot', 'Start Replication: conflicts': 'Default', 'Start Replication: authentication': 'None' };
       const first = await withAnswers(
         api,
         {

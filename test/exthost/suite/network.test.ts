@@ -85,6 +85,7 @@ suite('PeerSync: listeners, peers and replication', () => {
         'Start Replication: local database': db,
         'Start Replication: direction': 'Pull',
         'Start Replication: mode': 'One-shot',
+        'Start Replication: conflicts': 'Default',
         'Start Replication: authentication': 'None',
       },
       input: { 'Start Replication: peer URL': remote.url },
@@ -111,7 +112,7 @@ suite('PeerSync: listeners, peers and replication', () => {
     const remote = await headlessPeer(5, users);
     cleanups.push(remote.stop);
     const db = await createDb('auth');
-    const base = { 'Start Replication: local database': db, 'Start Replication: direction': 'Pull', 'Start Replication: mode': 'One-shot' };
+    const base = { 'Start Replication: local database': db, 'Start Replication: direction': 'Pull', 'Start Replication: mode': 'One-shot', 'Start Replication: conflicts': 'Default' };
 
     const wrong = await withAnswers(api, { quickPick: { ...base, 'Start Replication: authentication': 'Username and password…' }, input: { 'Start Replication: username': 'sam', 'Start Replication: password': 'nope' } }, async (p) => ({ final: await vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.startReplication', remote.url), prompts: p }));
     assert.equal(wrong.final?.activity, 'stopped');
@@ -142,7 +143,7 @@ suite('PeerSync: listeners, peers and replication', () => {
 
     const idle = nextEvent(api.events.onReplicatorStatus, (r) => r.target === remote.url && r.activity === 'idle' && r.completed >= 20, 'the replicator to catch up');
     const answers = {
-      quickPick: { 'Start Replication: local database': db, 'Start Replication: direction': 'Push and pull', 'Start Replication: mode': 'Continuous', 'Start Replication: authentication': 'None' },
+      quickPick: { 'Start Replication: local database': db, 'Start Replication: direction': 'Push and pull', 'Start Replication: mode': 'Continuous', 'Start Replication: conflicts': 'Default', 'Start Replication: authentication': 'None' },
     };
     const info = await withAnswers(api, answers, () => vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.startReplication', remote.url));
     assert.ok(info);

@@ -66,7 +66,7 @@ suite('PeerSync: saved state and changes from outside the extension', () => {
     const replication = await withAnswers(
       api,
       {
-        quickPick: { 'Start Replication: local database': db, 'Start Replication: direction': 'Pull', 'Start Replication: mode': 'Continuous', 'Start Replication: authentication': 'Username and password…' },
+        quickPick: { 'Start Replication: local database': db, 'Start Replication: direction': 'Pull', 'Start Replication: mode': 'Continuous', 'Start Replication: conflicts': 'Default', 'Start Replication: authentication': 'Username and password…' },
         input: { 'Start Replication: username': 'sam', 'Start Replication: password': 's3cret' },
       },
       () => vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.startReplication', remote.url),

@@ -122,6 +122,7 @@ suite('PeerSync: security (TLS identities, listener certificates, authentication
           'Start Replication: local database': local,
           'Start Replication: direction': 'Pull',
           'Start Replication: mode': 'Continuous',
+          'Start Replication: conflicts': 'Default',
           'Start Replication: authentication': 'None',
           'Start Replication: server certificate': 'Pin a certificate file…',
         },
