@@ -45,8 +45,11 @@ export interface PeerSyncApi {
   };
   /** What the open replication dashboard shows (read from its DOM); undefined when it is not open. */
   probeDashboard(): Promise<ProbeResultMessage | undefined>;
-  /** What the query results panel's grid shows (read from its DOM); undefined when it is not open. */
-  probeQueryResults(): Promise<QueryProbeResultMessage | undefined>;
+  /**
+   * What the query results panel's grid shows (read from its DOM), after clicking the button the
+   * CSS selector `click` names, if given; undefined when the panel is not open.
+   */
+  probeQueryResults(click?: string): Promise<QueryProbeResultMessage | undefined>;
   /** What the query results panel was last sent; undefined when it is not open. */
   queryResultsShown(): QueryPanelState | undefined;
 }

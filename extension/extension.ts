@@ -131,7 +131,7 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
       onServerEvent: c.onServerEvent,
     },
     probeDashboard: async () => (DashboardPanel.instance?.isReady ? DashboardPanel.instance.probe() : undefined),
-    probeQueryResults: async () => QueryResultsPanel.instance?.probe(),
+    probeQueryResults: async (click?: string) => QueryResultsPanel.instance?.probe(click),
     queryResultsShown: () => QueryResultsPanel.instance?.shown,
   };
 }

@@ -100,8 +100,8 @@ export class QueryResultsPanel {
     }
   }
 
-  /** Reads back what the grid shows (its DOM), for the extension-host tests. */
-  async probe(timeoutMs = 10_000): Promise<QueryProbeResultMessage> {
+  /** Reads back what the grid shows (its DOM), after clicking `click` if given; for the extension-host tests. */
+  async probe(click?: string, timeoutMs = 10_000): Promise<QueryProbeResultMessage> {
     const requestId = this.nextProbe++;
     let timer: NodeJS.Timeout | undefined;
     const answered = new Promise<QueryProbeResultMessage>((resolve, reject) => {
@@ -113,7 +113,7 @@ export class QueryResultsPanel {
     });
     try {
       await Promise.race([this.whenReady, answered]);
-      this.post({ type: T.probe, requestId });
+      this.post({ type: T.probe, requestId, ...(click === undefined ? {} : { click }) });
       return await answered;
     } finally {
       clearTimeout(timer);

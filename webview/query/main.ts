@@ -105,10 +105,13 @@ function layout(): void {
     h('div', { class: 'grid-scroll' }, h('table', { id: 'grid', class: 'grid' })));
 }
 
-function probe(requestId: number): void {
+function probe(requestId: number, click: string | undefined): void {
+  const target = click === undefined ? null : document.querySelector<HTMLButtonElement>(click);
+  target?.click();
   vscode.post({
     type: T.probeResult,
     requestId,
+    clicked: target !== null,
     headers: Array.from(document.querySelectorAll('#grid button.sort')).map((b) => (b as HTMLElement).dataset['column'] ?? ''),
     cells: Array.from(document.querySelectorAll('#grid tbody tr')).map((tr) => Array.from(tr.querySelectorAll('td')).slice(1).map((td) => td.textContent ?? '')),
     pageLabel: byId('page-label').textContent ?? '',
@@ -118,7 +121,7 @@ function probe(requestId: number): void {
 }
 
 vscode.onMessage((m) => {
-  if (m.type === T.probe) probe(m.requestId);
+  if (m.type === T.probe) probe(m.requestId, m.click);
   else show(m);
 });
 

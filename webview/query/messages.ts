@@ -49,6 +49,8 @@ export interface ExportMessage {
 export interface QueryProbeResultMessage {
   readonly type: typeof QueryMessageType.probeResult;
   readonly requestId: number;
+  /** The probe's `click` found its button. */
+  readonly clicked: boolean;
   readonly headers: string[];
   /** The visible page's cells, as shown. */
   readonly cells: string[][];
@@ -61,6 +63,8 @@ export interface QueryProbeResultMessage {
 export interface ProbeMessage {
   readonly type: typeof QueryMessageType.probe;
   readonly requestId: number;
+  /** A button to click first (a CSS selector), as a user would: the tests drive the grid this way. */
+  readonly click?: string;
 }
 
 export type QueryWebviewToExtension = ReadyMessage | OpenDocumentMessage | ExportMessage | QueryProbeResultMessage;

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { PeerSyncApi } from '../../../extension/api';
 import type { QueryRun } from '../../../extension/query/query-commands';
 import * as P from '../../../server/rpc/protocol';
-import { encode, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
+import { encode, nextEvent, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
 
 const COLL = '_default._default';
 
@@ -144,5 +144,47 @@ suite('PeerSync: query playground', () => {
     // The same rows the server returns, formatted by the shared formatter.
     const direct = await api.request(P.RunQuery, { db, query: 'SELECT META().id, name, extra FROM _ ORDER BY n' });
     assert.deepEqual(lines, direct.rows);
+  });
+});
+
+suite('PeerSync: query results panel', () => {
+  teardown(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('the grid pages by 100, sorts by a clicked header (numbers numerically), and a row opens its document', async () => {
+    const api = await peersync();
+    const db = await dbWithDocs(api, {});
+    const dir = tempDir();
+    const file = join(dir, 'docs.json');
+    // n runs 0…249 but the ids sort differently (d000 < d001 < … yet n descends), so sorting shows.
+    writeFileSync(file, JSON.stringify(Array.from({ length: 250 }, (_, i) => ({ _id: `d${String(i).padStart(3, '0')}`, n: 249 - i }))));
+    const imported = await api.request(P.ImportDocuments, { db, collection: COLL, file });
+    assert.equal(imported.imported, 250);
+    await openQueryFile(`-- db: ${db}\nSELECT META().id, n FROM _ LIMIT 1000\n`);
+    const run = await vscode.commands.executeCommand<QueryRun>('peersync.runQuery');
+    assert.equal(run.result?.rows.length, 250);
+
+    const first = await api.probeQueryResults();
+    assert.equal(first?.pageLabel, 'rows 1–100 of 250');
+    assert.equal(first?.cells.length, 100);
+    assert.deepEqual(first?.cells[0], ['d000', '249']);
+
+    const next = await api.probeQueryResults('#next');
+    assert.ok(next?.clicked);
+    assert.equal(next?.pageLabel, 'rows 101–200 of 250');
+    assert.deepEqual(next?.cells[0], ['d100', '149']);
+
+    const sorted = await api.probeQueryResults('button.sort[data-column="n"]');
+    assert.equal(sorted?.pageLabel, 'rows 1–100 of 250', 'sorting goes back to the first page');
+    assert.deepEqual(sorted?.cells.slice(0, 3), [['d249', '0'], ['d248', '1'], ['d247', '2']]);
+    const descending = await api.probeQueryResults('button.sort[data-column="n"]');
+    assert.deepEqual(descending?.cells[0], ['d000', '249']);
+
+    const opened = nextEvent(vscode.window.onDidChangeActiveTextEditor, (e) => e?.document.uri.scheme === 'peersync', 'the document editor');
+    const click = await api.probeQueryResults('#grid tbody tr:nth-child(2) button.open-doc');
+    assert.ok(click?.clicked, 'the id cell is a button');
+    const editor = await opened;
+    assert.equal(editor?.document.uri.path, `/${db}/${COLL}/d001.json`);
   });
 });
