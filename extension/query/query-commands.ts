@@ -9,7 +9,7 @@ import { errorMessage } from '../log';
 import type { Services } from '../services';
 import { CollectionNode, DatabaseNode } from '../views/databases-view';
 import { QUERY_LANGUAGE, QueryPlayground } from './query-playground';
-import { blockAt, collectionOf, dbDirective, queryBlocks } from './query-text';
+import { blockAt, collectionOf, dbDirective, fromName, queryBlocks } from './query-text';
 import { QueryResultsPanel } from './results-panel';
 
 /** What Run Query did: the rows, or the error (with where it is, for a query that is not valid). */
@@ -136,12 +136,4 @@ export async function newQuery(s: Services, arg?: unknown): Promise<vscode.TextD
   const end = doc.lineAt(1).range.end;
   editor.selection = new vscode.Selection(end, end);
   return doc;
-}
-
-/** How a query's FROM names a collection: `_` for the default one, backquoted parts when needed. */
-export function fromName(collection: string): string {
-  if (collection === '_default._default') return '_';
-  const quote = (part: string): string => (/^[A-Za-z_][\w$]*$/.test(part) ? part : `\`${part.replace(/`/g, '``')}\``);
-  const dot = collection.indexOf('.');
-  return dot < 0 ? quote(collection) : `${quote(collection.slice(0, dot))}.${quote(collection.slice(dot + 1))}`;
 }

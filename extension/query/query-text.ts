@@ -78,6 +78,14 @@ export function collectionOf(query: string): string | undefined {
   return `_default.${first}`;
 }
 
+/** How a query's FROM names a collection: `_` for the default one, backquoted parts when needed. */
+export function fromName(collection: string): string {
+  if (collection === '_default._default') return '_';
+  const quote = (part: string): string => (/^[A-Za-z_][\w$]*$/.test(part) ? part : `\`${part.replace(/`/g, '``')}\``);
+  const dot = collection.indexOf('.');
+  return dot < 0 ? quote(collection) : `${quote(collection.slice(0, dot))}.${quote(collection.slice(dot + 1))}`;
+}
+
 function trimmed(text: string, start: number, end: number): QueryBlock | undefined {
   let s = start;
   let e = end;

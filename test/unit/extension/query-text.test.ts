@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { blockAt, collectionOf, dbDirective, queryBlocks } from '../../../extension/query/query-text';
+import { blockAt, collectionOf, dbDirective, fromName, queryBlocks } from '../../../extension/query/query-text';
 
 test('the first line may name the database', () => {
   assert.equal(dbDirective('-- db: laptop\nSELECT 1 FROM _'), 'laptop');
@@ -39,4 +39,11 @@ test('the collection a query reads, named as the server names it', () => {
   assert.equal(collectionOf('SELECT * FROM `my scope`.`my items`'), 'my scope.my items');
   assert.equal(collectionOf('-- FROM nowhere\nSELECT * FROM _default._default'), '_default._default');
   assert.equal(collectionOf('SELECT 1'), undefined);
+});
+
+test('a collection named in FROM, and read back as the same collection', () => {
+  assert.equal(fromName('_default._default'), '_');
+  assert.equal(fromName('inventory.items'), 'inventory.items');
+  assert.equal(fromName('my scope.odd-name'), '`my scope`.`odd-name`');
+  for (const c of ['_default._default', 'inventory.items', 'my scope.odd-name']) assert.equal(collectionOf(`SELECT * FROM ${fromName(c)}`), c);
 });
