@@ -102,17 +102,23 @@ export async function exportQueryResults(s: Services, formatArg?: unknown, fileA
   }
   const format = RESULT_FORMATS.includes(formatArg as ResultFormat)
     ? (formatArg as ResultFormat)
-    : await pick(s, 'Export Query Results: format', RESULT_FORMATS.map((f) => ({ label: FORMAT_LABELS[f].label, value: f })));
+    : await pick(
+        s,
+        'Export Query Results: format',
+        RESULT_FORMATS.map((f) => ({ label: FORMAT_LABELS[f].label, value: f })),
+      );
   if (!format) return undefined;
   const { extension, filter } = FORMAT_LABELS[format];
   const file =
-    fileArg instanceof vscode.Uri ? fileArg
-    : typeof fileArg === 'string' ? vscode.Uri.file(fileArg)
-    : await s.ctx.ui.showSaveDialog({
-        title: 'Export Query Results',
-        filters: { [filter]: [extension] },
-        ...(vscode.workspace.workspaceFolders?.[0] ? { defaultUri: vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, `query-results.${extension}`) } : {}),
-      });
+    fileArg instanceof vscode.Uri
+      ? fileArg
+      : typeof fileArg === 'string'
+        ? vscode.Uri.file(fileArg)
+        : await s.ctx.ui.showSaveDialog({
+            title: 'Export Query Results',
+            filters: { [filter]: [extension] },
+            ...(vscode.workspace.workspaceFolders?.[0] ? { defaultUri: vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, `query-results.${extension}`) } : {}),
+          });
   if (!file) return undefined;
   await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(formatResults(format, last.result)));
   const rows = last.result.rows.length;

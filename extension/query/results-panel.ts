@@ -4,13 +4,7 @@
  * and shown again still has its rows.
  */
 import * as vscode from 'vscode';
-import {
-  QueryMessageType as T,
-  type QueryExtensionToWebview,
-  type QueryPanelState,
-  type QueryProbeResultMessage,
-  type QueryWebviewToExtension,
-} from '../../webview/query/messages';
+import { QueryMessageType as T, type QueryExtensionToWebview, type QueryPanelState, type QueryProbeResultMessage, type QueryWebviewToExtension } from '../../webview/query/messages';
 import type { Ctx } from '../ctx';
 import { errorMessage } from '../log';
 import { webviewHtml, webviewOptions } from '../panels/webview-html';

@@ -46,21 +46,35 @@ suite('PeerSync: query playground', () => {
     const editor = await openQueryFile(`-- db: ${db}\nSELECT COUNT(*) AS total FROM _;\n\nSELECT META().id, name, tags FROM _ WHERE n >= 1 ORDER BY n\n`);
 
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri);
-    assert.deepEqual(lenses.map((l) => [l.range.start.line, l.command?.title]), [[0, '▶ Run Query'], [3, '▶ Run Query']]);
+    assert.deepEqual(
+      lenses.map((l) => [l.range.start.line, l.command?.title]),
+      [
+        [0, '▶ Run Query'],
+        [3, '▶ Run Query'],
+      ],
+    );
 
     putCursor(editor, 'WHERE');
     const run = await vscode.commands.executeCommand<QueryRun>('peersync.runQuery');
     assert.equal(run.db, db);
     assert.equal(run.error, undefined);
     assert.deepEqual(run.result?.columns, ['id', 'name', 'tags']);
-    assert.deepEqual(run.result?.rows, [{ id: 'b', name: 'Bob', tags: ['x', 'y'] }, { id: 'c', name: 'Cy' }, { id: 'a', name: 'Ann' }]);
+    assert.deepEqual(run.result?.rows, [
+      { id: 'b', name: 'Bob', tags: ['x', 'y'] },
+      { id: 'c', name: 'Cy' },
+      { id: 'a', name: 'Ann' },
+    ]);
 
     const shown = api.queryResultsShown();
     assert.equal(shown?.type, 'results');
     assert.deepEqual(shown.type === 'results' && shown.rows, run.result?.rows);
     const grid = await api.probeQueryResults();
     assert.deepEqual(grid?.headers, ['id', 'name', 'tags']);
-    assert.deepEqual(grid?.cells, [['b', 'Bob', '["x","y"]'], ['c', 'Cy', ''], ['a', 'Ann', '']]);
+    assert.deepEqual(grid?.cells, [
+      ['b', 'Bob', '["x","y"]'],
+      ['c', 'Cy', ''],
+      ['a', 'Ann', ''],
+    ]);
     assert.equal(grid?.pageLabel, 'rows 1–3 of 3');
     assert.match(grid?.status ?? '', /^3 rows in \d+/);
 
@@ -121,7 +135,10 @@ suite('PeerSync: query playground', () => {
     assert.equal(doc.getText(), `-- db: ${db}\nSELECT META().id, * FROM _ LIMIT 100\n`);
     assert.equal(vscode.window.activeTextEditor?.document, doc);
     const run = await vscode.commands.executeCommand<QueryRun>('peersync.runQuery');
-    assert.deepEqual(run.result?.rows.map((r) => r['id']), ['d1', 'd2']);
+    assert.deepEqual(
+      run.result?.rows.map((r) => r['id']),
+      ['d1', 'd2'],
+    );
   });
 
   test('Export Query Results writes the last results as CSV and as JSON lines', async () => {
@@ -139,8 +156,14 @@ suite('PeerSync: query playground', () => {
 
     const jsonl = join(dir, 'out.jsonl');
     await withAnswers(api, {}, () => vscode.commands.executeCommand('peersync.exportQueryResults', 'jsonl', jsonl));
-    const lines = readFileSync(jsonl, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
-    assert.deepEqual(lines, [{ id: 'a', name: 'Ann, "A"' }, { id: 'b', name: 'Bob', extra: { k: 1 } }]);
+    const lines = readFileSync(jsonl, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
+    assert.deepEqual(lines, [
+      { id: 'a', name: 'Ann, "A"' },
+      { id: 'b', name: 'Bob', extra: { k: 1 } },
+    ]);
     // The same rows the server returns, formatted by the shared formatter.
     const direct = await api.request(P.RunQuery, { db, query: 'SELECT META().id, name, extra FROM _ ORDER BY n' });
     assert.deepEqual(lines, direct.rows);
@@ -177,7 +200,11 @@ suite('PeerSync: query results panel', () => {
 
     const sorted = await api.probeQueryResults('button.sort[data-column="n"]');
     assert.equal(sorted?.pageLabel, 'rows 1–100 of 250', 'sorting goes back to the first page');
-    assert.deepEqual(sorted?.cells.slice(0, 3), [['d249', '0'], ['d248', '1'], ['d247', '2']]);
+    assert.deepEqual(sorted?.cells.slice(0, 3), [
+      ['d249', '0'],
+      ['d248', '1'],
+      ['d247', '2'],
+    ]);
     const descending = await api.probeQueryResults('button.sort[data-column="n"]');
     assert.deepEqual(descending?.cells[0], ['d000', '249']);
 

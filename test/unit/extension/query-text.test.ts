@@ -12,11 +12,10 @@ test('the first line may name the database', () => {
 test('queries are separated by semicolons and blank lines, not inside strings or comments', () => {
   const text = "-- db: a\nSELECT 'x;y' FROM _;SELECT 2 FROM _\n\n  \nSELECT a -- c;d\nFROM _ /* ;\n\n */ WHERE b = 1\n\n-- only a comment\n";
   const blocks = queryBlocks(text);
-  assert.deepEqual(blocks.map((b) => b.text), [
-    "-- db: a\nSELECT 'x;y' FROM _",
-    'SELECT 2 FROM _',
-    'SELECT a -- c;d\nFROM _ /* ;\n\n */ WHERE b = 1',
-  ]);
+  assert.deepEqual(
+    blocks.map((b) => b.text),
+    ["-- db: a\nSELECT 'x;y' FROM _", 'SELECT 2 FROM _', 'SELECT a -- c;d\nFROM _ /* ;\n\n */ WHERE b = 1'],
+  );
   for (const b of blocks) assert.equal(text.slice(b.start, b.end), b.text);
 });
 

@@ -4,16 +4,39 @@ import { cellView, compareValues, count, idColumn, nextSort, pageOf, sortRows } 
 
 test('numbers sort numerically, not as text', () => {
   const rows = [{ n: 10 }, { n: 9 }, { n: 100 }, { n: -1.5 }];
-  assert.deepEqual(sortRows(rows, { column: 'n', direction: 'asc' }).map((r) => r.n), [-1.5, 9, 10, 100]);
-  assert.deepEqual(sortRows(rows, { column: 'n', direction: 'desc' }).map((r) => r.n), [100, 10, 9, -1.5]);
+  assert.deepEqual(
+    sortRows(rows, { column: 'n', direction: 'asc' }).map((r) => r.n),
+    [-1.5, 9, 10, 100],
+  );
+  assert.deepEqual(
+    sortRows(rows, { column: 'n', direction: 'desc' }).map((r) => r.n),
+    [100, 10, 9, -1.5],
+  );
 });
 
 test('the sort is stable both ways and leaves the input alone', () => {
-  const rows = [{ k: 'b', i: 0 }, { k: 'a', i: 1 }, { k: 'b', i: 2 }, { k: 'a', i: 3 }];
-  assert.deepEqual(sortRows(rows, { column: 'k', direction: 'asc' }).map((r) => r.i), [1, 3, 0, 2]);
-  assert.deepEqual(sortRows(rows, { column: 'k', direction: 'desc' }).map((r) => r.i), [0, 2, 1, 3]);
-  assert.deepEqual(rows.map((r) => r.i), [0, 1, 2, 3]);
-  assert.deepEqual(sortRows(rows, undefined).map((r) => r.i), [0, 1, 2, 3]);
+  const rows = [
+    { k: 'b', i: 0 },
+    { k: 'a', i: 1 },
+    { k: 'b', i: 2 },
+    { k: 'a', i: 3 },
+  ];
+  assert.deepEqual(
+    sortRows(rows, { column: 'k', direction: 'asc' }).map((r) => r.i),
+    [1, 3, 0, 2],
+  );
+  assert.deepEqual(
+    sortRows(rows, { column: 'k', direction: 'desc' }).map((r) => r.i),
+    [0, 2, 1, 3],
+  );
+  assert.deepEqual(
+    rows.map((r) => r.i),
+    [0, 1, 2, 3],
+  );
+  assert.deepEqual(
+    sortRows(rows, undefined).map((r) => r.i),
+    [0, 1, 2, 3],
+  );
 });
 
 test('mixed types order missing, null, booleans, numbers, strings, arrays, objects', () => {
