@@ -4,6 +4,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import type { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import type * as P from '../server/rpc/protocol';
 import type { ProbeResultMessage } from '../webview/dashboard/messages';
+import type { QueryPanelState, QueryProbeResultMessage } from '../webview/query/messages';
 import type { PeerSyncFileSystem } from './documents/file-system';
 import type { SchemaDiagnostics } from './documents/schema-diagnostics';
 import type { DatabaseChangedParams, ServerState } from './ctx';
@@ -48,4 +49,11 @@ export interface PeerSyncApi {
   };
   /** What the open replication dashboard shows (read from its DOM); undefined when it is not open. */
   probeDashboard(): Promise<ProbeResultMessage | undefined>;
+  /**
+   * What the query results panel's grid shows (read from its DOM), after clicking the button the
+   * CSS selector `click` names, if given; undefined when the panel is not open.
+   */
+  probeQueryResults(click?: string): Promise<QueryProbeResultMessage | undefined>;
+  /** What the query results panel was last sent; undefined when it is not open. */
+  queryResultsShown(): QueryPanelState | undefined;
 }

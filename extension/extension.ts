@@ -18,6 +18,8 @@ import { CERT_SCHEME, CertificateContentProvider, HistoryContentProvider, Revisi
 import { PeerSyncLog } from './log';
 import { ConflictPanel, ConflictPanelSerializer } from './panels/conflict-panel';
 import { DashboardPanel, DashboardPanelSerializer } from './panels/dashboard-panel';
+import { QueryPlayground } from './query/query-playground';
+import { QueryResultsPanel } from './query/results-panel';
 import { RemotePeers } from './remote-peers';
 import { SavedReplications } from './saved-replications';
 import type { Services } from './services';
@@ -91,6 +93,8 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
 
   const services: Services = { ctx: c, fs, certificates, peers, credentials, statusBar, views, schema };
   sub.push(...registerCommands(services));
+  // CodeLenses and diagnostics for .peersync-query files, before any query has run.
+  QueryPlayground.of(c);
 
   sub.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -139,6 +143,8 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
       onServerEvent: c.onServerEvent,
     },
     probeDashboard: async () => (DashboardPanel.instance?.isReady ? DashboardPanel.instance.probe() : undefined),
+    probeQueryResults: async (click?: string) => QueryResultsPanel.instance?.probe(click),
+    queryResultsShown: () => QueryResultsPanel.instance?.shown,
   };
 }
 

@@ -8,6 +8,7 @@ import * as blob from '../blobs/blob-commands';
 import { ServerNotRunningError } from '../ctx';
 import { errorMessage } from '../log';
 import { DashboardPanel } from '../panels/dashboard-panel';
+import * as query from '../query/query-commands';
 import type { Services } from '../services';
 import * as coll from './collection-commands';
 import * as dbs from './database-commands';
@@ -72,6 +73,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'peersync.resumeReplication': { needsServer: true, run: (s, arg) => net.restartReplication(s, arg) },
   'peersync.restartReplication': { needsServer: true, run: (s, arg) => net.restartReplication(s, arg) },
   'peersync.removeReplication': { needsServer: true, run: (s, arg) => net.removeReplication(s, arg) },
+
+  'peersync.runQuery': { needsServer: true, run: (s, uri, offset) => query.runQuery(s, uri, offset) },
+  'peersync.exportQueryResults': { needsServer: false, run: (s, format, file) => query.exportQueryResults(s, format, file) },
+  'peersync.newQuery': { needsServer: true, run: (s, arg) => query.newQuery(s, arg) },
 
   'peersync.openDashboard': { needsServer: false, run: (s) => DashboardPanel.show(s.ctx) },
   'peersync.refreshViews': {

@@ -18,7 +18,7 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, name: 'conflict' | 'dashboard', title: string): string {
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, name: 'conflict' | 'dashboard' | 'query', title: string): string {
   const nonce = randomBytes(16).toString('base64');
   const root = bundleRoot(extensionUri);
   const script = webview.asWebviewUri(vscode.Uri.joinPath(root, `${name}.js`));
