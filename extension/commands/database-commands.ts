@@ -100,15 +100,15 @@ export async function refreshDatabases(s: Services): Promise<{ opened: string[];
   return r;
 }
 
-/** Shows only the documents whose ID starts with a prefix (the collection node says so). */
+/** Shows only the documents whose ID starts with a prefix, or that match a field condition (the collection node says so). */
 export async function filterDocuments(s: Services, arg?: unknown, prefix?: unknown): Promise<string | undefined> {
   if (!(arg instanceof CollectionNode)) throw new Error('Choose a collection in the Databases view to filter');
   const chosen =
     typeof prefix === 'string'
       ? prefix
       : await s.ctx.ui.showInputBox({
-          title: 'Filter Documents: ID prefix',
-          prompt: `Show the documents of ${arg.db} · ${arg.collection.name} whose ID starts with… (empty: all)`,
+          title: 'Filter Documents: ID prefix or condition',
+          prompt: `Show the documents of ${arg.db} · ${arg.collection.name} whose ID starts with…, or that match a condition such as type = "list" AND qty > 2 (empty: all)`,
           value: s.views.databases.filterOf(arg.db, arg.collection.name) ?? '',
         });
   if (chosen === undefined) return undefined;

@@ -3,6 +3,7 @@
  * from the server over the typed RPC; DatabaseChanged notifications refresh the tree (throttled).
  */
 import * as vscode from 'vscode';
+import { describeDocumentFilter, parseDocumentFilter } from './document-filter';
 import * as P from '../../server/rpc/protocol';
 import type { Ctx } from '../ctx';
 import { docUri } from '../documents/doc-uri';
@@ -37,8 +38,9 @@ export class CollectionNode extends vscode.TreeItem {
     super(collection.name, vscode.TreeItemCollapsibleState.Collapsed);
     this.id = `coll:${db}/${collection.name}`;
     this.contextValue = filter ? 'collection.filtered' : 'collection';
+    const parsed = filter ? parseDocumentFilter(filter) : undefined;
     this.description = `${plural(collection.documents, 'doc')}${collection.conflicts ? ` · ${plural(collection.conflicts, 'conflict')}` : ''}${filter ? ` · filtered: ${filter}` : ''}`;
-    this.tooltip = `${db} · ${collection.name}: ${plural(collection.documents, 'document')}, last sequence ${collection.lastSequence}${filter ? `\nShowing only IDs starting with “${filter}”` : ''}`;
+    this.tooltip = `${db} · ${collection.name}: ${plural(collection.documents, 'document')}, last sequence ${collection.lastSequence}${parsed ? `\nShowing only ${describeDocumentFilter(parsed)}` : ''}`;
     this.iconPath = new vscode.ThemeIcon('folder-library');
   }
 }
@@ -182,15 +184,24 @@ export class DatabasesView implements vscode.TreeDataProvider<Node>, ViewProbe, 
 
   private async documents(db: string, collection: string): Promise<Node[]> {
     const want = (this.pages.get(`${db}/${collection}`) ?? 1) * PAGE_SIZE;
-    const prefix = this.filterOf(db, collection);
-    const filter = prefix ? { prefix } : {};
+    const text = this.filterOf(db, collection);
+    const parsed = text ? parseDocumentFilter(text) : undefined;
+    const filter = parsed ?? {};
+    const filtered = parsed !== undefined;
     const docs: P.DocumentSummary[] = [];
     let total = 0;
     let more = false;
     while (docs.length < want) {
       const limit = Math.min(1000, want - docs.length);
       const last = docs[docs.length - 1];
-      const page = await this.ctx.request(P.ListDocuments, { db, collection, limit, ...filter, ...(last ? { after: last.id } : {}) });
+      let page: { docs: P.DocumentSummary[]; total: number };
+      try {
+        page = await this.ctx.request(P.ListDocuments, { db, collection, limit, ...filter, ...(last ? { after: last.id } : {}) });
+      } catch (e) {
+        // A condition that does not parse is the user's to fix: say why where they look.
+        if (filtered && 'where' in filter) return [new MessageNode(`Filter: ${e instanceof Error ? e.message : String(e)}`, 'error')];
+        throw e;
+      }
       total = page.total;
       docs.push(...page.docs);
       more = page.docs.length === limit;
@@ -198,13 +209,13 @@ export class DatabasesView implements vscode.TreeDataProvider<Node>, ViewProbe, 
     }
     const nodes: Node[] = docs.map((d) => new DocumentNode(db, collection, d));
     // `total` counts the whole collection, not the filtered documents.
-    if (more && docs.length < total && !prefix) nodes.push(new LoadMoreNode(db, collection, docs.length, total));
+    if (more && docs.length < total && !filtered) nodes.push(new LoadMoreNode(db, collection, docs.length, total));
     else if (more) {
       // The count does not say; ask for one more to know whether to offer more.
       const probe = await this.ctx.request(P.ListDocuments, { db, collection, limit: 1, ...filter, after: docs[docs.length - 1]!.id });
-      if (probe.docs.length > 0) nodes.push(new LoadMoreNode(db, collection, docs.length, prefix ? undefined : Math.max(total, docs.length + 1)));
+      if (probe.docs.length > 0) nodes.push(new LoadMoreNode(db, collection, docs.length, filtered ? undefined : Math.max(total, docs.length + 1)));
     }
-    if (nodes.length === 0) nodes.push(new MessageNode(prefix ? `No document ID starts with “${prefix}”` : 'No documents', 'info'));
+    if (nodes.length === 0) nodes.push(new MessageNode(!parsed ? 'No documents' : 'prefix' in parsed ? `No document ID starts with “${parsed.prefix}”` : `No document matches ${parsed.where}`, 'info'));
     return nodes;
   }
 

@@ -10,6 +10,8 @@ import { listDocumentBlobs, readDocumentBlob } from './document-blobs';
 import { documentData, documentSummary, resolvedConflict, revisionNode } from './dto';
 import { requireAbsolute, requireExistingFile } from './paths';
 import type { SchemaService } from './schemas';
+import { withQueryErrors } from './queries';
+import { filterDocumentIds } from '../query/document-filter';
 import { DEFAULT_IMPORT_BATCH, MAX_IMPORT_BATCH, exportPage, exportPages, readImportBatches, saveImportBatch, withoutUnderscoreKeys, writeJsonLines } from './transfer';
 
 /** Most documents one ListDocuments or ExportPage returns. */
@@ -22,8 +24,13 @@ export class DocumentService {
     private readonly schemas: SchemaService,
   ) {}
 
-  list(p: { db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean; prefix?: string }): { docs: P.DocumentSummary[]; total: number } {
+  list(p: { db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean; prefix?: string; where?: string }): { docs: P.DocumentSummary[]; total: number } {
     const coll = this.databases.collection(p.db, p.collection);
+    if (p.where !== undefined && p.where.trim() !== '') {
+      const ids = withQueryErrors(() => filterDocumentIds(this.databases.get(p.db), coll, p.where!, { after: p.after ?? '', limit: clampPage(p.limit) }));
+      const docs = ids.map((id) => coll.get(id)).filter((d): d is Document => d !== undefined && (p.prefix === undefined || d.id.startsWith(p.prefix)));
+      return { docs: docs.map(documentSummary), total: coll.count() };
+    }
     const docs = coll.allDocs({ after: p.after ?? '', limit: clampPage(p.limit), includeDeleted: p.includeDeleted === true, ...(p.prefix ? { prefix: p.prefix } : {}) });
     return { docs: docs.map(documentSummary), total: coll.count() };
   }

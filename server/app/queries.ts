@@ -15,13 +15,18 @@ export class QueryService {
     if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) throw invalid('parameters must be an object of name → value');
     const db = this.databases.get(p.db);
     const started = performance.now();
-    try {
-      const result = runQuery(db, p.query, parameters);
-      return { ...result, elapsedMs: Math.round((performance.now() - started) * 1000) / 1000 };
-    } catch (e) {
-      if (!isQueryError(e)) throw e;
-      const data: P.QueryErrorData = { ...e.position };
-      throw new AppError('INVALID', e.message, data);
-    }
+    const result = withQueryErrors(() => runQuery(db, p.query, parameters));
+    return { ...result, elapsedMs: Math.round((performance.now() - started) * 1000) / 1000 };
+  }
+}
+
+/** A query the user wrote that cannot run is theirs to fix: INVALID, with where the problem is. */
+export function withQueryErrors<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!isQueryError(e)) throw e;
+    const data: P.QueryErrorData = { ...e.position };
+    throw new AppError('INVALID', e.message, data);
   }
 }

@@ -41,11 +41,22 @@ export function parseQuery(source: string): SelectStatement {
   return new Parser(tokenize(source)).statement();
 }
 
+/** A condition alone (what follows WHERE), e.g. a filter typed into a view; nothing may follow it. */
+export function parseCondition(source: string): Expr {
+  return new Parser(tokenize(source)).condition();
+}
+
 class Parser {
   private i = 0;
   private depth = 0;
 
   constructor(private readonly tokens: readonly Token[]) {}
+
+  condition(): Expr {
+    const expr = this.expr();
+    if (this.peek().kind !== 'eof') throw this.error('a filter is one condition, e.g. type = "list" AND qty > 2');
+    return expr;
+  }
 
   statement(): SelectStatement {
     this.expectKeyword('SELECT', 'a query starts with SELECT');

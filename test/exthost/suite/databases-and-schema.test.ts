@@ -125,7 +125,7 @@ suite('PeerSync: databases, collections and documents', () => {
     const records = [...Array.from({ length: 105 }, (_, i) => ({ _id: `a-${String(i).padStart(3, '0')}`, i })), ...Array.from({ length: 20 }, (_, i) => ({ _id: `b-${i}`, i }))];
     await api.request(P.ImportBatch, { db, collection: COLL, records });
     const coll = await collectionNode(db);
-    await withAnswers(api, { input: { 'Filter Documents: ID prefix': 'a-' } }, () => vscode.commands.executeCommand('peersync.filterDocuments', coll));
+    await withAnswers(api, { input: { 'Filter Documents: ID prefix or condition': 'a-' } }, () => vscode.commands.executeCommand('peersync.filterDocuments', coll));
     const filtered = await collectionNode(db);
     assert.match(String(filtered.description), /^125 docs · filtered: a-$/, 'the count of the collection stays');
     assert.equal(filtered.contextValue, 'collection.filtered');
@@ -143,6 +143,19 @@ suite('PeerSync: databases, collections and documents', () => {
     assert.equal(cleared.contextValue, 'collection');
     const unfiltered = await api.views.databases.getChildren(cleared);
     assert.ok(unfiltered.some((n) => n.label === 'b-0') || unfiltered.some((n) => n.label === 'Load more…'));
+  });
+
+  test('Filter Documents by a field condition lists the matching documents; a condition with a mistake says where', async () => {
+    const api = await peersync();
+    const db = await createDb('where');
+    await api.request(P.ImportBatch, { db, collection: COLL, records: Array.from({ length: 12 }, (_, i) => ({ _id: `d${String(i).padStart(2, '0')}`, kind: i % 4 === 0 ? 'list' : 'note', qty: i })) });
+    await withAnswers(api, { input: { 'Filter Documents: ID prefix or condition': 'kind = "list" AND qty > 0' } }, async () => vscode.commands.executeCommand('peersync.filterDocuments', await collectionNode(db)));
+    const filtered = await collectionNode(db);
+    assert.match(String(filtered.tooltip), /documents where kind = "list" AND qty > 0/);
+    assert.deepEqual((await api.views.databases.getChildren(filtered)).map((n) => n.label), ['d04', 'd08']);
+    await withAnswers(api, { input: { 'Filter Documents: ID prefix or condition': 'qty >' } }, async () => vscode.commands.executeCommand('peersync.filterDocuments', await collectionNode(db)));
+    const [message] = await api.views.databases.getChildren(await collectionNode(db));
+    assert.match(String(message?.label), /^Filter: .*line 1, column 6/);
   });
 
   test('Duplicate Document saves a copy under a new ID; Copy Document JSON puts the body on the clipboard', async () => {
