@@ -83,6 +83,8 @@ suite('PeerSync: conflicts from replication and their record', () => {
       return { final: r, text: await withTimeout(notice, 'the “conflict resolved” notification', 20_000) };
     });
     await revealed;
+    // The workbench reports a tree's selection back asynchronously, after reveal() resolves.
+    await until(() => api.views.resolvedConflicts.selection().some((n) => n.label === 'r-000'), [], 'the record to be selected in Resolved Conflicts', 20_000, 100);
     assert.deepEqual(api.views.resolvedConflicts.selection().map((n) => n.label), ['r-000'], 'the record is selected');
     await api.request(P.RemoveReplication, { id: final.id }).catch(() => undefined);
     assert.match(text, /^PeerSync resolved a conflict in “r-000” \(default: kept \S+, discarded 1\)\.$/);
