@@ -156,4 +156,29 @@ suite('screenshot', function () {
     for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('imagePreview.zoomIn');
     await hold();
   });
+
+  test('screenshot: query playground', async () => {
+    await db('inventory', 240);
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    const file = join(tempDir(), 'open-lists.peersync-query');
+    writeFileSync(file, '-- db: inventory\n-- Lists and tasks not done yet, newest title first\nSELECT META().id, type, title, done\nFROM _\nWHERE type IN ["list", "task"] AND done = false\nORDER BY title DESC\nLIMIT 500\n');
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(file)));
+    editor.selection = new vscode.Selection(new vscode.Position(3, 0), new vscode.Position(3, 0));
+    await vscode.commands.executeCommand('peersync.runQuery');
+    await hold();
+  });
+
+  test('screenshot: resolved conflicts', async () => {
+    const api = await peersync();
+    await fixture('make-conflict.ts', [join(api.dataFolder(), 'kitchen'), 'milk', '--three']);
+    await withAnswers(api, { input: { 'Create Database: name': 'kitchen' } }, () => vscode.commands.executeCommand('peersync.createDatabase'));
+    await api.request(P.ResolveConflict, { db: 'kitchen', collection: COLL, docId: 'milk', resolution: { kind: 'resolver', name: 'default' } });
+    const [record] = await api.request(P.ListResolvedConflicts, { db: 'kitchen' });
+    assert.ok(record);
+    await vscode.commands.executeCommand('workbench.view.extension.peersync');
+    await vscode.commands.executeCommand('vscode.moveViews', { viewIds: ['peersync.peers', 'peersync.replications'], destinationId: 'workbench.view.explorer' });
+    await vscode.commands.executeCommand('workbench.view.extension.peersync');
+    await api.views.resolvedConflicts.revealRecord(record);
+    await hold();
+  });
 });
