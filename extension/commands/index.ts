@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import * as blob from '../blobs/blob-commands';
 import { ServerNotRunningError } from '../ctx';
-import { errorMessage } from '../log';
+import { errorMessage, errorNotice } from '../log';
 import { DashboardPanel } from '../panels/dashboard-panel';
 import type { Services } from '../services';
 import * as coll from './collection-commands';
@@ -94,7 +94,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
         if (e instanceof ServerNotRunningError) s.ctx.reportNotRunning();
         else {
           s.ctx.log.error(`${id}: ${errorMessage(e)}`);
-          void s.ctx.ui.showErrorMessage(`PeerSync: ${errorMessage(e)}`);
+          void s.ctx.ui.showErrorMessage(errorNotice(e));
         }
         return undefined;
       }
