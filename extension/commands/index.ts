@@ -11,6 +11,7 @@ import { DashboardPanel } from '../panels/dashboard-panel';
 import type { Services } from '../services';
 import * as coll from './collection-commands';
 import * as doc from './document-commands';
+import * as edit from './edit-replication';
 import * as id from './identity-commands';
 import * as net from './network-commands';
 import * as sec from './security-commands';
@@ -57,6 +58,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'peersync.resumeReplication': { needsServer: true, run: (s, arg) => net.restartReplication(s, arg) },
   'peersync.restartReplication': { needsServer: true, run: (s, arg) => net.restartReplication(s, arg) },
   'peersync.removeReplication': { needsServer: true, run: (s, arg) => net.removeReplication(s, arg) },
+  'peersync.editReplication': { needsServer: true, run: (s, arg) => edit.editReplication(s, arg) },
 
   'peersync.openDashboard': { needsServer: false, run: (s) => DashboardPanel.show(s.ctx) },
   'peersync.refreshViews': {

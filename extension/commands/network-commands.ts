@@ -465,7 +465,7 @@ async function runOneShot(s: Services, params: P.StartReplicationParams, onStart
   }
 }
 
-async function replicatorFrom(s: Services, arg: unknown, title: string, filter?: (r: P.ReplicatorInfo) => boolean): Promise<P.ReplicatorInfo | undefined> {
+export async function replicatorFrom(s: Services, arg: unknown, title: string, filter?: (r: P.ReplicatorInfo) => boolean): Promise<P.ReplicatorInfo | undefined> {
   if (arg instanceof ReplicatorNode) return arg.info;
   if (typeof arg === 'string') return (await s.ctx.request(P.ListReplications)).find((r) => r.id === arg);
   return pickReplicator(s, title, filter);

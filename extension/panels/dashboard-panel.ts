@@ -117,7 +117,7 @@ export class DashboardPanel {
           const info =
             m.action === 'stop'
               ? await this.ctx.request(P.StopReplication, { id: m.id })
-              : await vscode.commands.executeCommand<P.ReplicatorInfo | undefined>('peersync.restartReplication', m.id);
+              : await vscode.commands.executeCommand<P.ReplicatorInfo | undefined>(m.action === 'edit' ? 'peersync.editReplication' : 'peersync.restartReplication', m.id);
           if (!info) break;
           this.changedReplicators.set(info.id, info);
           this.schedule();

@@ -61,9 +61,9 @@ export class ReplicatorNode extends vscode.TreeItem {
 
 export class DetailNode extends vscode.TreeItem {
   override readonly contextValue = 'replicatorDetail';
-  constructor(parent: string, label: string, value: string, icon?: string) {
+  constructor(readonly replicatorId: string, label: string, value: string, icon?: string) {
     super(label, vscode.TreeItemCollapsibleState.None);
-    this.id = `replicator:${parent}:${label}`;
+    this.id = `replicator:${replicatorId}:${label}`;
     this.description = value;
     if (icon) this.iconPath = new vscode.ThemeIcon(icon);
   }

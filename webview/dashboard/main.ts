@@ -12,6 +12,7 @@ import {
   type DashboardWebviewToExtension,
   type ListenerView,
   type LogEntryView,
+  type ReplicatorActionMessage,
   type ReplicatorView,
 } from './messages';
 import { formatCountdown, RateWindow, sparklinePath } from './rate';
@@ -85,9 +86,9 @@ function renderReplicator(r: ReplicatorView): void {
   const want = r.activity === 'stopped' ? 'stopped' : 'running';
   if (buttons.dataset['for'] !== want) {
     buttons.dataset['for'] = want;
-    const btn = (label: string, action: 'start' | 'stop' | 'restart'): HTMLButtonElement =>
+    const btn = (label: string, action: ReplicatorActionMessage['action']): HTMLButtonElement =>
       h('button', { class: `small secondary action-${action}`, onClick: () => vscode.post({ type: T.replicatorAction, id: r.id, action }) }, label);
-    replaceChildren(buttons, ...(want === 'stopped' ? [btn('Start', 'start')] : [btn('Stop', 'stop'), btn('Restart', 'restart')]));
+    replaceChildren(buttons, ...(want === 'stopped' ? [btn('Start', 'start')] : [btn('Stop', 'stop'), btn('Restart', 'restart')]), btn('Edit…', 'edit'));
   }
   updateRetry(card, r);
 }
