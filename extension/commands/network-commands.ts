@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import * as P from '../../server/rpc/protocol';
 import { settings } from '../config';
 import { errorMessage } from '../log';
+import { explainReplicationError, shortReplicationError } from '../replication-reason';
 import { normalizePeerUrl, validatePeerUrl } from '../remote-peers';
 import type { Services } from '../services';
 import { DatabaseNode } from '../views/databases-view';
@@ -421,6 +422,7 @@ async function runOneShot(s: Services, params: P.StartReplicationParams, onStart
     await onStarted(started);
     s.ctx.log.info(`replicator ${started.id}: ${params.db} ⇄ ${params.target} (${params.type}, one-shot)`);
     for (const w of started.warnings ?? []) s.ctx.log.warn(`replicator ${started.id}: ${w}`);
+    let cancelled = false;
     const final = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Replicating ${params.db} with ${params.target}`, cancellable: true },
       (progress, token) =>
@@ -429,12 +431,16 @@ async function runOneShot(s: Services, params: P.StartReplicationParams, onStart
           const update = (r: P.ReplicatorInfo): void => {
             if (r.id !== started.id) return;
             const pct = r.total > 0 ? (100 * r.completed) / r.total : 0;
-            progress.report({ increment: Math.max(0, pct - reported), message: `${r.activity} · ${r.completed}/${r.total}` });
+            const why = r.error && r.activity === 'offline' ? ` (${shortReplicationError(r.error.message)})` : '';
+            progress.report({ increment: Math.max(0, pct - reported), message: `${r.activity}${why} · ${r.completed}/${r.total}` });
             reported = Math.max(reported, pct);
             if (r.activity === 'stopped') finish(r);
           };
           const stateSub = s.ctx.onDidChangeServerState((st) => st === 'stopped' && (cleanup(), reject(new Error('the PeerSync server stopped during the replication'))));
-          const cancelSub = token.onCancellationRequested(() => void s.ctx.request(P.StopReplication, { id: started.id }).then(finish, (e: unknown) => (cleanup(), reject(e))));
+          const cancelSub = token.onCancellationRequested(() => {
+            cancelled = true;
+            void s.ctx.request(P.StopReplication, { id: started.id }).then(finish, (e: unknown) => (cleanup(), reject(e)));
+          });
           const cleanup = (): void => {
             onStatus = undefined;
             stateSub.dispose();
@@ -448,16 +454,19 @@ async function runOneShot(s: Services, params: P.StartReplicationParams, onStart
           update(seen.get(started.id) ?? started);
         }),
     );
-    if (final.error) {
-      void s.ctx.ui.showErrorMessage(`Replication with ${params.target} failed: ${final.error.message}`);
+    if (cancelled) {
+      const why = final.error ? ` (${shortReplicationError(final.error.message)})` : '';
+      void s.ctx.ui.showInformationMessage(`Replication with ${params.target} cancelled${final.total > 0 ? ` after ${final.completed} of ${plural(final.total, 'document')}` : ''}${why}.`);
+    } else if (final.error) {
+      void s.ctx.ui.showErrorMessage(`Replication with ${params.target} failed: ${explainReplicationError(final.error.message)}`);
     } else if (final.failed > 0) {
       const list = (final.failedDocuments ?? []).map((f) => `${f.direction} ${f.docId}: ${f.message}`).join('; ');
       void s.ctx.ui.showWarningMessage(
-        `Replication with ${params.target} finished, but ${final.failed} document${final.failed === 1 ? '' : 's'} did not replicate (retried next time): ${list}`,
+        `Replication with ${params.target} finished, but ${plural(final.failed, 'document')} did not replicate (retried next time): ${list}`,
         {},
       );
     } else {
-      void s.ctx.ui.showInformationMessage(`Replication with ${params.target} finished: ${final.completed} of ${final.total} documents.`);
+      void s.ctx.ui.showInformationMessage(`Replication with ${params.target} finished: ${final.completed} of ${plural(final.total, 'document')}.`);
     }
     return final;
   } finally {
