@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { PeerSyncApi } from '../../extension/api';
-import type { Ui } from '../../extension/ui';
+import type { StepPosition, Ui } from '../../extension/ui';
 import { withTimeout } from './wait';
 
 export const EXTENSION_ID = 'peersync.peersync';
@@ -34,10 +34,16 @@ export interface Prompt {
   readonly kind: 'quickPick' | 'input' | 'info' | 'warning' | 'error' | 'open' | 'save' | 'clipboard';
   readonly text: string;
   readonly items: readonly string[];
+  /** A wizard step's position ("2/6"), the item it starts on (the earlier answer), an input box's initial value. */
+  readonly step?: string;
+  readonly active?: string;
+  readonly value?: string;
 }
 
 /** A wizard step's answer that presses its Back button. */
 export const BACK_ANSWER = '<back>';
+/** Accepts what the prompt proposes: a wizard step's earlier answer, an input box's initial value. */
+export const KEEP_ANSWER = '<keep>';
 
 export interface Answers {
   /**
@@ -60,7 +66,7 @@ export async function withAnswers<T>(api: PeerSyncApi, answers: Answers, fn: (pr
   const ui = api.ui;
   const saved: Ui = { ...ui };
   const prompts: Prompt[] = [];
-  const record = (kind: Prompt['kind'], text: string, items: readonly string[] = []): void => void prompts.push({ kind, text, items });
+  const record = (kind: Prompt['kind'], text: string, items: readonly string[] = [], extra: Partial<Prompt> = {}): void => void prompts.push({ kind, text, items, ...extra });
   const asked = new Map<string, number>();
   const answerFor = (table: Record<string, string | readonly string[]> | undefined, title: string): string | undefined => {
     const a = table?.[title];
@@ -69,20 +75,26 @@ export async function withAnswers<T>(api: PeerSyncApi, answers: Answers, fn: (pr
     asked.set(title, n + 1);
     return a[Math.min(n, a.length - 1)];
   };
-  const choose = <T extends vscode.QuickPickItem>(items: readonly T[], title: string, typed?: (value: string) => T | undefined): T | typeof BACK_ANSWER => {
-    record('quickPick', title, items.map((i) => i.label));
+  const choose = <T extends vscode.QuickPickItem>(items: readonly T[], title: string, step?: StepPosition & { active?: T; itemForValue?: (value: string) => T | undefined }): T | typeof BACK_ANSWER => {
+    record('quickPick', title, items.map((i) => i.label), step ? { step: `${step.step}/${step.totalSteps}`, ...(step.active ? { active: step.active.label } : {}) } : {});
     const want = answerFor(answers.quickPick, title);
     if (want === undefined) throw new Error(`unexpected quick pick "${title}" (items: ${items.map((i) => i.label).join(' | ')})`);
     if (want === BACK_ANSWER) return BACK_ANSWER;
+    if (want === KEEP_ANSWER) {
+      if (!step?.active) throw new Error(`quick pick "${title}" has no earlier answer to keep`);
+      return step.active;
+    }
+    const typed = step?.itemForValue;
     const item = items.find((i) => i.label === want) ?? items.find((i) => i.label.startsWith(want)) ?? typed?.(want);
     if (!item) throw new Error(`quick pick "${title}" has no item "${want}" (items: ${items.map((i) => i.label).join(' | ')})`);
     return item;
   };
-  const type = (title: string, validate: ((v: string) => unknown) | undefined): string => {
-    record('input', title);
-    const value = answerFor(answers.input, title);
-    if (value === undefined) throw new Error(`unexpected input box "${title}"`);
-    if (value === BACK_ANSWER) return value;
+  const type = (title: string, validate: ((v: string) => unknown) | undefined, initial: string | undefined, step?: StepPosition): string => {
+    record('input', title, [], { ...(initial !== undefined ? { value: initial } : {}), ...(step ? { step: `${step.step}/${step.totalSteps}` } : {}) });
+    const answer = answerFor(answers.input, title);
+    if (answer === undefined) throw new Error(`unexpected input box "${title}"`);
+    if (answer === BACK_ANSWER) return answer;
+    const value = answer === KEEP_ANSWER ? (initial ?? '') : answer;
     const problem = validate?.(value);
     if (typeof problem === 'string' && problem) throw new Error(`input "${title}" = "${value}" refused: ${problem}`);
     return value;
@@ -96,13 +108,13 @@ export async function withAnswers<T>(api: PeerSyncApi, answers: Answers, fn: (pr
     })) as Ui['showQuickPick'];
   ui.showStepQuickPick = ((items, options) =>
     settle(() => {
-      const c = choose(items, options.title, options.itemForValue);
+      const c = choose(items, options.title, options);
       return c === BACK_ANSWER ? vscode.QuickInputButtons.Back : c;
     })) as Ui['showStepQuickPick'];
-  ui.showInputBox = (options) => settle(() => type(options.title ?? '', options.validateInput));
+  ui.showInputBox = (options) => settle(() => type(options.title ?? '', options.validateInput, options.value));
   ui.showStepInputBox = (options) =>
     settle(() => {
-      const v = type(options.title, options.validateInput);
+      const v = type(options.title, options.validateInput, options.value, options);
       return v === BACK_ANSWER ? vscode.QuickInputButtons.Back : v;
     });
   ui.showWarningMessage = (message, _options, ...items) => (record('warning', message, items), Promise.resolve(answers.warning?.(message, items)));
