@@ -18,6 +18,8 @@ interface Draft {
   collections: readonly string[];
   documentIds: readonly string[];
   resolver: P.BuiltInResolverName | undefined;
+  /** wss:// only: accept the peer's self-signed certificate (PeerSync and Couchbase Lite listeners present one). */
+  selfSigned: boolean;
 }
 
 const RESOLVERS: readonly { name: P.BuiltInResolverName; description: string }[] = [
@@ -43,6 +45,7 @@ function draftOf(r: P.ReplicatorInfo): Draft {
     collections: p?.collections ?? [],
     documentIds: p?.documentIds ?? [],
     resolver: p?.resolver,
+    selfSigned: p?.acceptOnlySelfSignedServerCertificate === true,
   };
 }
 
@@ -55,6 +58,7 @@ export function changesBetween(before: Draft, after: Draft): Partial<P.StartRepl
     ...(!sameList(after.collections, before.collections) ? { collections: after.collections } : {}),
     ...(!sameList(after.documentIds, before.documentIds) ? { documentIds: after.documentIds } : {}),
     ...(after.resolver !== before.resolver && after.resolver !== undefined ? { resolver: after.resolver } : {}),
+    ...(after.selfSigned !== before.selfSigned ? { acceptOnlySelfSignedServerCertificate: after.selfSigned } : {}),
   };
 }
 
@@ -76,7 +80,18 @@ async function editField(s: Services, r: P.ReplicatorInfo, field: Exclude<Field,
   switch (field) {
     case 'target': {
       const v = await ui.showInputBox({ title: `${EDIT_TITLE}: target`, prompt: 'The peer’s database URL (ws:// or wss://)', value: d.target, validateInput: validatePeerUrl, ignoreFocusOut: true });
-      if (v !== undefined) d.target = normalizePeerUrl(v);
+      if (v === undefined) return;
+      d.target = normalizePeerUrl(v);
+      // A new wss:// target without a trust decision would fail on a self-signed certificate: ask.
+      const p = r.params;
+      const trustChosen = p?.pinnedServerCertificate !== undefined || p?.trustedRootCertificatesFile !== undefined;
+      if (d.target.startsWith('wss:') && !trustChosen) {
+        const selfSigned = await pick(s, `${EDIT_TITLE}: server certificate`, [
+          { label: 'Accept the peer’s self-signed certificate', description: 'PeerSync and Couchbase Lite listeners use one by default', value: true },
+          { label: 'Verify with the system’s certificate authorities', value: false },
+        ]);
+        if (selfSigned !== undefined) d.selfSigned = selfSigned;
+      }
       return;
     }
     case 'type': {

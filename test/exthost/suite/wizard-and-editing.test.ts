@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import * as P from '../../../server/rpc/protocol';
-import { BACK_ANSWER, cli, encode, extensionPath, KEEP_ANSWER, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
+import { BACK_ANSWER, cli, encode, extensionPath, KEEP_ANSWER, nextEvent, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
 import { headlessPeer } from '../../helpers/headless-peer';
 
 const COLL = '_default._default';
@@ -137,6 +137,31 @@ suite('PeerSync: wizard, editing and actionable errors', () => {
     assert.equal(details.find((d) => d.label === 'Documents')?.description, 'r-001, r-003');
     // Only the two documents arrive from the new target.
     await until(async () => (await api.request(P.ListDocuments, { db, collection: COLL, limit: 10 })).total === 2 || undefined, [api.events.onDatabaseChanged], 'the two documents', 20_000, 200);
+  });
+
+  test('Edit Replication…: a new wss:// target asks how to trust its certificate, and then replicates', async () => {
+    const api = await peersync();
+    const served = await createDb('wssserved');
+    const local = await createDb('wssedited');
+    await vscode.workspace.fs.writeFile(vscode.Uri.from({ scheme: 'peersync', path: `/${served}/${COLL}/over-tls.json` }), encode('{"tls":true}'));
+    const listener = await api.request(P.StartListener, { db: served, port: 0, networkInterface: '127.0.0.1', persist: false });
+    cleanups.push(async () => void (await api.request(P.StopListener, { id: listener.id })));
+    const info = await api.request(P.StartReplication, { db: local, target: 'ws://127.0.0.1:9/nowhere', type: 'pull', continuous: true, persist: false });
+    cleanups.push(async () => void (await api.request(P.RemoveReplication, { id: info.id })));
+    const url = listener.urls[0]!;
+    const idle = nextEvent(api.events.onReplicatorStatus, (r) => r.id === info.id && r.target === url && r.activity === 'idle', 'the edited replication to catch up');
+    const updated = await withAnswers(
+      api,
+      {
+        quickPick: { 'Edit Replication': ['Target', '$(check) Save changes'], 'Edit Replication: server certificate': 'Accept the peer’s self-signed certificate' },
+        input: { 'Edit Replication: target': url },
+        warning: () => undefined,
+      },
+      () => vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.editReplication', info.id),
+    );
+    assert.equal(updated?.params?.acceptOnlySelfSignedServerCertificate, true);
+    await idle;
+    assert.deepEqual((await api.request(P.GetDocument, { db: local, collection: COLL, docId: 'over-tls' }))?.body, { tls: true });
   });
 
   test('ws:// to a TLS listener fails at once with "use wss://"', async () => {
