@@ -58,7 +58,11 @@ function stepQuickPick<T extends vscode.QuickPickItem>(items: readonly T[], opti
   if (options.active) qp.activeItems = [options.active];
   return new Promise<T | Back | undefined>((resolve) => {
     let typed: T | undefined;
+    let settled = false;
+    // Disposing the quick pick hides it, which reports again: only the first outcome counts.
     const done = (v: T | Back | undefined): void => {
+      if (settled) return;
+      settled = true;
       resolve(v);
       for (const d of subs) d.dispose();
       qp.dispose();
@@ -92,7 +96,10 @@ function stepInputBox(options: StepInputBoxOptions): Promise<string | Back | und
   box.ignoreFocusOut = true;
   if (options.step > 1) box.buttons = [BACK];
   return new Promise<string | Back | undefined>((resolve) => {
+    let settled = false;
     const done = (v: string | Back | undefined): void => {
+      if (settled) return;
+      settled = true;
       resolve(v);
       for (const d of subs) d.dispose();
       box.dispose();
