@@ -74,6 +74,17 @@ suite('PeerSync: wizard, editing and actionable errors', () => {
     assert.equal(again[1]?.active, 'Pull', 'going back shows the earlier answer');
   });
 
+  test('a wizard step in the real workbench: Back reports back, Enter takes the earlier answer', async () => {
+    const api = await peersync();
+    const items = [{ label: 'Push and pull' }, { label: 'Push' }, { label: 'Pull' }];
+    const back = api.ui.showStepQuickPick(items, { title: 'Wizard step: back', step: 2, totalSteps: 3 });
+    await vscode.commands.executeCommand('workbench.action.quickInputBack');
+    assert.equal(await back, vscode.QuickInputButtons.Back);
+    const kept = api.ui.showStepQuickPick(items, { title: 'Wizard step: keep', step: 2, totalSteps: 3, active: items[2]! });
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    assert.equal(await kept, items[2]);
+  });
+
   test('Start Listener proposes a free port when the default is taken, and asks for the port alone when the chosen one is taken', async () => {
     const api = await peersync();
     const db = await createDb('ports');
