@@ -21,6 +21,7 @@ import { DashboardPanel, DashboardPanelSerializer } from './panels/dashboard-pan
 import { QueryPlayground } from './query/query-playground';
 import { QueryResultsPanel } from './query/results-panel';
 import { RemotePeers } from './remote-peers';
+import { ReplicationAlerts } from './replication-alerts';
 import { SavedReplications } from './saved-replications';
 import type { Services } from './services';
 import { StatusBar } from './status-bar';
@@ -63,7 +64,7 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
   const history = new HistoryContentProvider(c);
   const certificates = new CertificateContentProvider(c);
   const blobs = new BlobFileSystem(c);
-  sub.push(fs, blobs, peers, saved, statusBar, history, certificates, ...Object.values(views));
+  sub.push(fs, blobs, peers, saved, statusBar, history, certificates, new ReplicationAlerts(c), ...Object.values(views));
   sub.push(
     vscode.workspace.registerFileSystemProvider(DOC_SCHEME, fs, { isCaseSensitive: true }),
     vscode.workspace.registerFileSystemProvider(BLOB_SCHEME, blobs, {

@@ -71,3 +71,8 @@ export class PeerSyncLog implements vscode.LogOutputChannel {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** An error for a notification: one "PeerSync:" prefix, whether or not the message already has one. */
+export function errorNotice(e: unknown): string {
+  return `PeerSync: ${errorMessage(e).replace(/^(PeerSync:\s*)+/i, '')}`;
+}

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import * as P from '../server/rpc/protocol';
 import type { Ctx } from './ctx';
+import { plural } from './plural';
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('peersync.status', vscode.StatusBarAlignment.Left, 50);
@@ -68,8 +69,8 @@ export class StatusBar implements vscode.Disposable {
     }
     const connections = ls.reduce((n, l) => n + l.connectionCount, 0);
     const ports = ls.map((l) => `:${l.port}`).join(' ');
-    item.text = `$(radio-tower) PeerSync ${ports} · ${connections} ${connections === 1 ? 'connection' : 'connections'}`;
-    item.tooltip = new vscode.MarkdownString(ls.map((l) => `**${l.db}** listening${l.tls ? ' (TLS)' : ''}${l.readOnly ? ', read-only' : ''}: ${l.urls.map((u) => `\`${u}\``).join(', ')} — ${l.connectionCount} connections`).join('\n\n'));
+    item.text = `$(radio-tower) PeerSync ${ports} · ${plural(connections, 'connection')}`;
+    item.tooltip = new vscode.MarkdownString(ls.map((l) => `**${l.db}** listening${l.tls ? ' (TLS)' : ''}${l.readOnly ? ', read-only' : ''}: ${l.urls.map((u) => `\`${u}\``).join(', ')} — ${plural(l.connectionCount, 'connection')}`).join('\n\n'));
   }
 
   dispose(): void {

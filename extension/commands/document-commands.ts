@@ -6,6 +6,7 @@ import { docUri, historyUri } from '../documents/doc-uri';
 import { ConflictPanel } from '../panels/conflict-panel';
 import type { Services } from '../services';
 import { CollectionNode, DatabaseNode, DocumentNode } from '../views/databases-view';
+import { plural } from '../plural';
 import { pick, pickCollection, pickDatabase, resolveDocument } from './pickers';
 
 const DB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -131,7 +132,7 @@ export async function importDocuments(s: Services, arg?: unknown, file?: unknown
     { location: vscode.ProgressLocation.Notification, title: `Importing into ${target.db} · ${target.collection}…` },
     () => s.ctx.request(P.ImportDocuments, { ...target, file: path }),
   );
-  void s.ctx.ui.showInformationMessage(`Imported ${r.imported} documents into ${target.db} · ${target.collection}.`);
+  void s.ctx.ui.showInformationMessage(`Imported ${plural(r.imported, 'document')} into ${target.db} · ${target.collection}.`);
   return r.imported;
 }
 
@@ -157,7 +158,7 @@ export async function exportCollection(s: Services, arg?: unknown, file?: unknow
     { location: vscode.ProgressLocation.Notification, title: `Exporting ${target.db} · ${target.collection}…` },
     () => s.ctx.request(P.ExportCollection, { ...target, file: out }),
   );
-  void s.ctx.ui.showInformationMessage(`Exported ${r.exported} documents to ${out}.`, 'Open').then((c) => {
+  void s.ctx.ui.showInformationMessage(`Exported ${plural(r.exported, 'document')} to ${out}.`, 'Open').then((c) => {
     if (c === 'Open') void vscode.window.showTextDocument(vscode.Uri.file(out));
   });
   return r.exported;

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import * as blob from '../blobs/blob-commands';
 import { ServerNotRunningError } from '../ctx';
-import { errorMessage } from '../log';
+import { errorMessage, errorNotice } from '../log';
 import { DashboardPanel } from '../panels/dashboard-panel';
 import * as query from '../query/query-commands';
 import type { Services } from '../services';
@@ -14,6 +14,7 @@ import * as coll from './collection-commands';
 import * as dbs from './database-commands';
 import * as doc from './document-commands';
 import * as copy from './document-copy-commands';
+import * as edit from './edit-replication';
 import * as id from './identity-commands';
 import * as net from './network-commands';
 import * as resolved from './resolved-conflict-commands';
@@ -73,6 +74,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'peersync.resumeReplication': { needsServer: true, run: (s, arg) => net.restartReplication(s, arg) },
   'peersync.restartReplication': { needsServer: true, run: (s, arg) => net.restartReplication(s, arg) },
   'peersync.removeReplication': { needsServer: true, run: (s, arg) => net.removeReplication(s, arg) },
+  'peersync.editReplication': { needsServer: true, run: (s, arg) => edit.editReplication(s, arg) },
 
   'peersync.runQuery': { needsServer: true, run: (s, uri, offset) => query.runQuery(s, uri, offset) },
   'peersync.exportQueryResults': { needsServer: false, run: (s, format, file) => query.exportQueryResults(s, format, file) },
@@ -117,7 +119,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
         if (e instanceof ServerNotRunningError) s.ctx.reportNotRunning();
         else {
           s.ctx.log.error(`${id}: ${errorMessage(e)}`);
-          void s.ctx.ui.showErrorMessage(`PeerSync: ${errorMessage(e)}`);
+          void s.ctx.ui.showErrorMessage(errorNotice(e));
         }
         return undefined;
       }

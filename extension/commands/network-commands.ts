@@ -3,14 +3,19 @@ import { networkInterfaces } from 'node:os';
 import * as vscode from 'vscode';
 import * as P from '../../server/rpc/protocol';
 import { settings } from '../config';
+import { errorMessage } from '../log';
+import { explainReplicationError, shortReplicationError } from '../replication-reason';
 import { normalizePeerUrl, validatePeerUrl } from '../remote-peers';
 import type { Services } from '../services';
 import { DatabaseNode } from '../views/databases-view';
 import { ListenerNode, ListenerUrlNode, RemotePeerNode } from '../views/peers-view';
 import { ReplicatorNode } from '../views/replications-view';
+import type { Credential } from '../credentials';
+import { plural } from '../views/databases-view';
 import { pick, pickDatabase, pickFile, pickListener, pickReplicator, type Picked } from './pickers';
 import { pickResolver } from './resolver-picker';
 import { pickIdentity } from './security-commands';
+import { answered, inputStep, pickStep, runWizard, type WizardStep } from './wizard';
 
 const CERTIFICATE_FILES = { Certificates: ['pem', 'crt', 'cer', 'der'], 'All files': ['*'] };
 
@@ -55,16 +60,47 @@ async function listenerLimits(s: Services): Promise<Partial<P.StartListenerParam
   };
 }
 
+/** A free port near `preferred` (0 stays 0: the system picks one). */
+async function proposePort(s: Services, preferred: number, networkInterface?: string): Promise<number> {
+  if (preferred === 0) return 0;
+  try {
+    return (await s.ctx.request(P.FindFreePort, { preferred, ...(networkInterface ? { networkInterface } : {}) })).port;
+  } catch (e) {
+    s.ctx.log.warn(`finding a free port: ${errorMessage(e)}`);
+    return preferred;
+  }
+}
+
+function askPort(s: Services, proposed: number, taken?: number): Thenable<string | undefined> {
+  return s.ctx.ui.showInputBox({
+    title: 'Start Listener: port',
+    prompt: taken === undefined ? 'TCP port to listen on (0 = any free port)' : `Port ${taken} is already in use: choose another (0 = any free port)`,
+    value: String(proposed),
+    ignoreFocusOut: true,
+    validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) <= 65535 ? undefined : 'A port number from 0 to 65535'),
+  });
+}
+
+/** Starts the listener; when its port was taken meanwhile, asks for another port only (the other answers stand). */
+async function startOnFreePort(s: Services, params: P.StartListenerParams): Promise<P.ListenerInfo | undefined> {
+  for (;;) {
+    try {
+      return await s.ctx.request(P.StartListener, params);
+    } catch (e) {
+      const port = params.port ?? 0;
+      if (port === 0 || !/already in use/i.test(errorMessage(e))) throw e;
+      const again = await askPort(s, await proposePort(s, port + 1, params.networkInterface), port);
+      if (again === undefined) return undefined;
+      params = { ...params, port: Number(again.trim()) };
+    }
+  }
+}
+
 export async function startListener(s: Services, arg?: unknown, advanced = false): Promise<P.ListenerInfo | undefined> {
   const ui = s.ctx.ui;
   const db = arg instanceof DatabaseNode ? arg.summary.name : typeof arg === 'string' ? arg : await pickDatabase(s, 'Start Listener: database');
   if (!db) return undefined;
-  const portText = await ui.showInputBox({
-    title: 'Start Listener: port',
-    prompt: 'TCP port to listen on (0 = any free port)',
-    value: String(settings.defaultPort()),
-    validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) <= 65535 ? undefined : 'A port number from 0 to 65535'),
-  });
+  const portText = await askPort(s, await proposePort(s, settings.defaultPort()));
   if (portText === undefined) return undefined;
   const iface = await ui.showQuickPick(interfaceItems(), { title: 'Start Listener: network interface', ignoreFocusOut: true });
   if (!iface) return undefined;
@@ -102,7 +138,7 @@ export async function startListener(s: Services, arg?: unknown, advanced = false
   }
   const limits = advanced ? await listenerLimits(s) : {};
   if (limits === undefined) return undefined;
-  const info = await s.ctx.request(P.StartListener, {
+  const params: P.StartListenerParams = {
     ...limits,
     db,
     port: Number(portText.trim()),
@@ -112,7 +148,9 @@ export async function startListener(s: Services, arg?: unknown, advanced = false
     ...(identityLabel !== undefined ? { identityLabel } : {}),
     ...(usersFile !== undefined ? { usersFile } : {}),
     ...(clientCaFile !== undefined ? { clientCaFile } : {}),
-  });
+  };
+  const info = await startOnFreePort(s, params);
+  if (!info) return undefined;
   for (const w of info.warnings ?? []) s.ctx.log.warn(`listener ${info.id}: ${w}`);
   s.ctx.log.info(`listener ${info.id} on ${info.urls.join(', ')}${info.certificateFingerprint ? ` (certificate SHA-256 ${info.certificateFingerprint})` : ''}${info.authentication && info.authentication !== 'none' ? ` (authentication: ${info.authentication})` : ''}`);
   const url = info.urls[0];
@@ -162,17 +200,24 @@ export async function removePeer(s: Services, arg?: unknown): Promise<void> {
   await s.credentials.delete(url);
 }
 
-async function pickTarget(s: Services): Promise<string | undefined> {
-  const listeners = await s.ctx.request(P.ListListeners);
+/** The target's quick pick: saved peers (not this peer's own listeners), a typed or pasted URL, or "Enter a URL…". */
+async function targetItems(s: Services): Promise<{ items: Picked<string | null>[]; own: Set<string> }> {
+  const own = new Set((await s.ctx.request(P.ListListeners)).flatMap((l) => l.urls));
   const items: Picked<string | null>[] = [
-    ...s.peers.list().map((p) => ({ label: p.url, description: p.pinnedFingerprint ? 'remote peer · certificate pinned' : 'remote peer', value: p.url })),
-    ...listeners.flatMap((l) => l.urls.map((u) => ({ label: u, description: `this peer’s listener (${l.db})`, value: u }))),
+    ...s.peers
+      .list()
+      .filter((p) => !own.has(p.url))
+      .map((p) => ({ label: p.url, description: p.pinnedFingerprint ? 'remote peer · certificate pinned' : 'remote peer', value: p.url })),
     { label: '$(add) Enter a URL…', value: null },
   ];
-  const chosen = items.length === 1 ? null : await pick(s, 'Start Replication: peer', items, 'Replicate with…');
-  if (chosen === undefined) return undefined;
-  if (chosen !== null) return chosen;
-  return s.ctx.ui.showInputBox({ title: 'Start Replication: peer URL', prompt: 'The remote peer’s database URL', placeHolder: 'ws://192.168.1.20:4984/inventory', validateInput: validatePeerUrl });
+  return { items, own };
+}
+
+/** A pasted or typed ws:// / wss:// URL becomes the first item, so Enter accepts it. */
+export function typedUrlItem(value: string): Picked<string | null> | undefined {
+  const url = normalizePeerUrl(value);
+  if (!/^wss?:\/\//i.test(url) || validatePeerUrl(url) !== undefined) return undefined;
+  return { label: `Use ${url}`, description: 'the URL typed', value: url, alwaysShow: true };
 }
 
 /** Start Replication (Advanced): only some documents, and how often to try. */
@@ -185,77 +230,150 @@ async function replicationLimits(s: Services): Promise<Partial<P.StartReplicatio
   return { ...(documentIds.length > 0 ? { documentIds } : {}), ...(attempts !== null ? { maxAttempts: attempts } : {}) };
 }
 
+interface ReplicationAnswers {
+  target?: string;
+  db?: string;
+  type?: P.StartReplicationParams['type'];
+  continuous?: boolean;
+  auth?: 'saved' | 'none' | 'enter' | 'certificate';
+  credential?: Credential | undefined;
+  clientIdentityLabel?: string | undefined;
+  trust?: 'pinned' | 'selfSigned' | 'pin' | 'ca' | 'roots';
+  pinnedFile?: string | undefined;
+  rootsFile?: string | undefined;
+}
+
+function replicationSteps(s: Services, presetTarget: boolean, presetDb: boolean): WizardStep<ReplicationAnswers>[] {
+  return [
+    {
+      applies: () => !presetTarget,
+      run: async (a, at) => {
+        const { items } = await targetItems(s);
+        for (;;) {
+          const chosen = await pickStep(s, at, 'Start Replication: peer', items, { placeHolder: 'Replicate with… (or paste a ws:// or wss:// URL)', previous: a.target, itemForValue: typedUrlItem });
+          if (chosen === undefined || chosen === 'back' || chosen.value !== null) return answered(chosen, (v) => (a.target = normalizePeerUrl(v!)));
+          const typed = await inputStep(s, at, { title: 'Start Replication: peer URL', prompt: 'The remote peer’s database URL', placeHolder: 'ws://192.168.1.20:4984/inventory', value: a.target ?? '', validateInput: validatePeerUrl });
+          if (typed === 'back') continue;
+          return answered(typed, (v) => (a.target = normalizePeerUrl(v)));
+        }
+      },
+    },
+    {
+      applies: () => !presetDb,
+      run: async (a, at) => {
+        const dbs = await s.ctx.request(P.ListDatabases);
+        const items = dbs.map((d) => ({ label: d.name, description: plural(d.collections.reduce((n, c) => n + c.documents, 0), 'doc'), detail: d.path, value: d.name }));
+        return answered(await pickStep(s, at, 'Start Replication: local database', items, { placeHolder: 'Choose a database', previous: a.db }), (v) => (a.db = v));
+      },
+    },
+    {
+      run: async (a, at) =>
+        answered(
+          await pickStep(s, at, 'Start Replication: direction', [
+            { label: 'Push and pull', description: 'both ways', value: 'pushAndPull' as const },
+            { label: 'Push', description: 'send local changes to the peer', value: 'push' as const },
+            { label: 'Pull', description: 'fetch the peer’s changes', value: 'pull' as const },
+          ], { previous: a.type }),
+          (v) => (a.type = v),
+        ),
+    },
+    {
+      run: async (a, at) =>
+        answered(
+          await pickStep(s, at, 'Start Replication: mode', [
+            { label: 'Continuous', description: 'keep in sync until stopped', value: true },
+            { label: 'One-shot', description: 'catch up once, then stop', value: false },
+          ], { previous: a.continuous }),
+          (v) => (a.continuous = v),
+        ),
+    },
+    {
+      run: async (a, at) => {
+        const target = a.target!;
+        const saved = await s.credentials.get(target);
+        for (;;) {
+          const auth = await pickStep(s, at, 'Start Replication: authentication', [
+            ...(saved ? [{ label: `Saved credentials (${saved.username})`, value: 'saved' as const }] : []),
+            { label: 'None', description: 'the peer accepts anyone', value: 'none' as const },
+            { label: 'Username and password…', description: 'kept in VS Code’s secret storage', value: 'enter' as const },
+            ...(target.startsWith('wss:') ? [{ label: 'Client certificate…', description: `a TLS identity from the keystore of ${a.db!}`, value: 'certificate' as const }] : []),
+          ], { previous: a.auth });
+          if (auth === undefined || auth === 'back') return answered(auth, () => undefined);
+          a.auth = auth.value;
+          a.clientIdentityLabel = undefined;
+          a.credential = auth.value === 'saved' ? saved : undefined;
+          if (auth.value === 'certificate') {
+            a.clientIdentityLabel = await pickIdentity(s, a.db!, 'Start Replication: client identity');
+            if (a.clientIdentityLabel === undefined) continue;
+          }
+          if (auth.value === 'enter') {
+            const username = await inputStep(s, at, { title: 'Start Replication: username', prompt: `Username for ${target}`, value: a.credential?.username ?? saved?.username ?? '' });
+            if (username === 'back') continue;
+            if (username === undefined) return 'cancel';
+            const password = await inputStep(s, at, { title: 'Start Replication: password', prompt: `Password for ${username.value}`, password: true });
+            if (password === 'back') continue;
+            if (password === undefined) return 'cancel';
+            a.credential = { username: username.value, password: password.value };
+          }
+          return 'next';
+        }
+      },
+    },
+    {
+      applies: (a) => a.target?.startsWith('wss:') === true,
+      run: async (a, at) => {
+        const peer = s.peers.find(a.target!);
+        for (;;) {
+          const trust = await pickStep(s, at, 'Start Replication: server certificate', [
+            ...(peer?.pinnedCertificate ? [{ label: 'The certificate pinned for this peer', description: `SHA-256 ${peer.pinnedFingerprint ?? '?'}`, value: 'pinned' as const }] : []),
+            { label: 'Accept the peer’s self-signed certificate', description: 'PeerSync and Couchbase Lite listeners use one by default', value: 'selfSigned' as const },
+            { label: 'Pin a certificate file…', description: 'only the peer presenting this certificate (PEM or DER, e.g. from Show Listener Certificate)', value: 'pin' as const },
+            { label: 'Verify with the system’s certificate authorities', value: 'ca' as const },
+            { label: 'Verify with root certificates from a file…', description: 'a PEM file of CA certificates, trusted besides the system’s', value: 'roots' as const },
+          ], { previous: a.trust });
+          if (trust === undefined || trust === 'back') return answered(trust, () => undefined);
+          a.trust = trust.value;
+          a.rootsFile = trust.value === 'roots' ? await pickFile(s, 'Start Replication: trusted root certificates', 'Trust These Roots', CERTIFICATE_FILES) : undefined;
+          a.pinnedFile = trust.value === 'pin' ? await pickFile(s, 'Start Replication: pinned certificate', 'Pin', CERTIFICATE_FILES) : undefined;
+          if ((trust.value === 'roots' && a.rootsFile === undefined) || (trust.value === 'pin' && a.pinnedFile === undefined)) continue;
+          return 'next';
+        }
+      },
+    },
+  ];
+}
+
 export async function startReplication(s: Services, arg?: unknown, advanced = false): Promise<P.ReplicatorInfo | undefined> {
-  const ui = s.ctx.ui;
-  let target = arg instanceof RemotePeerNode || arg instanceof ListenerUrlNode ? arg.url : typeof arg === 'string' ? arg : undefined;
-  target ??= await pickTarget(s);
-  if (!target) return undefined;
-  target = normalizePeerUrl(target);
-  const problem = validatePeerUrl(target);
-  if (problem) {
-    void ui.showErrorMessage(problem);
-    return undefined;
-  }
-  const db = arg instanceof DatabaseNode ? arg.summary.name : await pickDatabase(s, 'Start Replication: local database');
-  if (!db) return undefined;
-  const type = await pick(s, 'Start Replication: direction', [
-    { label: 'Push and pull', description: 'both ways', value: 'pushAndPull' as const },
-    { label: 'Push', description: 'send local changes to the peer', value: 'push' as const },
-    { label: 'Pull', description: 'fetch the peer’s changes', value: 'pull' as const },
-  ]);
-  if (!type) return undefined;
-  const continuous = await pick(s, 'Start Replication: mode', [
-    { label: 'Continuous', description: 'keep in sync until stopped', value: true },
-    { label: 'One-shot', description: 'catch up once, then stop', value: false },
-  ]);
-  if (continuous === undefined) return undefined;
-  const saved = await s.credentials.get(target);
-  const auth = await pick(s, 'Start Replication: authentication', [
-    ...(saved ? [{ label: `Saved credentials (${saved.username})`, value: 'saved' as const }] : []),
-    { label: 'None', description: 'the peer accepts anyone', value: 'none' as const },
-    { label: 'Username and password…', description: 'kept in VS Code’s secret storage', value: 'enter' as const },
-    ...(target.startsWith('wss:') ? [{ label: 'Client certificate…', description: `a TLS identity from the keystore of ${db}`, value: 'certificate' as const }] : []),
-  ]);
-  if (!auth) return undefined;
-  let clientIdentityLabel: string | undefined;
-  if (auth === 'certificate') {
-    clientIdentityLabel = await pickIdentity(s, db, 'Start Replication: client identity');
-    if (clientIdentityLabel === undefined) return undefined;
-  }
-  let credential = auth === 'saved' ? saved : undefined;
-  if (auth === 'enter') {
-    const username = await ui.showInputBox({ title: 'Start Replication: username', prompt: `Username for ${target}`, value: saved?.username ?? '' });
-    if (username === undefined) return undefined;
-    const password = await ui.showInputBox({ title: 'Start Replication: password', prompt: `Password for ${username}`, password: true });
-    if (password === undefined) return undefined;
-    credential = { username, password };
-    await s.credentials.store(target, credential);
-  }
-  let selfSigned = false;
-  let pinnedFile: string | undefined;
-  let pinned: string | undefined;
-  let rootsFile: string | undefined;
-  if (target.startsWith('wss:')) {
-    const peer = s.peers.find(target);
-    const trust = await pick(s, 'Start Replication: server certificate', [
-      ...(peer?.pinnedCertificate ? [{ label: 'The certificate pinned for this peer', description: `SHA-256 ${peer.pinnedFingerprint ?? '?'}`, value: 'pinned' as const }] : []),
-      { label: 'Accept the peer’s self-signed certificate', description: 'PeerSync and Couchbase Lite listeners use one by default', value: 'selfSigned' as const },
-      { label: 'Pin a certificate file…', description: 'only the peer presenting this certificate (PEM or DER, e.g. from Show Listener Certificate)', value: 'pin' as const },
-      { label: 'Verify with the system’s certificate authorities', value: 'ca' as const },
-      { label: 'Verify with root certificates from a file…', description: 'a PEM file of CA certificates, trusted besides the system’s', value: 'roots' as const },
-    ]);
-    if (trust === undefined) return undefined;
-    selfSigned = trust === 'selfSigned';
-    if (trust === 'pinned') pinned = peer?.pinnedCertificate;
-    if (trust === 'roots') {
-      rootsFile = await pickFile(s, 'Start Replication: trusted root certificates', 'Trust These Roots', CERTIFICATE_FILES);
-      if (rootsFile === undefined) return undefined;
-    }
-    if (trust === 'pin') {
-      pinnedFile = await pickFile(s, 'Start Replication: pinned certificate', 'Pin', CERTIFICATE_FILES);
-      if (pinnedFile === undefined) return undefined;
+  const a: ReplicationAnswers = {};
+  const given = arg instanceof RemotePeerNode || arg instanceof ListenerUrlNode ? arg.url : typeof arg === 'string' ? arg : undefined;
+  if (given !== undefined) {
+    a.target = normalizePeerUrl(given);
+    const problem = validatePeerUrl(a.target);
+    if (problem) {
+      void s.ctx.ui.showErrorMessage(problem);
+      return undefined;
     }
   }
+  if (arg instanceof DatabaseNode) a.db = arg.summary.name;
+  else if ((await s.ctx.request(P.ListDatabases)).length <= 1) {
+    // No database yet (offers to create one) or only one: nothing to ask.
+    const db = await pickDatabase(s, 'Start Replication: local database');
+    if (db === undefined) return undefined;
+    a.db = db;
+  }
+  if (!(await runWizard(a, replicationSteps(s, given !== undefined, a.db !== undefined)))) return undefined;
+  const target = a.target!;
+  const db = a.db!;
+  const type = a.type!;
+  const continuous = a.continuous!;
+  const credential = a.credential;
+  if (a.auth === 'enter' && credential) await s.credentials.store(target, credential);
+  const clientIdentityLabel = a.clientIdentityLabel;
+  const selfSigned = a.trust === 'selfSigned';
+  const pinnedFile = a.pinnedFile;
+  const pinned = a.trust === 'pinned' ? s.peers.find(target)?.pinnedCertificate : undefined;
+  const rootsFile = a.rootsFile;
+  // How conflicts end for this replication (manual keeps them for the Conflicts view).
   const resolver = await pickResolver(s);
   if (resolver === undefined) return undefined;
   const limits = advanced ? await replicationLimits(s) : {};
@@ -278,12 +396,12 @@ export async function startReplication(s: Services, arg?: unknown, advanced = fa
     ...(rootsFile !== undefined ? { trustedRootCertificatesFile: rootsFile } : {}),
     ...(clientIdentityLabel !== undefined ? { clientIdentityLabel } : {}),
   };
-  const own = (await s.ctx.request(P.ListListeners)).some((l) => l.urls.includes(target!));
+  const own = (await s.ctx.request(P.ListListeners)).some((l) => l.urls.includes(target));
   if (!own) await s.peers.add(target);
   // The server read the pinned file into the replication's settings: keep that certificate with the peer.
   const rememberPin = async (info: P.ReplicatorInfo): Promise<void> => {
     const pem = info.params?.pinnedServerCertificate;
-    if (!own && pinnedFile !== undefined && pem !== undefined) await s.peers.add(target!, pem);
+    if (!own && pinnedFile !== undefined && pem !== undefined) await s.peers.add(target, pem);
   };
 
   if (continuous) {
@@ -309,6 +427,7 @@ async function runOneShot(s: Services, params: P.StartReplicationParams, onStart
     await onStarted(started);
     s.ctx.log.info(`replicator ${started.id}: ${params.db} ⇄ ${params.target} (${params.type}, one-shot)`);
     for (const w of started.warnings ?? []) s.ctx.log.warn(`replicator ${started.id}: ${w}`);
+    let cancelled = false;
     const final = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Replicating ${params.db} with ${params.target}`, cancellable: true },
       (progress, token) =>
@@ -317,12 +436,16 @@ async function runOneShot(s: Services, params: P.StartReplicationParams, onStart
           const update = (r: P.ReplicatorInfo): void => {
             if (r.id !== started.id) return;
             const pct = r.total > 0 ? (100 * r.completed) / r.total : 0;
-            progress.report({ increment: Math.max(0, pct - reported), message: `${r.activity} · ${r.completed}/${r.total}` });
+            const why = r.error && r.activity === 'offline' ? ` (${shortReplicationError(r.error.message)})` : '';
+            progress.report({ increment: Math.max(0, pct - reported), message: `${r.activity}${why} · ${r.completed}/${r.total}` });
             reported = Math.max(reported, pct);
             if (r.activity === 'stopped') finish(r);
           };
           const stateSub = s.ctx.onDidChangeServerState((st) => st === 'stopped' && (cleanup(), reject(new Error('the PeerSync server stopped during the replication'))));
-          const cancelSub = token.onCancellationRequested(() => void s.ctx.request(P.StopReplication, { id: started.id }).then(finish, (e: unknown) => (cleanup(), reject(e))));
+          const cancelSub = token.onCancellationRequested(() => {
+            cancelled = true;
+            void s.ctx.request(P.StopReplication, { id: started.id }).then(finish, (e: unknown) => (cleanup(), reject(e)));
+          });
           const cleanup = (): void => {
             onStatus = undefined;
             stateSub.dispose();
@@ -336,16 +459,19 @@ async function runOneShot(s: Services, params: P.StartReplicationParams, onStart
           update(seen.get(started.id) ?? started);
         }),
     );
-    if (final.error) {
-      void s.ctx.ui.showErrorMessage(`Replication with ${params.target} failed: ${final.error.message}`);
+    if (cancelled) {
+      const why = final.error ? ` (${shortReplicationError(final.error.message)})` : '';
+      void s.ctx.ui.showInformationMessage(`Replication with ${params.target} cancelled${final.total > 0 ? ` after ${final.completed} of ${plural(final.total, 'document')}` : ''}${why}.`);
+    } else if (final.error) {
+      void s.ctx.ui.showErrorMessage(`Replication with ${params.target} failed: ${explainReplicationError(final.error.message)}`);
     } else if (final.failed > 0) {
       const list = (final.failedDocuments ?? []).map((f) => `${f.direction} ${f.docId}: ${f.message}`).join('; ');
       void s.ctx.ui.showWarningMessage(
-        `Replication with ${params.target} finished, but ${final.failed} document${final.failed === 1 ? '' : 's'} did not replicate (retried next time): ${list}`,
+        `Replication with ${params.target} finished, but ${plural(final.failed, 'document')} did not replicate (retried next time): ${list}`,
         {},
       );
     } else {
-      void s.ctx.ui.showInformationMessage(`Replication with ${params.target} finished: ${final.completed} of ${final.total} documents.`);
+      void s.ctx.ui.showInformationMessage(`Replication with ${params.target} finished: ${final.completed} of ${plural(final.total, 'document')}.`);
     }
     return final;
   } finally {
@@ -353,7 +479,7 @@ async function runOneShot(s: Services, params: P.StartReplicationParams, onStart
   }
 }
 
-async function replicatorFrom(s: Services, arg: unknown, title: string, filter?: (r: P.ReplicatorInfo) => boolean): Promise<P.ReplicatorInfo | undefined> {
+export async function replicatorFrom(s: Services, arg: unknown, title: string, filter?: (r: P.ReplicatorInfo) => boolean): Promise<P.ReplicatorInfo | undefined> {
   if (arg instanceof ReplicatorNode) return arg.info;
   if (typeof arg === 'string') return (await s.ctx.request(P.ListReplications)).find((r) => r.id === arg);
   return pickReplicator(s, title, filter);

@@ -51,7 +51,7 @@ export async function resolveDocument(s: Services, arg: unknown, title: string):
     void s.ctx.ui.showInformationMessage(`${db} · ${collection} has no documents.`);
     return undefined;
   }
-  const docId = await pick(s, `${title}: document`, page.docs.map((d) => ({ label: d.id, description: d.revId + (d.conflicted ? ' · conflict' : ''), value: d.id })), page.total > page.docs.length ? `First ${page.docs.length} of ${page.total} documents` : 'Choose a document');
+  const docId = await pick(s, `${title}: document`, page.docs.map((d) => ({ label: d.id, description: d.revId + (d.conflicted ? ' · conflict' : ''), value: d.id })), page.total > page.docs.length ? `First ${page.docs.length} of ${plural(page.total, 'document')}` : 'Choose a document');
   return docId === undefined ? undefined : { db, collection, docId };
 }
 

@@ -70,6 +70,7 @@ export class PeerSyncFileSystem implements vscode.FileSystemProvider, vscode.Dis
     const key = uri.toString();
     const opened = this.opened.get(key);
     if (opened && isDirty(uri)) return { type: vscode.FileType.File, ctime: 0, mtime: opened.mtime, size: opened.size };
+    await this.serverReady();
     const doc = await this.fetch(uri, parsed);
     if (!doc || doc.deleted) {
       if (this.drafts.has(key)) return { type: vscode.FileType.File, ctime: 0, mtime: opened?.mtime ?? 1, size: renderBody({}).length };
@@ -81,6 +82,7 @@ export class PeerSyncFileSystem implements vscode.FileSystemProvider, vscode.Dis
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
     const ref = this.requireRef(uri);
     const key = uri.toString();
+    await this.serverReady();
     const doc = await this.fetch(uri, ref);
     if (!doc || doc.deleted) {
       if (this.drafts.has(key)) {
@@ -105,6 +107,7 @@ export class PeerSyncFileSystem implements vscode.FileSystemProvider, vscode.Dis
       throw new vscode.FileSystemError(`Not saved: ${ref.docId} is ${errorMessage(e)}. Fix it and save again.`);
     }
     const baseRevId = this.opened.get(key)?.revId ?? null;
+    await this.serverReady();
     let saved: P.DocumentData;
     try {
       saved = await this.ctx.request(P.SaveDocument, { ...ref, baseRevId, body });
@@ -210,6 +213,31 @@ export class PeerSyncFileSystem implements vscode.FileSystemProvider, vscode.Dis
   }
 
   // ---- helpers ----
+
+  /**
+   * Tabs restored at startup, or open across Restart Server, read while the server is (re)starting
+   * and its databases are being opened: wait for that (bounded) instead of failing the editor. A
+   * stopped server gets a short grace period, the gap between stop and start in a restart.
+   */
+  private serverReady(): Promise<void> {
+    if (this.ctx.state === 'running') return Promise.resolve();
+    const STARTING_MS = 30_000;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve();
+      };
+      let timer = setTimeout(done, this.ctx.state === 'starting' ? STARTING_MS : 3_000);
+      const sub = this.ctx.onDidChangeServerState((st) => {
+        if (st === 'running') done();
+        else if (st === 'starting') {
+          clearTimeout(timer);
+          timer = setTimeout(done, STARTING_MS);
+        }
+      });
+    });
+  }
 
   private saved(key: string, doc: P.DocumentData): void {
     this.drafts.delete(key);

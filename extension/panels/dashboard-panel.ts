@@ -11,7 +11,7 @@ import {
   type ProbeResultMessage,
 } from '../../webview/dashboard/messages';
 import type { Ctx } from '../ctx';
-import { errorMessage } from '../log';
+import { errorMessage, errorNotice } from '../log';
 import { webviewHtml, webviewOptions } from './webview-html';
 
 const MIN_INTERVAL_MS = 100; // ≤ 10 messages per second
@@ -117,7 +117,7 @@ export class DashboardPanel {
           const info =
             m.action === 'stop'
               ? await this.ctx.request(P.StopReplication, { id: m.id })
-              : await vscode.commands.executeCommand<P.ReplicatorInfo | undefined>('peersync.restartReplication', m.id);
+              : await vscode.commands.executeCommand<P.ReplicatorInfo | undefined>(m.action === 'edit' ? 'peersync.editReplication' : 'peersync.restartReplication', m.id);
           if (!info) break;
           this.changedReplicators.set(info.id, info);
           this.schedule();
@@ -135,7 +135,7 @@ export class DashboardPanel {
       }
     } catch (e) {
       this.ctx.log.error(`dashboard: ${errorMessage(e)}`);
-      void this.ctx.ui.showErrorMessage(`PeerSync: ${errorMessage(e)}`);
+      void this.ctx.ui.showErrorMessage(errorNotice(e));
     }
   }
 

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import * as P from '../../server/rpc/protocol';
 import type { Ctx } from '../ctx';
 import { errorMessage } from '../log';
+import { plural } from '../plural';
 import { Throttled } from '../throttle';
 import { MessageNode, type ViewProbe } from './common';
 
@@ -59,7 +60,7 @@ export class ConflictsView implements vscode.TreeDataProvider<Node>, ViewProbe, 
     if (node || !this.ctx.isRunning()) return [];
     try {
       const refs = await this.ctx.request(P.ListConflicts, {});
-      if (this.view) this.view.badge = refs.length ? { value: refs.length, tooltip: `${refs.length} documents in conflict` } : undefined;
+      if (this.view) this.view.badge = refs.length ? { value: refs.length, tooltip: `${plural(refs.length, 'document')} in conflict` } : undefined;
       return refs.map((r) => new ConflictNode(r));
     } catch (e) {
       return [new MessageNode(`Could not load: ${errorMessage(e)}`, 'error')];

@@ -2,6 +2,7 @@
  * Databases → collections → documents (paged: 100 per page and a "Load more…" item). Children come
  * from the server over the typed RPC; DatabaseChanged notifications refresh the tree (throttled).
  */
+import { plural } from '../plural';
 import * as vscode from 'vscode';
 import { describeDocumentFilter, parseDocumentFilter } from './document-filter';
 import * as P from '../../server/rpc/protocol';
@@ -232,6 +233,5 @@ export function shortRev(revId: string): string {
   return dash < 0 ? revId.slice(0, 10) : revId.slice(0, dash + 1 + 7);
 }
 
-export function plural(n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
-}
+// Kept here for the modules that import it from this view.
+export { plural };

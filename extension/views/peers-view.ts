@@ -29,7 +29,7 @@ export class ListenerNode extends vscode.TreeItem {
     this.description = `${info.state === 'listening' ? '' : `${info.state} · `}${plural(info.connectionCount, 'connection')} · TLS ${info.tls ? 'on' : 'off'}${auth ? ` · ${auth}` : ''}${info.readOnly ? ' · read-only' : ''}`;
     this.tooltip = new vscode.MarkdownString(
       [`**Listener on ${info.db}** (${info.state})`, '', ...info.urls.map((u) => `- \`${u}\``), '',
-        `${info.connectionCount} connections, ${info.activeConnectionCount} active · TLS ${info.tls ? 'on' : 'off'}${info.readOnly ? ' · read-only' : ''}`,
+        `${plural(info.connectionCount, 'connection')}, ${info.activeConnectionCount} active · TLS ${info.tls ? 'on' : 'off'}${info.readOnly ? ' · read-only' : ''}`,
         ...(auth ? ['', `Authentication: ${auth}`] : []),
         ...(info.certificateFingerprint ? ['', `Certificate${info.certificateLabel ? ` \`${info.certificateLabel}\`` : ''} SHA-256: \`${info.certificateFingerprint}\``] : []),
       ].join('\n'),

@@ -7,6 +7,8 @@ import * as vscode from 'vscode';
 import * as P from '../../server/rpc/protocol';
 import type { Ctx } from '../ctx';
 import { errorMessage } from '../log';
+import { plural } from '../plural';
+import { explainReplicationError, shortReplicationError } from '../replication-reason';
 import type { SavedReplications } from '../saved-replications';
 import { MessageNode, ThrottledTreeView } from './common';
 
@@ -24,12 +26,12 @@ export function typeLabel(t: P.ReplicatorInfo['type']): string {
 
 export function activityLabel(r: P.ReplicatorInfo, now = Date.now(), needsPassword = false): string {
   if (needsPassword) return 'paused — needs password';
+  const why = r.error && (r.activity === 'offline' || r.activity === 'stopped') ? ` · ${shortReplicationError(r.error.message)}` : '';
   if (r.activity === 'offline' && r.nextAttemptAt !== undefined) {
     const s = Math.max(0, Math.round((r.nextAttemptAt - now) / 1000));
-    return `offline · retry at ${new Date(r.nextAttemptAt).toLocaleTimeString()} (in ${s} s)`;
+    return `offline${why} · retry at ${new Date(r.nextAttemptAt).toLocaleTimeString()} (in ${s} s)`;
   }
-  if (r.activity === 'stopped' && r.error) return `stopped · ${r.error.message}`;
-  return r.activity;
+  return `${r.activity}${why}`;
 }
 
 export class ReplicatorNode extends vscode.TreeItem {
@@ -49,11 +51,11 @@ export class ReplicatorNode extends vscode.TreeItem {
     this.tooltip = new vscode.MarkdownString(
       [`**${info.target}** (${info.id})`, '', `database \`${info.db}\` · ${typeLabel(info.type)} · ${info.continuous ? 'continuous' : 'one-shot'}`, '',
         `activity: ${activityLabel(info, Date.now(), needsPassword)}`, '', `progress: ${info.completed} / ${info.total}`,
-        ...(info.pendingDocuments !== undefined ? ['', `pending documents: ${info.pendingDocuments}`] : []),
+        ...(info.pendingDocuments !== undefined ? ['', `pending: ${plural(info.pendingDocuments, 'document')}`] : []),
         ...(info.failed > 0
-          ? ['', `**${info.failed} document${info.failed === 1 ? '' : 's'} did not replicate** (retried on the next run):`, ...(info.failedDocuments ?? []).map((f) => `- ${f.direction} \`${f.docId}\`: ${f.message}`)]
+          ? ['', `**${plural(info.failed, 'document')} did not replicate** (retried on the next run):`, ...(info.failedDocuments ?? []).map((f) => `- ${f.direction} \`${f.docId}\`: ${f.message}`)]
           : []),
-        ...(info.error ? ['', `last error: ${info.error.message}${info.error.transient ? ' (transient)' : ''}`] : []),
+        ...(info.error ? ['', `${info.activity === 'offline' || info.activity === 'stopped' ? '**Why:**' : 'last error:'} ${explainReplicationError(info.error.message)}${info.error.transient ? ' (transient: retried)' : ''}`] : []),
         ...(needsPassword ? ['', `Saved replication signing in as \`${info.username ?? ''}\`: Start asks for the password.`] : [])].join('\n'),
     );
   }
@@ -61,9 +63,9 @@ export class ReplicatorNode extends vscode.TreeItem {
 
 export class DetailNode extends vscode.TreeItem {
   override readonly contextValue = 'replicatorDetail';
-  constructor(parent: string, label: string, value: string, icon?: string) {
+  constructor(readonly replicatorId: string, label: string, value: string, icon?: string) {
     super(label, vscode.TreeItemCollapsibleState.None);
-    this.id = `replicator:${parent}:${label}`;
+    this.id = `replicator:${replicatorId}:${label}`;
     this.description = value;
     if (icon) this.iconPath = new vscode.ThemeIcon(icon);
   }
@@ -99,13 +101,13 @@ export class ReplicationsView extends ThrottledTreeView<Node> {
           new DetailNode(id, 'Database', r.db, 'database'),
           new DetailNode(id, 'Type', `${typeLabel(r.type)}, ${r.continuous ? 'continuous' : 'one-shot'}`, 'arrow-swap'),
           new DetailNode(id, 'Activity', activityLabel(r, Date.now(), node.needsPassword), 'pulse'),
-          new DetailNode(id, 'Progress', `${r.completed} / ${r.total} documents`, 'check-all'),
-          ...(r.pendingDocuments !== undefined ? [new DetailNode(id, 'Pending', `${r.pendingDocuments} documents to push`, 'clock')] : []),
+          new DetailNode(id, 'Progress', `${r.completed} of ${plural(r.total, 'document')}`, 'check-all'),
+          ...(r.pendingDocuments !== undefined ? [new DetailNode(id, 'Pending', `${plural(r.pendingDocuments, 'document')} to push`, 'clock')] : []),
           ...(r.username !== undefined ? [new DetailNode(id, 'Signs in as', r.username, 'account')] : []),
           ...(r.params?.clientIdentityLabel !== undefined ? [new DetailNode(id, 'Client certificate', r.params.clientIdentityLabel, 'key')] : []),
           ...(r.params?.documentIds?.length ? [new DetailNode(id, 'Documents', r.params.documentIds.join(', '), 'files')] : []),
           ...(r.persisted ? [new DetailNode(id, 'Saved', 'comes back when the server restarts', 'save')] : []),
-          ...(r.error ? [new DetailNode(id, 'Last error', `${r.error.message}${r.error.transient ? ' (transient)' : ''}`, 'warning')] : []),
+          ...(r.error ? [new DetailNode(id, 'Last error', `${explainReplicationError(r.error.message)}${r.error.transient ? ' (transient)' : ''}`, 'warning')] : []),
         ];
       }
     } catch (e) {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { PeerSyncApi } from '../../extension/api';
-import type { Ui } from '../../extension/ui';
+import type { StepPosition, Ui } from '../../extension/ui';
 import { withTimeout } from './wait';
 
 export const EXTENSION_ID = 'peersync.peersync';
@@ -34,13 +34,25 @@ export interface Prompt {
   readonly kind: 'quickPick' | 'input' | 'info' | 'warning' | 'error' | 'open' | 'save' | 'clipboard';
   readonly text: string;
   readonly items: readonly string[];
+  /** A wizard step's position ("2/6"), the item it starts on (the earlier answer), an input box's initial value. */
+  readonly step?: string;
+  readonly active?: string;
+  readonly value?: string;
 }
 
+/** A wizard step's answer that presses its Back button. */
+export const BACK_ANSWER = '<back>';
+/** Accepts what the prompt proposes: a wizard step's earlier answer, an input box's initial value. */
+export const KEEP_ANSWER = '<keep>';
+
 export interface Answers {
-  /** quick pick title → the label to choose (exact, or a prefix) */
-  readonly quickPick?: Record<string, string>;
-  /** input box title → the value typed */
-  readonly input?: Record<string, string>;
+  /**
+   * quick pick title → the label to choose (exact, or a prefix; in a wizard step, else the text typed);
+   * a list answers the same title in turn (e.g. a menu shown again after each choice, or BACK_ANSWER)
+   */
+  readonly quickPick?: Record<string, string | readonly string[]>;
+  /** input box title → the value typed (a list: in turn) */
+  readonly input?: Record<string, string | readonly string[]>;
   /** warning text → the button to press (undefined: dismiss) */
   readonly warning?: (message: string, items: readonly string[]) => string | undefined;
   readonly info?: (message: string, items: readonly string[]) => string | undefined;
@@ -54,29 +66,57 @@ export async function withAnswers<T>(api: PeerSyncApi, answers: Answers, fn: (pr
   const ui = api.ui;
   const saved: Ui = { ...ui };
   const prompts: Prompt[] = [];
-  const record = (kind: Prompt['kind'], text: string, items: readonly string[] = []): void => void prompts.push({ kind, text, items });
-  ui.showQuickPick = (<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions): Thenable<T | undefined> => {
-    const title = options.title ?? '';
-    record(
-      'quickPick',
-      title,
-      items.map((i) => i.label),
-    );
-    const want = answers.quickPick?.[title];
-    if (want === undefined) return Promise.reject(new Error(`unexpected quick pick "${title}" (items: ${items.map((i) => i.label).join(' | ')})`));
-    const item = items.find((i) => i.label === want) ?? items.find((i) => i.label.startsWith(want));
-    if (!item) return Promise.reject(new Error(`quick pick "${title}" has no item "${want}" (items: ${items.map((i) => i.label).join(' | ')})`));
-    return Promise.resolve(item);
-  }) as Ui['showQuickPick'];
-  ui.showInputBox = (options) => {
-    const title = options.title ?? '';
-    record('input', title);
-    const value = answers.input?.[title];
-    if (value === undefined) return Promise.reject(new Error(`unexpected input box "${title}"`));
-    const problem = options.validateInput?.(value);
-    if (typeof problem === 'string' && problem) return Promise.reject(new Error(`input "${title}" = "${value}" refused: ${problem}`));
-    return Promise.resolve(value);
+  const record = (kind: Prompt['kind'], text: string, items: readonly string[] = [], extra: Partial<Prompt> = {}): void => void prompts.push({ kind, text, items, ...extra });
+  const asked = new Map<string, number>();
+  const answerFor = (table: Record<string, string | readonly string[]> | undefined, title: string): string | undefined => {
+    const a = table?.[title];
+    if (typeof a === 'string' || a === undefined) return a;
+    const n = asked.get(title) ?? 0;
+    asked.set(title, n + 1);
+    return a[Math.min(n, a.length - 1)];
   };
+  const choose = <T extends vscode.QuickPickItem>(items: readonly T[], title: string, step?: StepPosition & { active?: T; itemForValue?: (value: string) => T | undefined }): T | typeof BACK_ANSWER => {
+    record('quickPick', title, items.map((i) => i.label), step ? { step: `${step.step}/${step.totalSteps}`, ...(step.active ? { active: step.active.label } : {}) } : {});
+    const want = answerFor(answers.quickPick, title);
+    if (want === undefined) throw new Error(`unexpected quick pick "${title}" (items: ${items.map((i) => i.label).join(' | ')})`);
+    if (want === BACK_ANSWER) return BACK_ANSWER;
+    if (want === KEEP_ANSWER) {
+      if (!step?.active) throw new Error(`quick pick "${title}" has no earlier answer to keep`);
+      return step.active;
+    }
+    const typed = step?.itemForValue;
+    const item = items.find((i) => i.label === want) ?? items.find((i) => i.label.startsWith(want)) ?? typed?.(want);
+    if (!item) throw new Error(`quick pick "${title}" has no item "${want}" (items: ${items.map((i) => i.label).join(' | ')})`);
+    return item;
+  };
+  const type = (title: string, validate: ((v: string) => unknown) | undefined, initial: string | undefined, step?: StepPosition): string => {
+    record('input', title, [], { ...(initial !== undefined ? { value: initial } : {}), ...(step ? { step: `${step.step}/${step.totalSteps}` } : {}) });
+    const answer = answerFor(answers.input, title);
+    if (answer === undefined) throw new Error(`unexpected input box "${title}"`);
+    if (answer === BACK_ANSWER) return answer;
+    const value = answer === KEEP_ANSWER ? (initial ?? '') : answer;
+    const problem = validate?.(value);
+    if (typeof problem === 'string' && problem) throw new Error(`input "${title}" = "${value}" refused: ${problem}`);
+    return value;
+  };
+  const settle = <T>(fn: () => T): Promise<T> => new Promise<T>((resolve) => resolve(fn()));
+  ui.showQuickPick = (<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions): Thenable<T | undefined> =>
+    settle(() => {
+      const c = choose(items, options.title ?? '');
+      if (c === BACK_ANSWER) throw new Error(`quick pick "${options.title ?? ''}" has no Back button`);
+      return c;
+    })) as Ui['showQuickPick'];
+  ui.showStepQuickPick = ((items, options) =>
+    settle(() => {
+      const c = choose(items, options.title, options);
+      return c === BACK_ANSWER ? vscode.QuickInputButtons.Back : c;
+    })) as Ui['showStepQuickPick'];
+  ui.showInputBox = (options) => settle(() => type(options.title ?? '', options.validateInput, options.value));
+  ui.showStepInputBox = (options) =>
+    settle(() => {
+      const v = type(options.title, options.validateInput, options.value, options);
+      return v === BACK_ANSWER ? vscode.QuickInputButtons.Back : v;
+    });
   ui.showWarningMessage = (message, _options, ...items) => (record('warning', message, items), Promise.resolve(answers.warning?.(message, items)));
   ui.showInformationMessage = (message, ...items) => (record('info', message, items), Promise.resolve(answers.info?.(message, items)));
   ui.showErrorMessage = (message, ...items) => (record('error', message, items), Promise.resolve(answers.error?.(message, items)));

@@ -4,6 +4,7 @@
  * replicated documents. State arrives from the panel as a snapshot and then coalesced updates.
  * Elements carry stable ids and data attributes (data-replicator-id, .completed, .total, …).
  */
+import { explainReplicationError } from '../../extension/replication-reason';
 import { byId, h, replaceChildren, s } from '../shared/dom';
 import { messenger } from '../shared/vscode-api';
 import {
@@ -12,6 +13,7 @@ import {
   type DashboardWebviewToExtension,
   type ListenerView,
   type LogEntryView,
+  type ReplicatorActionMessage,
   type ReplicatorView,
 } from './messages';
 import { formatCountdown, RateWindow, sparklinePath } from './rate';
@@ -50,7 +52,7 @@ function replicatorCard(id: string): HTMLElement {
       h('span', { class: 'buttons' })),
     h('div', { class: 'progress-row' },
       h('progress', { class: 'progress', max: 1, value: 0 }),
-      h('span', { class: 'counts' }, h('span', { class: 'completed' }, 0), ' / ', h('span', { class: 'total' }, 0), ' documents')),
+      h('span', { class: 'counts' }, h('span', { class: 'completed' }, 0), ' / ', h('span', { class: 'total' }, 0), h('span', { class: 'documents-word' }, ' documents'))),
     h('div', { class: 'stats' },
       h('span', { class: 'stat' }, h('span', { class: 'rate' }, '0'), ' docs/s'),
       s('svg', { class: 'sparkline', width: SPARK_W, height: SPARK_H, viewBox: `0 0 ${SPARK_W} ${SPARK_H}`, 'aria-label': 'documents per second, last minute' }, s('path', { d: '' })),
@@ -79,15 +81,16 @@ function renderReplicator(r: ReplicatorView): void {
   progress.value = Math.min(r.completed, Math.max(1, r.total));
   q<HTMLElement>(card, '.completed').textContent = String(r.completed);
   q<HTMLElement>(card, '.total').textContent = String(r.total);
+  q<HTMLElement>(card, '.documents-word').textContent = r.total === 1 ? ' document' : ' documents';
   q<HTMLElement>(card, '.pending').textContent = r.pendingDocuments === undefined ? '–' : String(r.pendingDocuments);
-  q<HTMLElement>(card, '.last-error').textContent = r.error ? `${r.error.transient ? 'Transient error' : 'Error'}: ${r.error.message}` : '';
+  q<HTMLElement>(card, '.last-error').textContent = r.error ? `${r.error.transient ? 'Transient error' : 'Error'}: ${explainReplicationError(r.error.message)}` : '';
   const buttons = q<HTMLElement>(card, '.buttons');
   const want = r.activity === 'stopped' ? 'stopped' : 'running';
   if (buttons.dataset['for'] !== want) {
     buttons.dataset['for'] = want;
-    const btn = (label: string, action: 'start' | 'stop' | 'restart'): HTMLButtonElement =>
+    const btn = (label: string, action: ReplicatorActionMessage['action']): HTMLButtonElement =>
       h('button', { class: `small secondary action-${action}`, onClick: () => vscode.post({ type: T.replicatorAction, id: r.id, action }) }, label);
-    replaceChildren(buttons, ...(want === 'stopped' ? [btn('Start', 'start')] : [btn('Stop', 'stop'), btn('Restart', 'restart')]));
+    replaceChildren(buttons, ...(want === 'stopped' ? [btn('Start', 'start')] : [btn('Stop', 'stop'), btn('Restart', 'restart')]), btn('Edit…', 'edit'));
   }
   updateRetry(card, r);
 }

@@ -29,7 +29,7 @@ export interface ReadyMessage {
 export interface ReplicatorActionMessage {
   readonly type: typeof DashboardMessageType.replicatorAction;
   readonly id: string;
-  readonly action: 'start' | 'stop' | 'restart';
+  readonly action: 'start' | 'stop' | 'restart' | 'edit';
 }
 export interface OpenDocumentMessage {
   readonly type: typeof DashboardMessageType.openDocument;

@@ -196,7 +196,7 @@ suite('PeerSync: listeners, peers and replication', () => {
     assert.deepEqual(JSON.parse(got.stdout), { pushed: true });
   });
 
-  test('an unreachable peer: the replicator goes offline with its next retry time', async () => {
+  test('an unreachable peer: the replicator goes offline with the reason and its next retry time', async () => {
     const api = await peersync();
     const db = await createDb('offline');
     const target = 'ws://127.0.0.1:9/nowhere'; // discard port: connection refused
@@ -207,7 +207,10 @@ suite('PeerSync: listeners, peers and replication', () => {
     const status = await offline;
     // After the failed attempt; not compared with the clock now, which a busy machine may have moved past it.
     assert.ok(status.nextAttemptAt! > startedAt);
-    const node = await until(async () => (await api.views.replications.getChildren()).find((x) => x.id === `replicator:${info.id}` && /offline · retry at/.test(String(x.description))), [api.views.replications.onDidRefresh], 'the view to show the retry time', 10_000, 200);
-    assert.ok(node);
+    // The reason, in words, before the retry time; the tooltip has the meaning and the server's message.
+    const node = await until(async () => (await api.views.replications.getChildren()).find((x) => x.id === `replicator:${info.id}` && /offline · connection refused · retry at/.test(String(x.description))), [api.views.replications.onDidRefresh], 'the view to show the reason and the retry time', 10_000, 200);
+    const tooltip = (node.tooltip as vscode.MarkdownString).value;
+    assert.match(tooltip, /\*\*Why:\*\* connection refused: nothing listens at that address and port/);
+    assert.match(tooltip, /ECONNREFUSED/);
   });
 });
