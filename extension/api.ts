@@ -36,7 +36,11 @@ export interface PeerSyncApi {
     readonly peers: ViewProbe;
     readonly replications: ViewProbe;
     readonly conflicts: ViewProbe;
-    readonly resolvedConflicts: ViewProbe & { selection(): readonly vscode.TreeItem[]; readonly onDidReveal: vscode.Event<P.ResolvedConflict>; revealRecord(record: P.ResolvedConflict): Promise<void> };
+    readonly resolvedConflicts: ViewProbe & {
+      selection(): readonly vscode.TreeItem[];
+      readonly onDidReveal: vscode.Event<P.ResolvedConflict>;
+      revealRecord(record: P.ResolvedConflict): Promise<void>;
+    };
   };
   readonly statusBarText: () => string;
   /** The server's notifications (a client allows one handler per method: subscribe here instead). */

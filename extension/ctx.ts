@@ -62,11 +62,9 @@ export class Ctx {
     readonly log: PeerSyncLog,
     readonly ui: Ui,
   ) {
-    extension.subscriptions.push(
-      this._onDidChangeServerState, this._onDatabaseChanged, this._onReplicatorStatus, this._onListenerStatus,
-      this._onReplicationLog, this._onServerEvent,
-      { dispose: () => void this.stop() },
-    );
+    extension.subscriptions.push(this._onDidChangeServerState, this._onDatabaseChanged, this._onReplicatorStatus, this._onListenerStatus, this._onReplicationLog, this._onServerEvent, {
+      dispose: () => void this.stop(),
+    });
   }
 
   get state(): ServerState {
@@ -218,11 +216,7 @@ export class Ctx {
   }
 
   private async reportGaveUp(crashes: number): Promise<void> {
-    const choice = await this.ui.showErrorMessage(
-      `The PeerSync server crashed ${crashes} times within 3 minutes and was not restarted.`,
-      'Restart Server',
-      'Show Logs',
-    );
+    const choice = await this.ui.showErrorMessage(`The PeerSync server crashed ${crashes} times within 3 minutes and was not restarted.`, 'Restart Server', 'Show Logs');
     if (choice === 'Restart Server') await this.restart();
     else if (choice === 'Show Logs') this.log.show();
   }

@@ -49,7 +49,10 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
 
   const fs = new PeerSyncFileSystem(c);
   const schema = new SchemaDiagnostics(c);
-  sub.push(schema, fs.onSchemaRefused((r) => schema.show(r.uri, r.problems)));
+  sub.push(
+    schema,
+    fs.onSchemaRefused((r) => schema.show(r.uri, r.problems)),
+  );
   const peers = new RemotePeers(c, context.workspaceState);
   const credentials = new Credentials(context.secrets);
   const saved = new SavedReplications(c, credentials);
@@ -126,7 +129,8 @@ export function activate(context: vscode.ExtensionContext): PeerSyncApi {
   );
   return {
     client: () => c.languageClient(),
-    request: ((type: RequestType<unknown, unknown, void>, params?: unknown) => (params === undefined ? c.request(type as unknown as RequestType0<unknown, void>) : c.request(type, params))) as PeerSyncApi['request'],
+    request: ((type: RequestType<unknown, unknown, void>, params?: unknown) =>
+      params === undefined ? c.request(type as unknown as RequestType0<unknown, void>) : c.request(type, params)) as PeerSyncApi['request'],
     whenReady: () => c.whenReady(),
     activationTimings: () => timings,
     serverState: () => c.state,

@@ -70,7 +70,11 @@ export class StatusBar implements vscode.Disposable {
     const connections = ls.reduce((n, l) => n + l.connectionCount, 0);
     const ports = ls.map((l) => `:${l.port}`).join(' ');
     item.text = `$(radio-tower) PeerSync ${ports} · ${plural(connections, 'connection')}`;
-    item.tooltip = new vscode.MarkdownString(ls.map((l) => `**${l.db}** listening${l.tls ? ' (TLS)' : ''}${l.readOnly ? ', read-only' : ''}: ${l.urls.map((u) => `\`${u}\``).join(', ')} — ${plural(l.connectionCount, 'connection')}`).join('\n\n'));
+    item.tooltip = new vscode.MarkdownString(
+      ls
+        .map((l) => `**${l.db}** listening${l.tls ? ' (TLS)' : ''}${l.readOnly ? ', read-only' : ''}: ${l.urls.map((u) => `\`${u}\``).join(', ')} — ${plural(l.connectionCount, 'connection')}`)
+        .join('\n\n'),
+    );
   }
 
   dispose(): void {

@@ -18,7 +18,8 @@ export async function createCollection(s: Services, arg?: unknown, name?: unknow
           title: 'Create Collection: name',
           prompt: `A collection of ${db}: “name” (default scope) or “scope.name”`,
           placeHolder: 'inventory.items',
-          validateInput: (v) => (!COLLECTION_NAME.test(v.trim()) ? 'Letters, digits, _ % -; at most one dot between scope and name' : existing.has(v.trim()) ? `${db} already has ${v.trim()}` : undefined),
+          validateInput: (v) =>
+            !COLLECTION_NAME.test(v.trim()) ? 'Letters, digits, _ % -; at most one dot between scope and name' : existing.has(v.trim()) ? `${db} already has ${v.trim()}` : undefined,
         });
   if (!chosen) return undefined;
   const summary = await s.ctx.request(P.CreateCollection, { db, name: chosen.trim() });

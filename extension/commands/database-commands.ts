@@ -71,7 +71,11 @@ export async function deleteCollection(s: Services, arg?: unknown): Promise<bool
       void s.ctx.ui.showInformationMessage(`${db} has no collection to delete (the default collection stays).`);
       return false;
     }
-    const collection = await pick(s, 'Delete Collection: collection', collections.map((c) => ({ label: c.name, description: `${c.documents} docs`, value: c.name })));
+    const collection = await pick(
+      s,
+      'Delete Collection: collection',
+      collections.map((c) => ({ label: c.name, description: `${c.documents} docs`, value: c.name })),
+    );
     if (!collection) return false;
     target = { db, collection };
   }

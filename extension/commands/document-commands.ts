@@ -68,7 +68,11 @@ export async function newDocument(s: Services, arg?: unknown): Promise<vscode.Ur
 /** Deletes the documents selected in the tree together (one confirmation), else the one given. */
 export async function deleteDocument(s: Services, arg?: unknown, selection?: unknown): Promise<boolean> {
   const selected = Array.isArray(selection) ? selection.filter((n): n is DocumentNode => n instanceof DocumentNode) : [];
-  if (selected.length > 1) return deleteDocuments(s, selected.map((n) => n.ref));
+  if (selected.length > 1)
+    return deleteDocuments(
+      s,
+      selected.map((n) => n.ref),
+    );
   const ref = await resolveDocument(s, arg, 'Delete Document');
   if (!ref) return false;
   const ok = await s.ctx.ui.showWarningMessage(
@@ -83,7 +87,11 @@ export async function deleteDocument(s: Services, arg?: unknown, selection?: unk
 
 async function deleteDocuments(s: Services, refs: readonly DocRef[]): Promise<boolean> {
   const places = [...new Set(refs.map((r) => `${r.db} · ${r.collection}`))];
-  const names = refs.slice(0, 5).map((r) => `“${r.docId}”`).join(', ') + (refs.length > 5 ? `, and ${refs.length - 5} more` : '');
+  const names =
+    refs
+      .slice(0, 5)
+      .map((r) => `“${r.docId}”`)
+      .join(', ') + (refs.length > 5 ? `, and ${refs.length - 5} more` : '');
   const ok = await s.ctx.ui.showWarningMessage(
     `Delete ${refs.length} documents from ${places.join(', ')}?`,
     { modal: true, detail: `${names}. A deletion (tombstone) revision is saved for each; they replicate to peers.` },
@@ -128,9 +136,8 @@ export async function importDocuments(s: Services, arg?: unknown, file?: unknown
     if (uri.scheme !== 'file') throw new Error('Choose a file on this machine (the PeerSync server reads it directly)');
     path = uri.fsPath;
   }
-  const r = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Importing into ${target.db} · ${target.collection}…` },
-    () => s.ctx.request(P.ImportDocuments, { ...target, file: path }),
+  const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Importing into ${target.db} · ${target.collection}…` }, () =>
+    s.ctx.request(P.ImportDocuments, { ...target, file: path }),
   );
   void s.ctx.ui.showInformationMessage(`Imported ${plural(r.imported, 'document')} into ${target.db} · ${target.collection}.`);
   return r.imported;
@@ -154,9 +161,8 @@ export async function exportCollection(s: Services, arg?: unknown, file?: unknow
     path = uri.fsPath;
   }
   const out = path;
-  const r = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Exporting ${target.db} · ${target.collection}…` },
-    () => s.ctx.request(P.ExportCollection, { ...target, file: out }),
+  const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${target.db} · ${target.collection}…` }, () =>
+    s.ctx.request(P.ExportCollection, { ...target, file: out }),
   );
   void s.ctx.ui.showInformationMessage(`Exported ${plural(r.exported, 'document')} to ${out}.`, 'Open').then((c) => {
     if (c === 'Open') void vscode.window.showTextDocument(vscode.Uri.file(out));
@@ -173,7 +179,14 @@ export async function resolveConflict(s: Services, arg?: unknown): Promise<Confl
       void s.ctx.ui.showInformationMessage('No document has conflicting revisions.');
       return undefined;
     }
-    ref = conflicts.length === 1 ? conflicts[0] : await pick(s, 'Resolve Conflict: document', conflicts.map((c) => ({ label: c.docId, description: `${c.db} · ${c.collection}`, value: c })));
+    ref =
+      conflicts.length === 1
+        ? conflicts[0]
+        : await pick(
+            s,
+            'Resolve Conflict: document',
+            conflicts.map((c) => ({ label: c.docId, description: `${c.db} · ${c.collection}`, value: c })),
+          );
   }
   if (!ref) return undefined;
   return ConflictPanel.show(s.ctx, ref);

@@ -33,7 +33,11 @@ const RESOLVERS: readonly { name: P.BuiltInResolverName; description: string }[]
 export const EDIT_TITLE = 'Edit Replication';
 
 const list = (values: readonly string[], none: string): string => (values.length === 0 ? none : values.join(', '));
-const splitList = (text: string): string[] => text.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+const splitList = (text: string): string[] =>
+  text
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
 function draftOf(r: P.ReplicatorInfo): Draft {
@@ -127,12 +131,22 @@ async function editField(s: Services, r: P.ReplicatorInfo, field: Exclude<Field,
       return;
     }
     case 'documentIds': {
-      const v = await ui.showInputBox({ title: `${EDIT_TITLE}: document IDs`, prompt: 'Only these documents, comma-separated (empty: every document)', value: d.documentIds.join(', '), placeHolder: 'order-1, order-2', ignoreFocusOut: true });
+      const v = await ui.showInputBox({
+        title: `${EDIT_TITLE}: document IDs`,
+        prompt: 'Only these documents, comma-separated (empty: every document)',
+        value: d.documentIds.join(', '),
+        placeHolder: 'order-1, order-2',
+        ignoreFocusOut: true,
+      });
       if (v !== undefined) d.documentIds = splitList(v);
       return;
     }
     case 'resolver': {
-      const v = await pick(s, `${EDIT_TITLE}: conflict resolver`, RESOLVERS.map((x) => ({ label: x.name, description: x.description, value: x.name })));
+      const v = await pick(
+        s,
+        `${EDIT_TITLE}: conflict resolver`,
+        RESOLVERS.map((x) => ({ label: x.name, description: x.description, value: x.name })),
+      );
       if (v !== undefined) d.resolver = v;
       return;
     }

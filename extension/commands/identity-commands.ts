@@ -16,7 +16,11 @@ async function pickStoredIdentity(s: Services, db: string, title: string, withAn
     void s.ctx.ui.showInformationMessage(`The keystore of ${db} has no TLS identity.`);
     return undefined;
   }
-  return pick(s, `${title}: identity`, identities.map((i) => ({ label: i.label, description: `CN ${i.commonName ?? '?'} · until ${i.notAfter.slice(0, 10)}`, detail: `SHA-256 ${i.fingerprintSha256}`, value: i.label })));
+  return pick(
+    s,
+    `${title}: identity`,
+    identities.map((i) => ({ label: i.label, description: `CN ${i.commonName ?? '?'} · until ${i.notAfter.slice(0, 10)}`, detail: `SHA-256 ${i.fingerprintSha256}`, value: i.label })),
+  );
 }
 
 export async function importIdentity(s: Services, arg?: unknown): Promise<string | undefined> {
@@ -54,12 +58,23 @@ export async function exportIdentity(s: Services, arg?: unknown): Promise<string
   if (!format) return undefined;
   let password: string | undefined;
   if (format === 'pkcs12') {
-    password = await ui.showInputBox({ title: 'Export TLS Identity: password', prompt: 'A password to protect the private key', password: true, ignoreFocusOut: true, validateInput: (v) => (v.length === 0 ? 'A password is required' : undefined) });
+    password = await ui.showInputBox({
+      title: 'Export TLS Identity: password',
+      prompt: 'A password to protect the private key',
+      password: true,
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.length === 0 ? 'A password is required' : undefined),
+    });
     if (password === undefined) return undefined;
   }
   const ext = format === 'pem' ? 'pem' : format === 'der' ? 'cer' : 'p12';
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-  const uri = await ui.showSaveDialog({ title: 'Export TLS Identity: file', saveLabel: 'Export', filters: { [format.toUpperCase()]: [ext] }, ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `${label}.${ext}`) } : {}) });
+  const uri = await ui.showSaveDialog({
+    title: 'Export TLS Identity: file',
+    saveLabel: 'Export',
+    filters: { [format.toUpperCase()]: [ext] },
+    ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `${label}.${ext}`) } : {}),
+  });
   if (!uri) return undefined;
   if (uri.scheme !== 'file') throw new Error('Choose a file on this machine (the PeerSync server writes it directly)');
   const written = await s.ctx.request(P.ExportIdentity, { db, label, file: uri.fsPath, format, ...(password !== undefined ? { password } : {}) });

@@ -152,7 +152,9 @@ export async function startListener(s: Services, arg?: unknown, advanced = false
   const info = await startOnFreePort(s, params);
   if (!info) return undefined;
   for (const w of info.warnings ?? []) s.ctx.log.warn(`listener ${info.id}: ${w}`);
-  s.ctx.log.info(`listener ${info.id} on ${info.urls.join(', ')}${info.certificateFingerprint ? ` (certificate SHA-256 ${info.certificateFingerprint})` : ''}${info.authentication && info.authentication !== 'none' ? ` (authentication: ${info.authentication})` : ''}`);
+  s.ctx.log.info(
+    `listener ${info.id} on ${info.urls.join(', ')}${info.certificateFingerprint ? ` (certificate SHA-256 ${info.certificateFingerprint})` : ''}${info.authentication && info.authentication !== 'none' ? ` (authentication: ${info.authentication})` : ''}`,
+  );
   const url = info.urls[0];
   void ui.showInformationMessage(`PeerSync is listening on ${url ?? `port ${info.port}`}`, ...(url ? ['Copy URL'] : [])).then((c) => {
     if (c === 'Copy URL' && url) void ui.writeClipboard(url);
@@ -173,7 +175,14 @@ export async function copyListenerUrl(s: Services, arg?: unknown): Promise<strin
   else {
     const listener = arg instanceof ListenerNode ? arg.info : await pickListener(s, 'Copy Listener URL: listener');
     if (!listener) return undefined;
-    url = listener.urls.length <= 1 ? listener.urls[0] : await pick(s, 'Copy Listener URL: URL', listener.urls.map((u) => ({ label: u, value: u })));
+    url =
+      listener.urls.length <= 1
+        ? listener.urls[0]
+        : await pick(
+            s,
+            'Copy Listener URL: URL',
+            listener.urls.map((u) => ({ label: u, value: u })),
+          );
   }
   if (!url) return undefined;
   await s.ctx.ui.writeClipboard(url);
@@ -194,7 +203,14 @@ export async function addPeer(s: Services, url?: unknown): Promise<string | unde
 }
 
 export async function removePeer(s: Services, arg?: unknown): Promise<void> {
-  const url = arg instanceof RemotePeerNode ? arg.url : await pick(s, 'Remove Peer', s.peers.urls().map((u) => ({ label: u, value: u })));
+  const url =
+    arg instanceof RemotePeerNode
+      ? arg.url
+      : await pick(
+          s,
+          'Remove Peer',
+          s.peers.urls().map((u) => ({ label: u, value: u })),
+        );
   if (!url) return;
   await s.peers.remove(url);
   await s.credentials.delete(url);
@@ -224,7 +240,10 @@ export function typedUrlItem(value: string): Picked<string | null> | undefined {
 async function replicationLimits(s: Services): Promise<Partial<P.StartReplicationParams> | undefined> {
   const ids = await s.ctx.ui.showInputBox({ title: 'Start Replication: document IDs', prompt: 'Only these documents, comma-separated (empty: every document)', placeHolder: 'order-1, order-2' });
   if (ids === undefined) return undefined;
-  const documentIds = ids.split(',').map((id) => id.trim()).filter((id) => id.length > 0);
+  const documentIds = ids
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id.length > 0);
   const attempts = await askCount(s, 'Start Replication: maximum attempts', 'Connection attempts before giving up (0: unlimited)', 'the default', 0);
   if (attempts === undefined) return undefined;
   return { ...(documentIds.length > 0 ? { documentIds } : {}), ...(attempts !== null ? { maxAttempts: attempts } : {}) };
@@ -252,7 +271,13 @@ function replicationSteps(s: Services, presetTarget: boolean, presetDb: boolean)
         for (;;) {
           const chosen = await pickStep(s, at, 'Start Replication: peer', items, { placeHolder: 'Replicate with… (or paste a ws:// or wss:// URL)', previous: a.target, itemForValue: typedUrlItem });
           if (chosen === undefined || chosen === 'back' || chosen.value !== null) return answered(chosen, (v) => (a.target = normalizePeerUrl(v!)));
-          const typed = await inputStep(s, at, { title: 'Start Replication: peer URL', prompt: 'The remote peer’s database URL', placeHolder: 'ws://192.168.1.20:4984/inventory', value: a.target ?? '', validateInput: validatePeerUrl });
+          const typed = await inputStep(s, at, {
+            title: 'Start Replication: peer URL',
+            prompt: 'The remote peer’s database URL',
+            placeHolder: 'ws://192.168.1.20:4984/inventory',
+            value: a.target ?? '',
+            validateInput: validatePeerUrl,
+          });
           if (typed === 'back') continue;
           return answered(typed, (v) => (a.target = normalizePeerUrl(v)));
         }
@@ -262,28 +287,48 @@ function replicationSteps(s: Services, presetTarget: boolean, presetDb: boolean)
       applies: () => !presetDb,
       run: async (a, at) => {
         const dbs = await s.ctx.request(P.ListDatabases);
-        const items = dbs.map((d) => ({ label: d.name, description: plural(d.collections.reduce((n, c) => n + c.documents, 0), 'doc'), detail: d.path, value: d.name }));
+        const items = dbs.map((d) => ({
+          label: d.name,
+          description: plural(
+            d.collections.reduce((n, c) => n + c.documents, 0),
+            'doc',
+          ),
+          detail: d.path,
+          value: d.name,
+        }));
         return answered(await pickStep(s, at, 'Start Replication: local database', items, { placeHolder: 'Choose a database', previous: a.db }), (v) => (a.db = v));
       },
     },
     {
       run: async (a, at) =>
         answered(
-          await pickStep(s, at, 'Start Replication: direction', [
-            { label: 'Push and pull', description: 'both ways', value: 'pushAndPull' as const },
-            { label: 'Push', description: 'send local changes to the peer', value: 'push' as const },
-            { label: 'Pull', description: 'fetch the peer’s changes', value: 'pull' as const },
-          ], { previous: a.type }),
+          await pickStep(
+            s,
+            at,
+            'Start Replication: direction',
+            [
+              { label: 'Push and pull', description: 'both ways', value: 'pushAndPull' as const },
+              { label: 'Push', description: 'send local changes to the peer', value: 'push' as const },
+              { label: 'Pull', description: 'fetch the peer’s changes', value: 'pull' as const },
+            ],
+            { previous: a.type },
+          ),
           (v) => (a.type = v),
         ),
     },
     {
       run: async (a, at) =>
         answered(
-          await pickStep(s, at, 'Start Replication: mode', [
-            { label: 'Continuous', description: 'keep in sync until stopped', value: true },
-            { label: 'One-shot', description: 'catch up once, then stop', value: false },
-          ], { previous: a.continuous }),
+          await pickStep(
+            s,
+            at,
+            'Start Replication: mode',
+            [
+              { label: 'Continuous', description: 'keep in sync until stopped', value: true },
+              { label: 'One-shot', description: 'catch up once, then stop', value: false },
+            ],
+            { previous: a.continuous },
+          ),
           (v) => (a.continuous = v),
         ),
     },
@@ -292,12 +337,18 @@ function replicationSteps(s: Services, presetTarget: boolean, presetDb: boolean)
         const target = a.target!;
         const saved = await s.credentials.get(target);
         for (;;) {
-          const auth = await pickStep(s, at, 'Start Replication: authentication', [
-            ...(saved ? [{ label: `Saved credentials (${saved.username})`, value: 'saved' as const }] : []),
-            { label: 'None', description: 'the peer accepts anyone', value: 'none' as const },
-            { label: 'Username and password…', description: 'kept in VS Code’s secret storage', value: 'enter' as const },
-            ...(target.startsWith('wss:') ? [{ label: 'Client certificate…', description: `a TLS identity from the keystore of ${a.db!}`, value: 'certificate' as const }] : []),
-          ], { previous: a.auth });
+          const auth = await pickStep(
+            s,
+            at,
+            'Start Replication: authentication',
+            [
+              ...(saved ? [{ label: `Saved credentials (${saved.username})`, value: 'saved' as const }] : []),
+              { label: 'None', description: 'the peer accepts anyone', value: 'none' as const },
+              { label: 'Username and password…', description: 'kept in VS Code’s secret storage', value: 'enter' as const },
+              ...(target.startsWith('wss:') ? [{ label: 'Client certificate…', description: `a TLS identity from the keystore of ${a.db!}`, value: 'certificate' as const }] : []),
+            ],
+            { previous: a.auth },
+          );
           if (auth === undefined || auth === 'back') return answered(auth, () => undefined);
           a.auth = auth.value;
           a.clientIdentityLabel = undefined;
@@ -324,13 +375,19 @@ function replicationSteps(s: Services, presetTarget: boolean, presetDb: boolean)
       run: async (a, at) => {
         const peer = s.peers.find(a.target!);
         for (;;) {
-          const trust = await pickStep(s, at, 'Start Replication: server certificate', [
-            ...(peer?.pinnedCertificate ? [{ label: 'The certificate pinned for this peer', description: `SHA-256 ${peer.pinnedFingerprint ?? '?'}`, value: 'pinned' as const }] : []),
-            { label: 'Accept the peer’s self-signed certificate', description: 'PeerSync and Couchbase Lite listeners use one by default', value: 'selfSigned' as const },
-            { label: 'Pin a certificate file…', description: 'only the peer presenting this certificate (PEM or DER, e.g. from Show Listener Certificate)', value: 'pin' as const },
-            { label: 'Verify with the system’s certificate authorities', value: 'ca' as const },
-            { label: 'Verify with root certificates from a file…', description: 'a PEM file of CA certificates, trusted besides the system’s', value: 'roots' as const },
-          ], { previous: a.trust });
+          const trust = await pickStep(
+            s,
+            at,
+            'Start Replication: server certificate',
+            [
+              ...(peer?.pinnedCertificate ? [{ label: 'The certificate pinned for this peer', description: `SHA-256 ${peer.pinnedFingerprint ?? '?'}`, value: 'pinned' as const }] : []),
+              { label: 'Accept the peer’s self-signed certificate', description: 'PeerSync and Couchbase Lite listeners use one by default', value: 'selfSigned' as const },
+              { label: 'Pin a certificate file…', description: 'only the peer presenting this certificate (PEM or DER, e.g. from Show Listener Certificate)', value: 'pin' as const },
+              { label: 'Verify with the system’s certificate authorities', value: 'ca' as const },
+              { label: 'Verify with root certificates from a file…', description: 'a PEM file of CA certificates, trusted besides the system’s', value: 'roots' as const },
+            ],
+            { previous: a.trust },
+          );
           if (trust === undefined || trust === 'back') return answered(trust, () => undefined);
           a.trust = trust.value;
           a.rootsFile = trust.value === 'roots' ? await pickFile(s, 'Start Replication: trusted root certificates', 'Trust These Roots', CERTIFICATE_FILES) : undefined;
@@ -466,10 +523,7 @@ async function runOneShot(s: Services, params: P.StartReplicationParams, onStart
       void s.ctx.ui.showErrorMessage(`Replication with ${params.target} failed: ${explainReplicationError(final.error.message)}`);
     } else if (final.failed > 0) {
       const list = (final.failedDocuments ?? []).map((f) => `${f.direction} ${f.docId}: ${f.message}`).join('; ');
-      void s.ctx.ui.showWarningMessage(
-        `Replication with ${params.target} finished, but ${plural(final.failed, 'document')} did not replicate (retried next time): ${list}`,
-        {},
-      );
+      void s.ctx.ui.showWarningMessage(`Replication with ${params.target} finished, but ${plural(final.failed, 'document')} did not replicate (retried next time): ${list}`, {});
     } else {
       void s.ctx.ui.showInformationMessage(`Replication with ${params.target} finished: ${final.completed} of ${plural(final.total, 'document')}.`);
     }

@@ -25,14 +25,32 @@ export async function pickDatabase(s: Services, title: string): Promise<string |
     return created?.name;
   }
   if (dbs.length === 1) return dbs[0]!.name;
-  return pick(s, title, dbs.map((d) => ({ label: d.name, description: plural(d.collections.reduce((n, c) => n + c.documents, 0), 'doc'), detail: d.path, value: d.name })), 'Choose a database');
+  return pick(
+    s,
+    title,
+    dbs.map((d) => ({
+      label: d.name,
+      description: plural(
+        d.collections.reduce((n, c) => n + c.documents, 0),
+        'doc',
+      ),
+      detail: d.path,
+      value: d.name,
+    })),
+    'Choose a database',
+  );
 }
 
 export async function pickCollection(s: Services, db: string, title: string): Promise<string | undefined> {
   const summary = (await s.ctx.request(P.ListDatabases)).find((d) => d.name === db);
   const collections = summary?.collections ?? [];
   if (collections.length <= 1) return collections[0]?.name ?? '_default._default';
-  return pick(s, title, collections.map((c) => ({ label: c.name, description: plural(c.documents, 'doc'), value: c.name })), 'Choose a collection');
+  return pick(
+    s,
+    title,
+    collections.map((c) => ({ label: c.name, description: plural(c.documents, 'doc'), value: c.name })),
+    'Choose a collection',
+  );
 }
 
 /** A document from a tree item, a URI, a ref object, the active editor, or (last) a quick pick. */
@@ -51,7 +69,12 @@ export async function resolveDocument(s: Services, arg: unknown, title: string):
     void s.ctx.ui.showInformationMessage(`${db} · ${collection} has no documents.`);
     return undefined;
   }
-  const docId = await pick(s, `${title}: document`, page.docs.map((d) => ({ label: d.id, description: d.revId + (d.conflicted ? ' · conflict' : ''), value: d.id })), page.total > page.docs.length ? `First ${page.docs.length} of ${plural(page.total, 'document')}` : 'Choose a document');
+  const docId = await pick(
+    s,
+    `${title}: document`,
+    page.docs.map((d) => ({ label: d.id, description: d.revId + (d.conflicted ? ' · conflict' : ''), value: d.id })),
+    page.total > page.docs.length ? `First ${page.docs.length} of ${plural(page.total, 'document')}` : 'Choose a document',
+  );
   return docId === undefined ? undefined : { db, collection, docId };
 }
 
@@ -65,19 +88,18 @@ export function refFromArg(arg: unknown): DocRef | undefined {
   return undefined;
 }
 
-export async function pickListener(
-  s: Services,
-  title: string,
-  filter: (l: P.ListenerInfo) => boolean = () => true,
-  noneMessage = 'No listener is running.',
-): Promise<P.ListenerInfo | undefined> {
+export async function pickListener(s: Services, title: string, filter: (l: P.ListenerInfo) => boolean = () => true, noneMessage = 'No listener is running.'): Promise<P.ListenerInfo | undefined> {
   const listeners = (await s.ctx.request(P.ListListeners)).filter(filter);
   if (listeners.length === 0) {
     void s.ctx.ui.showInformationMessage(noneMessage);
     return undefined;
   }
   if (listeners.length === 1) return listeners[0];
-  return pick(s, title, listeners.map((l) => ({ label: `${l.db} :${l.port}`, description: l.urls.join('  '), value: l })));
+  return pick(
+    s,
+    title,
+    listeners.map((l) => ({ label: `${l.db} :${l.port}`, description: l.urls.join('  '), value: l })),
+  );
 }
 
 /**
@@ -99,5 +121,9 @@ export async function pickReplicator(s: Services, title: string, filter: (r: P.R
     return undefined;
   }
   if (list.length === 1) return list[0];
-  return pick(s, title, list.map((r) => ({ label: r.target, description: `${r.db} · ${r.type} · ${r.activity}`, value: r })));
+  return pick(
+    s,
+    title,
+    list.map((r) => ({ label: r.target, description: `${r.db} · ${r.type} · ${r.activity}`, value: r })),
+  );
 }

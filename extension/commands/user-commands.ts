@@ -28,9 +28,19 @@ export async function addUser(s: Services, file?: unknown): Promise<string[] | u
   const ui = s.ctx.ui;
   const path = await usersFile(s, 'Add User', file, true);
   if (!path) return undefined;
-  const user = await ui.showInputBox({ title: 'Add User: name', prompt: 'User name (an existing one gets the new password)', validateInput: (v) => (v.trim().length === 0 || v.includes(':') ? 'A user name, without “:”' : undefined) });
+  const user = await ui.showInputBox({
+    title: 'Add User: name',
+    prompt: 'User name (an existing one gets the new password)',
+    validateInput: (v) => (v.trim().length === 0 || v.includes(':') ? 'A user name, without “:”' : undefined),
+  });
   if (user === undefined) return undefined;
-  const password = await ui.showInputBox({ title: 'Add User: password', prompt: `Password for ${user.trim()}`, password: true, ignoreFocusOut: true, validateInput: (v) => (v.length === 0 ? 'A password is required' : undefined) });
+  const password = await ui.showInputBox({
+    title: 'Add User: password',
+    prompt: `Password for ${user.trim()}`,
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (v) => (v.length === 0 ? 'A password is required' : undefined),
+  });
   if (password === undefined) return undefined;
   const { users } = await s.ctx.request(P.AddUser, { file: path, user: user.trim(), password });
   void ui.showInformationMessage(`${path} has ${users.length} user${users.length === 1 ? '' : 's'}: ${users.join(', ')}`);
@@ -45,7 +55,14 @@ export async function removeUser(s: Services, file?: unknown, name?: unknown): P
     void s.ctx.ui.showInformationMessage(`${path} has no users.`);
     return present;
   }
-  const user = typeof name === 'string' ? name : await pick(s, 'Remove User: user', present.map((u) => ({ label: u, value: u })));
+  const user =
+    typeof name === 'string'
+      ? name
+      : await pick(
+          s,
+          'Remove User: user',
+          present.map((u) => ({ label: u, value: u })),
+        );
   if (user === undefined) return undefined;
   const { users } = await s.ctx.request(P.RemoveUser, { file: path, user });
   void s.ctx.ui.showInformationMessage(`Removed ${user} from ${path}.`);

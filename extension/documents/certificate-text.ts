@@ -14,7 +14,9 @@ const NAME_PARTS: readonly [keyof P.CertificateName, string][] = [
 /** "CN=peer.example, O=Example" (the attributes the server reports, most specific first). */
 export function formatName(name: P.CertificateName | undefined): string {
   if (!name) return '';
-  return NAME_PARTS.filter(([k]) => name[k] !== undefined && name[k] !== '').map(([k, short]) => `${short}=${name[k]!}`).join(', ');
+  return NAME_PARTS.filter(([k]) => name[k] !== undefined && name[k] !== '')
+    .map(([k, short]) => `${short}=${name[k]!}`)
+    .join(', ');
 }
 
 export interface CertificateContext {

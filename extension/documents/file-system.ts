@@ -117,7 +117,9 @@ export class PeerSyncFileSystem implements vscode.FileSystemProvider, vscode.Dis
       if (problems) {
         // Failing the write keeps the editor dirty: the user's edit stays, with the problems marked.
         this._onSchemaRefused.fire({ uri, problems });
-        throw new vscode.FileSystemError(`Not saved: “${ref.docId}” does not match the JSON Schema of ${ref.collection} (${problems.length} problem${problems.length === 1 ? '' : 's'}, marked in the editor). Fix ${problems.length === 1 ? 'it' : 'them'} and save again.`);
+        throw new vscode.FileSystemError(
+          `Not saved: “${ref.docId}” does not match the JSON Schema of ${ref.collection} (${problems.length} problem${problems.length === 1 ? '' : 's'}, marked in the editor). Fix ${problems.length === 1 ? 'it' : 'them'} and save again.`,
+        );
       }
       throw toFsError(e, uri);
     }
@@ -268,7 +270,9 @@ export class PeerSyncFileSystem implements vscode.FileSystemProvider, vscode.Dis
   }
 
   private onServerChange(e: DatabaseChangedParams): void {
-    const prefix = docUri({ db: e.db, collection: e.collection, docId: '' }).toString().replace(/\.json$/, '');
+    const prefix = docUri({ db: e.db, collection: e.collection, docId: '' })
+      .toString()
+      .replace(/\.json$/, '');
     const known = new Set([...this.opened.keys(), ...this.mtimes.keys()]);
     const uris = e.truncated
       ? [...known].filter((k) => k.startsWith(prefix)).map((k) => vscode.Uri.parse(k))

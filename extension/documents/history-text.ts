@@ -31,8 +31,7 @@ export function renderHistory(title: string, nodes: readonly HistoryNode[]): str
     list.push(n);
     children.set(parent, list);
   }
-  const order = (a: HistoryNode, b: HistoryNode): number =>
-    Number(b.winner) - Number(a.winner) || generation(a.revId) - generation(b.revId) || (a.revId < b.revId ? -1 : 1);
+  const order = (a: HistoryNode, b: HistoryNode): number => Number(b.winner) - Number(a.winner) || generation(a.revId) - generation(b.revId) || (a.revId < b.revId ? -1 : 1);
   for (const list of children.values()) list.sort(order);
 
   const winner = nodes.find((n) => n.winner);

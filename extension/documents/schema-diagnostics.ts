@@ -61,7 +61,10 @@ export class SchemaDiagnostics implements vscode.Disposable {
     if (doc.uri.scheme !== DOC_SCHEME) return;
     const key = doc.uri.toString();
     clearTimeout(this.timers.get(key));
-    this.timers.set(key, setTimeout(() => void this.validate(doc), delay));
+    this.timers.set(
+      key,
+      setTimeout(() => void this.validate(doc), delay),
+    );
   }
 
   private async validate(doc: vscode.TextDocument): Promise<void> {

@@ -4,12 +4,7 @@
  */
 import * as vscode from 'vscode';
 import * as P from '../../server/rpc/protocol';
-import {
-  DashboardMessageType as T,
-  type DashboardExtensionToWebview,
-  type DashboardWebviewToExtension,
-  type ProbeResultMessage,
-} from '../../webview/dashboard/messages';
+import { DashboardMessageType as T, type DashboardExtensionToWebview, type DashboardWebviewToExtension, type ProbeResultMessage } from '../../webview/dashboard/messages';
 import type { Ctx } from '../ctx';
 import { errorMessage, errorNotice } from '../log';
 import { webviewHtml, webviewOptions } from './webview-html';
@@ -147,9 +142,7 @@ export class DashboardPanel {
   private async sendSnapshot(): Promise<void> {
     if (!this.ready) return;
     const running = this.ctx.isRunning();
-    const [replicators, listeners] = running
-      ? await Promise.all([this.ctx.request(P.ListReplications), this.ctx.request(P.ListListeners)])
-      : [[], []];
+    const [replicators, listeners] = running ? await Promise.all([this.ctx.request(P.ListReplications), this.ctx.request(P.ListListeners)]) : [[], []];
     this.knownReplicators = new Set(replicators.map((r) => r.id));
     this.gone.clear(); // ids are per server process: a restarted server reuses them
     this.changedReplicators.clear();

@@ -49,7 +49,11 @@ export class CollectionNode extends vscode.TreeItem {
 export class DocumentNode extends vscode.TreeItem {
   override readonly contextValue: 'document' | 'document.conflicted';
   readonly ref: P.DocumentRef;
-  constructor(db: string, collection: string, readonly doc: P.DocumentSummary) {
+  constructor(
+    db: string,
+    collection: string,
+    readonly doc: P.DocumentSummary,
+  ) {
     // Documents that hold blobs expand to list them.
     super(doc.id, doc.blobs ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     this.ref = { db, collection, docId: doc.id };
@@ -216,7 +220,8 @@ export class DatabasesView implements vscode.TreeDataProvider<Node>, ViewProbe, 
       const probe = await this.ctx.request(P.ListDocuments, { db, collection, limit: 1, ...filter, after: docs[docs.length - 1]!.id });
       if (probe.docs.length > 0) nodes.push(new LoadMoreNode(db, collection, docs.length, filtered ? undefined : Math.max(total, docs.length + 1)));
     }
-    if (nodes.length === 0) nodes.push(new MessageNode(!parsed ? 'No documents' : 'prefix' in parsed ? `No document ID starts with “${parsed.prefix}”` : `No document matches ${parsed.where}`, 'info'));
+    if (nodes.length === 0)
+      nodes.push(new MessageNode(!parsed ? 'No documents' : 'prefix' in parsed ? `No document ID starts with “${parsed.prefix}”` : `No document matches ${parsed.where}`, 'info'));
     return nodes;
   }
 

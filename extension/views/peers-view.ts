@@ -11,7 +11,10 @@ import { MessageNode, ThrottledTreeView } from './common';
 import { plural } from './databases-view';
 
 export class GroupNode extends vscode.TreeItem {
-  constructor(readonly group: 'thisPeer' | 'remotePeers', count: number) {
+  constructor(
+    readonly group: 'thisPeer' | 'remotePeers',
+    count: number,
+  ) {
     super(group === 'thisPeer' ? 'This peer' : 'Remote peers', vscode.TreeItemCollapsibleState.Expanded);
     this.id = `group:${group}`;
     this.contextValue = `group.${group}`;
@@ -28,7 +31,11 @@ export class ListenerNode extends vscode.TreeItem {
     const auth = info.authentication === 'password' ? 'passwords' : info.authentication === 'clientCertificate' ? 'client certificates' : undefined;
     this.description = `${info.state === 'listening' ? '' : `${info.state} · `}${plural(info.connectionCount, 'connection')} · TLS ${info.tls ? 'on' : 'off'}${auth ? ` · ${auth}` : ''}${info.readOnly ? ' · read-only' : ''}`;
     this.tooltip = new vscode.MarkdownString(
-      [`**Listener on ${info.db}** (${info.state})`, '', ...info.urls.map((u) => `- \`${u}\``), '',
+      [
+        `**Listener on ${info.db}** (${info.state})`,
+        '',
+        ...info.urls.map((u) => `- \`${u}\``),
+        '',
         `${plural(info.connectionCount, 'connection')}, ${info.activeConnectionCount} active · TLS ${info.tls ? 'on' : 'off'}${info.readOnly ? ' · read-only' : ''}`,
         ...(auth ? ['', `Authentication: ${auth}`] : []),
         ...(info.certificateFingerprint ? ['', `Certificate${info.certificateLabel ? ` \`${info.certificateLabel}\`` : ''} SHA-256: \`${info.certificateFingerprint}\``] : []),
@@ -40,7 +47,10 @@ export class ListenerNode extends vscode.TreeItem {
 
 export class ListenerUrlNode extends vscode.TreeItem {
   override readonly contextValue = 'listenerUrl';
-  constructor(readonly listener: P.ListenerInfo, readonly url: string) {
+  constructor(
+    readonly listener: P.ListenerInfo,
+    readonly url: string,
+  ) {
     super(url, vscode.TreeItemCollapsibleState.None);
     this.id = `listener:${listener.id}:url:${url}`;
     this.iconPath = new vscode.ThemeIcon('link');
@@ -61,13 +71,17 @@ export class ClientNode extends vscode.TreeItem {
 export class RemotePeerNode extends vscode.TreeItem {
   override readonly contextValue = 'remotePeer';
   readonly url: string;
-  constructor(readonly peer: P.RemotePeer, replications: P.ReplicatorInfo[]) {
+  constructor(
+    readonly peer: P.RemotePeer,
+    replications: P.ReplicatorInfo[],
+  ) {
     super(peer.url, vscode.TreeItemCollapsibleState.None);
     const url = peer.url;
     this.url = url;
     this.id = `peer:${url}`;
     const active = replications.filter((r) => r.activity !== 'stopped');
-    this.description = replications.length === 0 ? 'not replicating' : `${plural(replications.length, 'replication')}${active.length ? ` · ${active.map((r) => r.activity).join(', ')}` : ' · stopped'}`;
+    this.description =
+      replications.length === 0 ? 'not replicating' : `${plural(replications.length, 'replication')}${active.length ? ` · ${active.map((r) => r.activity).join(', ')}` : ' · stopped'}`;
     this.iconPath = new vscode.ThemeIcon('remote');
     if (peer.pinnedFingerprint) this.description += ' · certificate pinned';
     this.tooltip = `${url}${peer.pinnedFingerprint ? `\nPinned certificate SHA-256: ${peer.pinnedFingerprint}` : ''}\nRight-click to replicate with this peer.`;
@@ -86,7 +100,9 @@ export class PeersView extends ThrottledTreeView<Node> {
       ctx.onListenerStatus(() => this.refresh()),
       ctx.onReplicatorStatus(() => this.refresh()),
       ctx.onDidChangeServerState(() => this.refresh()),
-      ctx.onServerEvent((e) => (e.kind === 'listenerStarted' || e.kind === 'listenerStopped' || e.kind === 'peersChanged' || e.kind === 'replicationAdded' || e.kind === 'replicationRemoved') && this.refresh()),
+      ctx.onServerEvent(
+        (e) => (e.kind === 'listenerStarted' || e.kind === 'listenerStopped' || e.kind === 'peersChanged' || e.kind === 'replicationAdded' || e.kind === 'replicationRemoved') && this.refresh(),
+      ),
       peers.onDidChange(() => this.refresh()),
     );
   }
@@ -106,7 +122,15 @@ export class PeersView extends ThrottledTreeView<Node> {
         }
         const replications = this.ctx.isRunning() ? await this.ctx.request(P.ListReplications) : [];
         const peers = this.peers.list();
-        return peers.length ? peers.map((p) => new RemotePeerNode(p, replications.filter((r) => r.target === p.url))) : [new MessageNode('No remote peers: add one by URL', 'info')];
+        return peers.length
+          ? peers.map(
+              (p) =>
+                new RemotePeerNode(
+                  p,
+                  replications.filter((r) => r.target === p.url),
+                ),
+            )
+          : [new MessageNode('No remote peers: add one by URL', 'info')];
       }
       if (node instanceof ListenerNode) {
         return [...node.info.urls.map((u) => new ListenerUrlNode(node.info, u)), ...node.info.clients.map((c) => new ClientNode(node.info, c))];
@@ -116,5 +140,4 @@ export class PeersView extends ThrottledTreeView<Node> {
     }
     return [];
   }
-
 }

@@ -49,21 +49,38 @@ export class ReplicatorNode extends vscode.TreeItem {
     const failed = (info.activity === 'stopped' && info.error) || info.failed > 0;
     this.iconPath = new vscode.ThemeIcon(failed ? 'error' : needsPassword ? 'key' : ICONS[info.activity], failed ? new vscode.ThemeColor('errorForeground') : undefined);
     this.tooltip = new vscode.MarkdownString(
-      [`**${info.target}** (${info.id})`, '', `database \`${info.db}\` · ${typeLabel(info.type)} · ${info.continuous ? 'continuous' : 'one-shot'}`, '',
-        `activity: ${activityLabel(info, Date.now(), needsPassword)}`, '', `progress: ${info.completed} / ${info.total}`,
+      [
+        `**${info.target}** (${info.id})`,
+        '',
+        `database \`${info.db}\` · ${typeLabel(info.type)} · ${info.continuous ? 'continuous' : 'one-shot'}`,
+        '',
+        `activity: ${activityLabel(info, Date.now(), needsPassword)}`,
+        '',
+        `progress: ${info.completed} / ${info.total}`,
         ...(info.pendingDocuments !== undefined ? ['', `pending: ${plural(info.pendingDocuments, 'document')}`] : []),
         ...(info.failed > 0
           ? ['', `**${plural(info.failed, 'document')} did not replicate** (retried on the next run):`, ...(info.failedDocuments ?? []).map((f) => `- ${f.direction} \`${f.docId}\`: ${f.message}`)]
           : []),
-        ...(info.error ? ['', `${info.activity === 'offline' || info.activity === 'stopped' ? '**Why:**' : 'last error:'} ${explainReplicationError(info.error.message)}${info.error.transient ? ' (transient: retried)' : ''}`] : []),
-        ...(needsPassword ? ['', `Saved replication signing in as \`${info.username ?? ''}\`: Start asks for the password.`] : [])].join('\n'),
+        ...(info.error
+          ? [
+              '',
+              `${info.activity === 'offline' || info.activity === 'stopped' ? '**Why:**' : 'last error:'} ${explainReplicationError(info.error.message)}${info.error.transient ? ' (transient: retried)' : ''}`,
+            ]
+          : []),
+        ...(needsPassword ? ['', `Saved replication signing in as \`${info.username ?? ''}\`: Start asks for the password.`] : []),
+      ].join('\n'),
     );
   }
 }
 
 export class DetailNode extends vscode.TreeItem {
   override readonly contextValue = 'replicatorDetail';
-  constructor(readonly replicatorId: string, label: string, value: string, icon?: string) {
+  constructor(
+    readonly replicatorId: string,
+    label: string,
+    value: string,
+    icon?: string,
+  ) {
     super(label, vscode.TreeItemCollapsibleState.None);
     this.id = `replicator:${replicatorId}:${label}`;
     this.description = value;
@@ -115,5 +132,4 @@ export class ReplicationsView extends ThrottledTreeView<Node> {
     }
     return [];
   }
-
 }

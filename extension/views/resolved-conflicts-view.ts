@@ -16,7 +16,10 @@ export const RESOLVED_PAGE = 50;
 
 export class ResolvedDatabaseNode extends vscode.TreeItem {
   override readonly contextValue = 'resolvedDatabase';
-  constructor(readonly db: string, count: number) {
+  constructor(
+    readonly db: string,
+    count: number,
+  ) {
     super(db, vscode.TreeItemCollapsibleState.Expanded);
     this.id = `resolved-db:${db}`;
     this.description = count >= RESOLVED_PAGE ? `latest ${count}` : `${count}`;
@@ -26,7 +29,10 @@ export class ResolvedDatabaseNode extends vscode.TreeItem {
 
 export class ResolutionNode extends vscode.TreeItem {
   override readonly contextValue = 'resolvedConflict';
-  constructor(readonly record: P.ResolvedConflict, now = Date.now()) {
+  constructor(
+    readonly record: P.ResolvedConflict,
+    now = Date.now(),
+  ) {
     super(record.docId, record.discarded.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     this.id = resolutionNodeId(record.db, record.id);
     this.description = resolutionDescription(record, now);
@@ -42,7 +48,10 @@ export class ResolutionNode extends vscode.TreeItem {
 
 export class DiscardedNode extends vscode.TreeItem {
   override readonly contextValue = 'discardedRevision';
-  constructor(readonly record: P.ResolvedConflict, readonly branch: P.RecordedRevision) {
+  constructor(
+    readonly record: P.ResolvedConflict,
+    readonly branch: P.RecordedRevision,
+  ) {
     super(shortRevId(branch.revId), vscode.TreeItemCollapsibleState.None);
     this.id = `discarded:${record.db}:${record.id}:${branch.revId}`;
     this.description = branch.deleted ? 'discarded deletion' : 'discarded';

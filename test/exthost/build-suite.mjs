@@ -12,7 +12,9 @@ const root = resolve(here, '..', '..');
 const srcDir = join(here, 'suite');
 export const suiteOutDir = join(root, 'dist', 'exthost-suite');
 
-const tests = readdirSync(srcDir).filter((f) => f.endsWith('.test.ts')).sort();
+const tests = readdirSync(srcDir)
+  .filter((f) => f.endsWith('.test.ts'))
+  .sort();
 const entryPoints = [join(srcDir, 'index.ts'), ...tests.map((f) => join(srcDir, f))].map((f) => relative(root, f));
 for (const e of entryPoints) if (!existsSync(join(root, e))) throw new Error(`missing ${e}`);
 

@@ -9,9 +9,7 @@
 // the postinstall's work is done by hand. Needs the Debian packages chromium, ripgrep, libkrb5-dev,
 // g++, make, python3; as root, missing ones are apt-get installed.
 import { spawnSync } from 'node:child_process';
-import {
-  appendFileSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync,
-} from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -52,14 +50,14 @@ function ensureSystemPackages() {
   if (missing.length === 0) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot || !which('apt-get')) {
-    throw new StepError(
-      `missing system packages: ${missing.join(' ')}\n` +
-      `  install them first, e.g.: sudo apt-get install -y chromium ripgrep libkrb5-dev g++ make python3`,
-    );
+    throw new StepError(`missing system packages: ${missing.join(' ')}\n` + `  install them first, e.g.: sudo apt-get install -y chromium ripgrep libkrb5-dev g++ make python3`);
   }
   log(`apt-get install -y ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...missing]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', '--no-install-recommends', ...missing],
+  ]) {
     const r = spawnSync('apt-get', args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     if (r.status !== 0) {
       throw new StepError(`apt-get ${args.join(' ')} failed (exit ${r.status})\n${tail((r.stdout ?? '') + (r.stderr ?? ''))}`);
@@ -107,7 +105,11 @@ export function ensureCodeServer({ force = false } = {}) {
 
   const run = (title, cwd, cmd, args, env = {}) => {
     const t0 = Date.now();
-    log(`${title}: (cd ${cwd} && ${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}${cmd} ${args.join(' ')})`);
+    log(
+      `${title}: (cd ${cwd} && ${Object.entries(env)
+        .map(([k, v]) => `${k}=${v} `)
+        .join('')}${cmd} ${args.join(' ')})`,
+    );
     appendFileSync(logFile, `\n=== ${title}\n$ ${cmd} ${args.join(' ')}\n`);
     const r = spawnSync(cmd, args, { cwd, env: { ...baseEnv, ...env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
     const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
@@ -141,8 +143,11 @@ export function ensureCodeServer({ force = false } = {}) {
     run('npm install lib/vscode/extensions', join(vs, 'extensions'), 'npm', ['install', '--omit=dev']);
     // code-server writes a default config.yaml and log folder under XDG dirs even for --version: keep them in the stage
     const xdg = join(stage, 'version-check');
-    const versionOut = run('check code-server --version', stage, process.execPath, [join(cs, 'out', 'node', 'entry.js'), '--version'],
-      { XDG_CONFIG_HOME: join(xdg, 'config'), XDG_DATA_HOME: join(xdg, 'data'), XDG_CACHE_HOME: join(xdg, 'cache') });
+    const versionOut = run('check code-server --version', stage, process.execPath, [join(cs, 'out', 'node', 'entry.js'), '--version'], {
+      XDG_CONFIG_HOME: join(xdg, 'config'),
+      XDG_DATA_HOME: join(xdg, 'data'),
+      XDG_CACHE_HOME: join(xdg, 'cache'),
+    });
     rmSync(xdg, { recursive: true, force: true });
     const version = versionOut.trim().split('\n').pop()?.trim();
     if (!version?.startsWith(CODE_SERVER_VERSION)) throw new StepError(`unexpected code-server --version output: ${version}`);
@@ -158,7 +163,11 @@ export function ensureCodeServer({ force = false } = {}) {
   } catch (err) {
     // keep the log of the failed attempt where it can be read, drop the half-built folder
     const failedLog = `${cacheDir}-install-failed.log`;
-    try { copyFileSync(logFile, failedLog); } catch { /* no log yet */ }
+    try {
+      copyFileSync(logFile, failedLog);
+    } catch {
+      /* no log yet */
+    }
     rmSync(stage, { recursive: true, force: true });
     if (err instanceof Error) err.message = err.message.replace(logFile, failedLog);
     throw err;

@@ -50,14 +50,21 @@ export async function main(argv = process.argv.slice(2)) {
   mkdirSync(workspace, { recursive: true });
   mkdirSync(join(userData, 'User'), { recursive: true });
   if (values['workspace-template']) cpSync(resolve(values['workspace-template']), workspace, { recursive: true });
-  writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({
-    'telemetry.telemetryLevel': 'off',
-    'update.mode': 'none',
-    'workbench.enableExperiments': false,
-    'extensions.ignoreRecommendations': true,
-    'git.enabled': false,
-    'workbench.startupEditor': 'none',
-  }, null, 2));
+  writeFileSync(
+    join(userData, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'telemetry.telemetryLevel': 'off',
+        'update.mode': 'none',
+        'workbench.enableExperiments': false,
+        'extensions.ignoreRecommendations': true,
+        'git.enabled': false,
+        'workbench.startupEditor': 'none',
+      },
+      null,
+      2,
+    ),
+  );
   const resultsFile = join(runDir, 'results.jsonl');
   writeFileSync(resultsFile, '');
 
@@ -104,8 +111,11 @@ export async function main(argv = process.argv.slice(2)) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().then((code) => process.exit(code), (err) => {
-    console.error(err);
-    process.exit(1);
-  });
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

@@ -21,9 +21,7 @@
 //   PEERSYNC_EXTHOST_VSCODE_VERSION  the VS Code version under test (1.100.3)
 // Prints each test's result, then `N passed, M failed`; exits 1 on any failure, load error or timeout.
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
-} from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -34,8 +32,15 @@ import { codeServerDir, ensureCodeServer, repoRoot } from './install-code-server
 const CHROMIUM = '/usr/bin/chromium';
 const LOG_PREFIX = '[exthost-test]'; // the suite's reporter prefixes its console lines with this
 export const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-extensions',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-extensions',
   // stops Chromium's own lookups of Google hosts; only loopback resolves
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
 ];
@@ -58,8 +63,10 @@ export const USER_SETTINGS = {
 
 function usage(msg) {
   if (msg) console.error(`run.mjs: ${msg}`);
-  (msg ? console.error : console.log)('usage: node test/exthost/run.mjs [--extension-dir DIR] [--suite DIR] [--workspace-template DIR] '
-    + '[--timeout SECONDS] [--grep PATTERN] [--screenshot-at-end FILE] [--install-vsix FILE] [--keep] [--verbose]');
+  (msg ? console.error : console.log)(
+    'usage: node test/exthost/run.mjs [--extension-dir DIR] [--suite DIR] [--workspace-template DIR] ' +
+      '[--timeout SECONDS] [--grep PATTERN] [--screenshot-at-end FILE] [--install-vsix FILE] [--keep] [--verbose]',
+  );
   process.exit(msg ? 2 : 0);
 }
 
@@ -159,7 +166,13 @@ export function printResults(results) {
   for (const r of results) {
     const tag = r.state === 'passed' ? 'PASS' : r.state === 'pending' ? 'SKIP' : 'FAIL';
     console.log(`${tag}  ${r.title}`);
-    if (r.error) console.log(r.error.split('\n').map((l) => `      ${l}`).join('\n'));
+    if (r.error)
+      console.log(
+        r.error
+          .split('\n')
+          .map((l) => `      ${l}`)
+          .join('\n'),
+      );
   }
 }
 
@@ -186,7 +199,10 @@ export function readResults(file) {
 /** Formats a codeAutomationLog call: (level, message) or (type, args[]). */
 function formatLog(args) {
   const parts = args.length > 1 ? args.slice(1) : args;
-  return parts.flat().map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
+  return parts
+    .flat()
+    .map((p) => (typeof p === 'string' ? p : JSON.stringify(p)))
+    .join(' ');
 }
 
 export async function main(argv = process.argv.slice(2)) {
@@ -231,25 +247,35 @@ export async function main(argv = process.argv.slice(2)) {
   let browserLaunch; // promise of the playwright BrowserContext, once launching started
   let interrupted = false;
   let cleanedUp;
-  const cleanup = () => (cleanedUp ??= (async () => {
-    if (browserLaunch) {
-      // also waits for a launch still in progress, so Chromium is never orphaned mid-start
-      const context = await Promise.race([browserLaunch.catch(() => undefined), sleep(15_000)]);
-      if (context) await Promise.race([context.close().catch(() => {}), sleep(5000)]);
-    }
-    if (server && server.exitCode === null && server.signalCode === null) {
-      try { process.kill(-server.pid, 'SIGTERM'); } catch { /* already gone */ }
-      const ended = await Promise.race([serverExited.then(() => true), sleep(5000).then(() => false)]);
-      if (!ended) say('code-server did not stop within 5 s of SIGTERM: SIGKILL');
-    }
-    // whatever is left in code-server's group (e.g. an extension host that outlived its parent)
-    if (server) try { process.kill(-server.pid, 'SIGKILL'); } catch { /* none left */ }
-    // processes that left both groups but still use this run's folder (Chromium's crashpad handlers
-    // after an interrupted start): matched by the unique run folder in their command line
-    await killStragglers(runDir);
-    if (opts.keep) say(`kept run folder ${runDir}`);
-    else removeDir(runDir);
-  })());
+  const cleanup = () =>
+    (cleanedUp ??= (async () => {
+      if (browserLaunch) {
+        // also waits for a launch still in progress, so Chromium is never orphaned mid-start
+        const context = await Promise.race([browserLaunch.catch(() => undefined), sleep(15_000)]);
+        if (context) await Promise.race([context.close().catch(() => {}), sleep(5000)]);
+      }
+      if (server && server.exitCode === null && server.signalCode === null) {
+        try {
+          process.kill(-server.pid, 'SIGTERM');
+        } catch {
+          /* already gone */
+        }
+        const ended = await Promise.race([serverExited.then(() => true), sleep(5000).then(() => false)]);
+        if (!ended) say('code-server did not stop within 5 s of SIGTERM: SIGKILL');
+      }
+      // whatever is left in code-server's group (e.g. an extension host that outlived its parent)
+      if (server)
+        try {
+          process.kill(-server.pid, 'SIGKILL');
+        } catch {
+          /* none left */
+        }
+      // processes that left both groups but still use this run's folder (Chromium's crashpad handlers
+      // after an interrupted start): matched by the unique run folder in their command line
+      await killStragglers(runDir);
+      if (opts.keep) say(`kept run folder ${runDir}`);
+      else removeDir(runDir);
+    })());
   const onSignal = (sig) => {
     if (interrupted) return;
     interrupted = true;
@@ -261,7 +287,12 @@ export async function main(argv = process.argv.slice(2)) {
   process.on('SIGHUP', onSignal);
   // last resort if this process exits some other way: no code-server left behind
   process.on('exit', () => {
-    if (server) try { process.kill(-server.pid, 'SIGKILL'); } catch { /* gone */ }
+    if (server)
+      try {
+        process.kill(-server.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
   });
 
   let exitCode;
@@ -281,19 +312,33 @@ export async function main(argv = process.argv.slice(2)) {
     if (opts.installVsix) {
       // Installed the way a user would (`--install-extension`), into this run's fresh extensions folder.
       env.PEERSYNC_EXTHOST_VSIX = opts.installVsix;
-      const r = spawnSync(process.execPath, [join(csDir, 'out', 'node', 'entry.js'), '--extensions-dir', d('extensions'), '--user-data-dir', d('user-data'), '--install-extension', opts.installVsix], { cwd: runDir, env, encoding: 'utf8', timeout: 120_000 });
+      const r = spawnSync(process.execPath, [join(csDir, 'out', 'node', 'entry.js'), '--extensions-dir', d('extensions'), '--user-data-dir', d('user-data'), '--install-extension', opts.installVsix], {
+        cwd: runDir,
+        env,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       if (r.status !== 0) throw new Error(`code-server --install-extension ${opts.installVsix} failed: ${r.stderr || r.stdout}`);
       say(`installed ${opts.installVsix}`);
     }
     const serverArgs = [
       join(csDir, 'out', 'node', 'entry.js'),
-      '--config', d('config.yaml'),
-      '--bind-addr', `127.0.0.1:${port}`,
-      '--auth', 'none',
-      '--user-data-dir', d('user-data'),
-      '--extensions-dir', d('extensions'),
-      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-      '--disable-getting-started-override', '--disable-proxy', '--ignore-last-opened',
+      '--config',
+      d('config.yaml'),
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--user-data-dir',
+      d('user-data'),
+      '--extensions-dir',
+      d('extensions'),
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--disable-proxy',
+      '--ignore-last-opened',
     ];
     // detached: the child calls setsid(), so the whole group (extension host, pty host, …) can be ended
     server = spawn(process.execPath, serverArgs, { cwd: runDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -345,7 +390,9 @@ export async function main(argv = process.argv.slice(2)) {
       return route.abort('blockedbyclient');
     });
     let exited;
-    const exitP = new Promise((r) => { exited = r; });
+    const exitP = new Promise((r) => {
+      exited = r;
+    });
     await context.exposeFunction('codeAutomationExit', (code) => {
       exited(Number(code) || 0);
     });
@@ -388,7 +435,9 @@ export async function main(argv = process.argv.slice(2)) {
     const outcome = await Promise.race([
       exitP.then((code) => ({ code })),
       serverExited.then((code) => ({ serverDied: code })),
-      new Promise((r) => { timer = setTimeout(() => r({ timedOut: true }), remaining); }),
+      new Promise((r) => {
+        timer = setTimeout(() => r({ timedOut: true }), remaining);
+      }),
     ]);
     clearTimeout(timer);
     if (interrupted) return 130;
@@ -472,7 +521,9 @@ async function killStragglers(runDir) {
     try {
       process.kill(pid, 'SIGKILL');
       killed++;
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   if (killed > 0) await sleep(200);
 }
@@ -481,13 +532,18 @@ function withTimeout(promise, ms, message) {
   let timer;
   return Promise.race([
     promise,
-    new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(message)), ms); }),
+    new Promise((_, rej) => {
+      timer = setTimeout(() => rej(new Error(message)), ms);
+    }),
   ]).finally(() => clearTimeout(timer));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().then((code) => process.exit(code), (err) => {
-    console.error(err);
-    process.exit(1);
-  });
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

@@ -75,8 +75,17 @@ export async function withAnswers<T>(api: PeerSyncApi, answers: Answers, fn: (pr
     asked.set(title, n + 1);
     return a[Math.min(n, a.length - 1)];
   };
-  const choose = <T extends vscode.QuickPickItem>(items: readonly T[], title: string, step?: StepPosition & { active?: T; itemForValue?: (value: string) => T | undefined }): T | typeof BACK_ANSWER => {
-    record('quickPick', title, items.map((i) => i.label), step ? { step: `${step.step}/${step.totalSteps}`, ...(step.active ? { active: step.active.label } : {}) } : {});
+  const choose = <T extends vscode.QuickPickItem>(
+    items: readonly T[],
+    title: string,
+    step?: StepPosition & { active?: T; itemForValue?: (value: string) => T | undefined },
+  ): T | typeof BACK_ANSWER => {
+    record(
+      'quickPick',
+      title,
+      items.map((i) => i.label),
+      step ? { step: `${step.step}/${step.totalSteps}`, ...(step.active ? { active: step.active.label } : {}) } : {},
+    );
     const want = answerFor(answers.quickPick, title);
     if (want === undefined) throw new Error(`unexpected quick pick "${title}" (items: ${items.map((i) => i.label).join(' | ')})`);
     if (want === BACK_ANSWER) return BACK_ANSWER;

@@ -7,14 +7,7 @@ import { byId, h, replaceChildren, s } from '../shared/dom';
 import { messenger } from '../shared/vscode-api';
 import { keepChoices, shallowMergeAll, shortRev } from './branches';
 import { canonicalLines, changedLinesOf, diffLines, sideBySide } from './json-diff';
-import {
-  ConflictMessageType as T,
-  type ConflictExtensionToWebview,
-  type ConflictView,
-  type ConflictWebviewState,
-  type ConflictWebviewToExtension,
-  type LeafView,
-} from './messages';
+import { ConflictMessageType as T, type ConflictExtensionToWebview, type ConflictView, type ConflictWebviewState, type ConflictWebviewToExtension, type LeafView } from './messages';
 import { layoutRevisionTree } from './tree-layout';
 import './styles.css';
 
@@ -78,18 +71,47 @@ function renderCompare(v: ConflictView): HTMLElement {
   const container = h('div', { class: 'compare' });
   if (!local) return container;
   const head = (leaf: LeafView): HTMLElement =>
-    h('th', { class: `leaf-head ${leaf.role}`, 'data-rev-id': leaf.revId },
-      h('span', { class: 'role' }, roleLabel(leaf)), ' ',
-      h('code', { class: 'rev', title: leaf.revId }, shortRev(leaf.revId)), leaf.winner ? h('span', { class: 'badge winner' }, 'current winner') : null, leaf.deleted ? h('span', { class: 'badge deleted' }, 'deleted') : null, ' ',
-      keepButton(leaf));
+    h(
+      'th',
+      { class: `leaf-head ${leaf.role}`, 'data-rev-id': leaf.revId },
+      h('span', { class: 'role' }, roleLabel(leaf)),
+      ' ',
+      h('code', { class: 'rev', title: leaf.revId }, shortRev(leaf.revId)),
+      leaf.winner ? h('span', { class: 'badge winner' }, 'current winner') : null,
+      leaf.deleted ? h('span', { class: 'badge deleted' }, 'deleted') : null,
+      ' ',
+      keepButton(leaf),
+    );
   if (remote) {
     const rows = sideBySide(diffLines(bodyLines(local), bodyLines(remote)));
     const changes = rows.filter((r) => r.left?.changed || r.right?.changed).length;
     const cell = (c: { no: number; text: string; changed: boolean } | null, side: string): HTMLElement[] =>
-      c ? [h('td', { class: `ln ${side}` }, c.no), h('td', { class: `code ${side}${c.changed ? ' changed' : ''}` }, c.text)] : [h('td', { class: `ln ${side} empty` }), h('td', { class: `code ${side} empty` })];
-    const table = h('table', { class: 'diff', id: 'leaf-diff', 'data-changes': changes },
-      h('thead', {}, h('tr', {}, (() => { const th = head(local); th.setAttribute('colspan', '2'); return th; })(), (() => { const th = head(remote); th.setAttribute('colspan', '2'); return th; })())),
-      h('tbody', {}, ...rows.map((r) => h('tr', { class: r.left?.changed || r.right?.changed ? 'changed' : '' }, ...cell(r.left, 'left'), ...cell(r.right, 'right')))));
+      c
+        ? [h('td', { class: `ln ${side}` }, c.no), h('td', { class: `code ${side}${c.changed ? ' changed' : ''}` }, c.text)]
+        : [h('td', { class: `ln ${side} empty` }), h('td', { class: `code ${side} empty` })];
+    const table = h(
+      'table',
+      { class: 'diff', id: 'leaf-diff', 'data-changes': changes },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          (() => {
+            const th = head(local);
+            th.setAttribute('colspan', '2');
+            return th;
+          })(),
+          (() => {
+            const th = head(remote);
+            th.setAttribute('colspan', '2');
+            return th;
+          })(),
+        ),
+      ),
+      h('tbody', {}, ...rows.map((r) => h('tr', { class: r.left?.changed || r.right?.changed ? 'changed' : '' }, ...cell(r.left, 'left'), ...cell(r.right, 'right')))),
+    );
     container.append(h('p', { class: 'summary' }, changes === 0 ? 'The two revisions have the same content.' : `${changes} line${changes === 1 ? '' : 's'} differ.`), table);
   }
   // Further leaves (three or more branches): each against the local one.
@@ -97,9 +119,14 @@ function renderCompare(v: ConflictView): HTMLElement {
   for (const leaf of others) {
     const lines = bodyLines(leaf);
     const changed = changedLinesOf(bodyLines(local), lines);
-    container.append(h('div', { class: 'leaf-card', 'data-rev-id': leaf.revId },
-      h('div', { class: 'leaf-card-head' }, h('span', { class: 'role' }, roleLabel(leaf)), ' ', h('code', { title: leaf.revId }, shortRev(leaf.revId)), ' ', keepButton(leaf)),
-      h('pre', { class: 'code-block' }, ...lines.map((text, i) => h('div', { class: changed.has(i + 1) ? 'line changed' : 'line' }, text)))));
+    container.append(
+      h(
+        'div',
+        { class: 'leaf-card', 'data-rev-id': leaf.revId },
+        h('div', { class: 'leaf-card-head' }, h('span', { class: 'role' }, roleLabel(leaf)), ' ', h('code', { title: leaf.revId }, shortRev(leaf.revId)), ' ', keepButton(leaf)),
+        h('pre', { class: 'code-block' }, ...lines.map((text, i) => h('div', { class: changed.has(i + 1) ? 'line changed' : 'line' }, text))),
+      ),
+    );
   }
   return container;
 }
@@ -136,10 +163,19 @@ function render(v: ConflictView, notice?: string): void {
     ? h('p', { id: 'status', class: 'status conflicted', 'data-state': 'conflicted' }, `${v.leaves.length} conflicting revisions. Choose one, merge them, or delete the document.`)
     : h('p', { id: 'status', class: 'status resolved', 'data-state': 'resolved' }, v.currentRevId ? `No conflict: revision ${v.currentRevId} is current.` : 'The document no longer exists.');
   // One button per branch: with three or more, "Keep remote" would not say which.
-  const actions = h('div', { class: 'actions' },
-    ...keepChoices(v).map((c) => h('button', { id: c.id, class: 'keep-choice', 'data-rev-id': c.revId, title: `Resolve with ${c.revId}`, disabled: !v.conflicted, onClick: () => vscode.post({ type: T.keepRevision, revId: c.revId }) }, c.label)),
+  const actions = h(
+    'div',
+    { class: 'actions' },
+    ...keepChoices(v).map((c) =>
+      h(
+        'button',
+        { id: c.id, class: 'keep-choice', 'data-rev-id': c.revId, title: `Resolve with ${c.revId}`, disabled: !v.conflicted, onClick: () => vscode.post({ type: T.keepRevision, revId: c.revId }) },
+        c.label,
+      ),
+    ),
     h('button', { id: 'merge-all', class: 'secondary', disabled: !v.conflicted, onClick: () => startFromMerge() }, v.leaves.length > 2 ? `Merge all ${v.leaves.length}` : 'Merge'),
-    h('button', { id: 'delete-doc', class: 'secondary', disabled: !v.conflicted, onClick: () => vscode.post({ type: T.deleteDocument }) }, 'Delete document'));
+    h('button', { id: 'delete-doc', class: 'secondary', disabled: !v.conflicted, onClick: () => vscode.post({ type: T.deleteDocument }) }, 'Delete document'),
+  );
 
   const textarea = h('textarea', { id: 'merged', spellcheck: 'false', rows: 14, 'aria-label': 'Merged document JSON' });
   const mergeError = h('div', { id: 'merge-error', class: 'merge-error', role: 'alert' });
@@ -149,18 +185,44 @@ function render(v: ConflictView, notice?: string): void {
     mergedTouched = true;
     mergeError.textContent = validateMerged(textarea.value) ?? '';
   });
-  const merge = h('section', { class: 'merge' },
+  const merge = h(
+    'section',
+    { class: 'merge' },
     h('h2', {}, 'Merged document'),
     textarea,
     mergeError,
-    h('div', { class: 'actions' },
-      h('button', { id: 'save-merged', disabled: !v.conflicted, onClick: () => {
-        const problem = validateMerged(textarea.value);
-        mergeError.textContent = problem ?? '';
-        if (!problem) vscode.post({ type: T.saveMerged, json: textarea.value });
-      } }, 'Save merged'),
-      h('button', { class: 'secondary', disabled: !v.conflicted, onClick: () => { textarea.value = initialMerged(v); mergedTouched = false; mergeError.textContent = ''; } }, 'Start from local'),
-      h('button', { class: 'secondary', disabled: !v.conflicted, onClick: () => startFromMerge() }, 'Start from shallow merge')));
+    h(
+      'div',
+      { class: 'actions' },
+      h(
+        'button',
+        {
+          id: 'save-merged',
+          disabled: !v.conflicted,
+          onClick: () => {
+            const problem = validateMerged(textarea.value);
+            mergeError.textContent = problem ?? '';
+            if (!problem) vscode.post({ type: T.saveMerged, json: textarea.value });
+          },
+        },
+        'Save merged',
+      ),
+      h(
+        'button',
+        {
+          class: 'secondary',
+          disabled: !v.conflicted,
+          onClick: () => {
+            textarea.value = initialMerged(v);
+            mergedTouched = false;
+            mergeError.textContent = '';
+          },
+        },
+        'Start from local',
+      ),
+      h('button', { class: 'secondary', disabled: !v.conflicted, onClick: () => startFromMerge() }, 'Start from shallow merge'),
+    ),
+  );
   function startFromMerge(): void {
     textarea.value = shallowMerge(v);
     mergedTouched = true;
@@ -168,17 +230,34 @@ function render(v: ConflictView, notice?: string): void {
     textarea.focus();
   }
 
-  replaceChildren(app,
-    h('header', {},
+  replaceChildren(
+    app,
+    h(
+      'header',
+      {},
       h('h1', {}, v.ref.docId),
       h('div', { class: 'sub' }, `${v.ref.db} · ${v.ref.collection}`),
       status,
       notice ? h('p', { id: 'notice', class: 'notice' }, notice) : null,
-      v.conflicted ? actions : null),
-    h('section', { class: 'tree' }, h('h2', {}, 'Revision tree'), h('div', { class: 'graph-scroll' }, renderTree(v)),
-      h('p', { class: 'legend' }, h('span', { class: 'key winner' }, '● winner'), h('span', { class: 'key conflict' }, '● conflicting leaf'), h('span', { class: 'key deleted' }, '☒ tombstone'), h('span', { class: 'key' }, '○ ancestor'))),
+      v.conflicted ? actions : null,
+    ),
+    h(
+      'section',
+      { class: 'tree' },
+      h('h2', {}, 'Revision tree'),
+      h('div', { class: 'graph-scroll' }, renderTree(v)),
+      h(
+        'p',
+        { class: 'legend' },
+        h('span', { class: 'key winner' }, '● winner'),
+        h('span', { class: 'key conflict' }, '● conflicting leaf'),
+        h('span', { class: 'key deleted' }, '☒ tombstone'),
+        h('span', { class: 'key' }, '○ ancestor'),
+      ),
+    ),
     v.conflicted ? h('section', {}, h('h2', {}, 'Conflicting revisions'), renderCompare(v)) : null,
-    v.conflicted ? merge : null);
+    v.conflicted ? merge : null,
+  );
 }
 
 function setBusy(busy: boolean): void {

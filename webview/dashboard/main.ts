@@ -44,22 +44,27 @@ function typeLabel(t: ReplicatorView['type']): string {
 function replicatorCard(id: string): HTMLElement {
   const existing = document.querySelector<HTMLElement>(`article.replicator[data-replicator-id="${CSS.escape(id)}"]`);
   if (existing) return existing;
-  const card = h('article', { class: 'replicator card', 'data-replicator-id': id },
-    h('div', { class: 'card-head' },
-      h('span', { class: 'activity' }),
-      h('strong', { class: 'target mono' }),
-      h('span', { class: 'details muted' }),
-      h('span', { class: 'buttons' })),
-    h('div', { class: 'progress-row' },
+  const card = h(
+    'article',
+    { class: 'replicator card', 'data-replicator-id': id },
+    h('div', { class: 'card-head' }, h('span', { class: 'activity' }), h('strong', { class: 'target mono' }), h('span', { class: 'details muted' }), h('span', { class: 'buttons' })),
+    h(
+      'div',
+      { class: 'progress-row' },
       h('progress', { class: 'progress', max: 1, value: 0 }),
-      h('span', { class: 'counts' }, h('span', { class: 'completed' }, 0), ' / ', h('span', { class: 'total' }, 0), h('span', { class: 'documents-word' }, ' documents'))),
-    h('div', { class: 'stats' },
+      h('span', { class: 'counts' }, h('span', { class: 'completed' }, 0), ' / ', h('span', { class: 'total' }, 0), h('span', { class: 'documents-word' }, ' documents')),
+    ),
+    h(
+      'div',
+      { class: 'stats' },
       h('span', { class: 'stat' }, h('span', { class: 'rate' }, '0'), ' docs/s'),
       s('svg', { class: 'sparkline', width: SPARK_W, height: SPARK_H, viewBox: `0 0 ${SPARK_W} ${SPARK_H}`, 'aria-label': 'documents per second, last minute' }, s('path', { d: '' })),
       h('span', { class: 'stat muted' }, 'peak ', h('span', { class: 'peak' }, '0'), '/s in the last minute'),
       h('span', { class: 'stat pending-stat' }, 'pending ', h('span', { class: 'pending' }, '–')),
-      h('span', { class: 'stat retry-stat' }, 'next retry ', h('span', { class: 'next-retry' }))),
-    h('div', { class: 'last-error error-text' }));
+      h('span', { class: 'stat retry-stat' }, 'next retry ', h('span', { class: 'next-retry' })),
+    ),
+    h('div', { class: 'last-error error-text' }),
+  );
   byId('replicators').append(card);
   return card;
 }
@@ -112,14 +117,20 @@ function removeReplicator(id: string): void {
 function renderListener(l: ListenerView): void {
   let card = document.querySelector<HTMLElement>(`article.listener[data-listener-id="${CSS.escape(l.id)}"]`);
   if (!card) {
-    card = h('article', { class: 'listener card', 'data-listener-id': l.id },
+    card = h(
+      'article',
+      { class: 'listener card', 'data-listener-id': l.id },
       h('div', { class: 'card-head' }, h('span', { class: 'state' }), h('strong', { class: 'urls mono' }), h('span', { class: 'details muted' })),
-      h('div', { class: 'stats' },
+      h(
+        'div',
+        { class: 'stats' },
         h('span', { class: 'stat' }, h('span', { class: 'connections' }, 0), h('span', { class: 'connections-word' }, ' connections'), ' (', h('span', { class: 'active-connections' }, 0), ' active)'),
         h('span', { class: 'stat' }, h('span', { class: 'rate' }, '0'), ' docs/s'),
         s('svg', { class: 'sparkline', width: SPARK_W, height: SPARK_H, viewBox: `0 0 ${SPARK_W} ${SPARK_H}`, 'aria-label': 'documents per second, last minute' }, s('path', { d: '' })),
-        h('span', { class: 'stat muted' }, 'peak ', h('span', { class: 'peak' }, '0'), '/s in the last minute')),
-      h('ul', { class: 'clients' }));
+        h('span', { class: 'stat muted' }, 'peak ', h('span', { class: 'peak' }, '0'), '/s in the last minute'),
+      ),
+      h('ul', { class: 'clients' }),
+    );
     byId('listeners').append(card);
   }
   card.dataset['state'] = l.state;
@@ -131,8 +142,12 @@ function renderListener(l: ListenerView): void {
   q<HTMLElement>(card, '.connections').textContent = String(l.connectionCount);
   q<HTMLElement>(card, '.connections-word').textContent = l.connectionCount === 1 ? ' connection' : ' connections';
   q<HTMLElement>(card, '.active-connections').textContent = String(l.activeConnectionCount);
-  replaceChildren(q<HTMLElement>(card, '.clients'), ...l.clients.map((c) =>
-    h('li', { class: 'client' }, h('span', { class: 'mono' }, c.remoteAddress), ` connected ${new Date(c.connectedAt).toLocaleTimeString()}`, c.busy ? h('span', { class: 'badge' }, 'busy') : null)));
+  replaceChildren(
+    q<HTMLElement>(card, '.clients'),
+    ...l.clients.map((c) =>
+      h('li', { class: 'client' }, h('span', { class: 'mono' }, c.remoteAddress), ` connected ${new Date(c.connectedAt).toLocaleTimeString()}`, c.busy ? h('span', { class: 'badge' }, 'busy') : null),
+    ),
+  );
 }
 
 function removeListener(id: string): void {
@@ -167,7 +182,15 @@ function timeOf(ms: number): string {
 }
 
 /** Column classes (the stylesheet sizes them, and hides some when the panel is narrow) and titles. */
-const LOG_COLUMNS = [['time', 'Time'], ['source', 'Source'], ['direction', 'Direction'], ['collection', 'Collection'], ['doc', 'Document'], ['rev', 'Revision'], ['status', 'Result']] as const;
+const LOG_COLUMNS = [
+  ['time', 'Time'],
+  ['source', 'Source'],
+  ['direction', 'Direction'],
+  ['collection', 'Collection'],
+  ['doc', 'Document'],
+  ['rev', 'Revision'],
+  ['status', 'Result'],
+] as const;
 
 function appendLog(entries: readonly LogEntryView[]): void {
   const scroller = byId('log-scroll');
@@ -176,14 +199,34 @@ function appendLog(entries: readonly LogEntryView[]): void {
   for (const e of entries) {
     rateFor(e.source).add(e.time);
     const status = e.error ? e.error : e.skipped ? 'skipped' : 'ok';
-    body.append(h('tr', { class: `log-entry${e.error ? ' error' : ''}${e.skipped ? ' skipped' : ''}`, 'data-doc-id': e.docId, 'data-source': e.source },
-      h('td', { class: 'time mono' }, timeOf(e.time)),
-      h('td', { class: 'source', title: e.source }, sourceLabel(e.source)),
-      h('td', { class: `direction ${e.direction}` }, e.direction === 'push' ? '↑ push' : '↓ pull'),
-      h('td', { class: 'collection', title: e.collection }, e.collection),
-      h('td', { class: 'doc', title: e.docId }, h('a', { href: '#', title: 'Open document', onClick: (ev: Event) => { ev.preventDefault(); vscode.post({ type: T.openDocument, source: e.source, collection: e.collection, docId: e.docId }); } }, e.docId)),
-      h('td', { class: 'rev mono', title: e.revId }, e.revId),
-      h('td', { class: 'status', title: status }, status)));
+    body.append(
+      h(
+        'tr',
+        { class: `log-entry${e.error ? ' error' : ''}${e.skipped ? ' skipped' : ''}`, 'data-doc-id': e.docId, 'data-source': e.source },
+        h('td', { class: 'time mono' }, timeOf(e.time)),
+        h('td', { class: 'source', title: e.source }, sourceLabel(e.source)),
+        h('td', { class: `direction ${e.direction}` }, e.direction === 'push' ? '↑ push' : '↓ pull'),
+        h('td', { class: 'collection', title: e.collection }, e.collection),
+        h(
+          'td',
+          { class: 'doc', title: e.docId },
+          h(
+            'a',
+            {
+              href: '#',
+              title: 'Open document',
+              onClick: (ev: Event) => {
+                ev.preventDefault();
+                vscode.post({ type: T.openDocument, source: e.source, collection: e.collection, docId: e.docId });
+              },
+            },
+            e.docId,
+          ),
+        ),
+        h('td', { class: 'rev mono', title: e.revId }, e.revId),
+        h('td', { class: 'status', title: status }, status),
+      ),
+    );
   }
   while (body.childElementCount > MAX_LOG_ROWS) body.firstElementChild!.remove();
   byId('log-count').textContent = String(body.childElementCount);
@@ -220,20 +263,52 @@ function renderEmptyStates(): void {
 }
 
 function layout(): void {
-  replaceChildren(byId('app'),
+  replaceChildren(
+    byId('app'),
     h('header', {}, h('h1', {}, 'Replication dashboard'), h('p', { id: 'server-state', class: 'banner error-text', hidden: true })),
-    h('section', {}, h('h2', {}, 'Replicators'),
+    h(
+      'section',
+      {},
+      h('h2', {}, 'Replicators'),
       h('p', { id: 'replicators-empty', class: 'muted' }, 'No replicators. Start one with “PeerSync: Start Replication”.'),
-      h('div', { id: 'replicators', class: 'cards' })),
-    h('section', {}, h('h2', {}, 'Listeners'),
+      h('div', { id: 'replicators', class: 'cards' }),
+    ),
+    h(
+      'section',
+      {},
+      h('h2', {}, 'Listeners'),
       h('p', { id: 'listeners-empty', class: 'muted' }, 'No listeners. Start one with “PeerSync: Start Listener”.'),
-      h('div', { id: 'listeners', class: 'cards' })),
-    h('section', {}, h('h2', {}, 'Log ', h('span', { class: 'muted' }, '(', h('span', { id: 'log-count' }, 0), ' documents)'), ' ',
-      h('button', { class: 'small secondary', id: 'clear-log', onClick: () => { replaceChildren(byId('log-body')); byId('log-count').textContent = '0'; } }, 'Clear')),
-      h('div', { id: 'log-scroll', class: 'log-scroll' },
-        h('table', { id: 'log' },
-          h('thead', {}, h('tr', {}, ...LOG_COLUMNS.map(([cls, t]) => h('th', { class: cls }, t)))),
-          h('tbody', { id: 'log-body' })))));
+      h('div', { id: 'listeners', class: 'cards' }),
+    ),
+    h(
+      'section',
+      {},
+      h(
+        'h2',
+        {},
+        'Log ',
+        h('span', { class: 'muted' }, '(', h('span', { id: 'log-count' }, 0), ' documents)'),
+        ' ',
+        h(
+          'button',
+          {
+            class: 'small secondary',
+            id: 'clear-log',
+            onClick: () => {
+              replaceChildren(byId('log-body'));
+              byId('log-count').textContent = '0';
+            },
+          },
+          'Clear',
+        ),
+      ),
+      h(
+        'div',
+        { id: 'log-scroll', class: 'log-scroll' },
+        h('table', { id: 'log' }, h('thead', {}, h('tr', {}, ...LOG_COLUMNS.map(([cls, t]) => h('th', { class: cls }, t)))), h('tbody', { id: 'log-body' })),
+      ),
+    ),
+  );
 }
 
 function probe(requestId: number): void {

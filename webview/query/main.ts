@@ -34,10 +34,13 @@ function render(): void {
   const results = s?.type === T.results ? s : undefined;
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('button.export'))) b.disabled = !results;
   byId('status').textContent =
-    s === undefined ? 'Run a query with ▶ Run Query or Ctrl+Enter.'
-    : s.type === T.running ? 'Running…'
-    : s.type === T.error ? 'The query failed.'
-    : `${count(s.rows.length)} ${s.rows.length === 1 ? 'row' : 'rows'} in ${formatMs(s.elapsedMs)}${s.truncated ? ` — truncated at ${count(s.rows.length)} rows` : ''}`;
+    s === undefined
+      ? 'Run a query with ▶ Run Query or Ctrl+Enter.'
+      : s.type === T.running
+        ? 'Running…'
+        : s.type === T.error
+          ? 'The query failed.'
+          : `${count(s.rows.length)} ${s.rows.length === 1 ? 'row' : 'rows'} in ${formatMs(s.elapsedMs)}${s.truncated ? ` — truncated at ${count(s.rows.length)} rows` : ''}`;
   const view = pageOf(sorted.length, page, PAGE_SIZE);
   page = view.page;
   byId('page-label').textContent = results ? view.label : '';
@@ -48,22 +51,35 @@ function render(): void {
     return;
   }
   const idCol = results.canOpen ? idColumn(results.columns, results.rows) : undefined;
-  const header = h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'muted' }, '#')),
+  const header = h(
+    'tr',
+    {},
+    h('th', { scope: 'col' }, h('span', { class: 'muted' }, '#')),
     ...results.columns.map((c) => {
       const dir = sort?.column === c ? sort.direction : undefined;
-      return h('th', { scope: 'col', 'aria-sort': dir === 'asc' ? 'ascending' : dir === 'desc' ? 'descending' : 'none' },
-        h('button', { class: 'sort', 'data-column': c, title: `Sort by ${c}`, onClick: () => sortBy(c) }, c, dir === 'asc' ? ' ▲' : dir === 'desc' ? ' ▼' : ''));
-    }));
+      return h(
+        'th',
+        { scope: 'col', 'aria-sort': dir === 'asc' ? 'ascending' : dir === 'desc' ? 'descending' : 'none' },
+        h('button', { class: 'sort', 'data-column': c, title: `Sort by ${c}`, onClick: () => sortBy(c) }, c, dir === 'asc' ? ' ▲' : dir === 'desc' ? ' ▼' : ''),
+      );
+    }),
+  );
   const body = sorted.slice(view.start, view.end).map((row, i) =>
-    h('tr', {}, h('td', { class: 'row-number' }, view.start + i + 1),
+    h(
+      'tr',
+      {},
+      h('td', { class: 'row-number' }, view.start + i + 1),
       ...results.columns.map((c) => {
         const cell = cellView(row[c]);
         const value = row[c];
-        const content = c === idCol && typeof value === 'string'
-          ? h('button', { class: 'open-doc', title: `Open document ${value}`, onClick: () => vscode.post({ type: T.openDocument, docId: value }) }, cell.text)
-          : cell.text;
+        const content =
+          c === idCol && typeof value === 'string'
+            ? h('button', { class: 'open-doc', title: `Open document ${value}`, onClick: () => vscode.post({ type: T.openDocument, docId: value }) }, cell.text)
+            : cell.text;
         return h('td', { class: cell.kind, title: cell.title }, content);
-      })));
+      }),
+    ),
+  );
   replaceChildren(byId('grid'), h('thead', {}, header), h('tbody', {}, ...body));
 }
 
@@ -90,19 +106,29 @@ function exportButton(format: ResultFormat, label: string): HTMLButtonElement {
 }
 
 function layout(): void {
-  replaceChildren(byId('app'),
+  replaceChildren(
+    byId('app'),
     h('pre', { id: 'query', class: 'query mono' }),
-    h('div', { class: 'toolbar' },
+    h(
+      'div',
+      { class: 'toolbar' },
       h('span', { id: 'status', class: 'status', role: 'status' }),
       h('span', { class: 'spacer' }),
       h('span', { class: 'muted' }, 'Export:'),
-      exportButton('csv', 'CSV'), exportButton('jsonl', 'JSON lines'), exportButton('json', 'JSON array')),
+      exportButton('csv', 'CSV'),
+      exportButton('jsonl', 'JSON lines'),
+      exportButton('json', 'JSON array'),
+    ),
     h('div', { id: 'error', class: 'error-box', role: 'alert' }),
-    h('div', { class: 'toolbar' },
+    h(
+      'div',
+      { class: 'toolbar' },
       h('button', { id: 'prev', class: 'small secondary', onClick: () => turn(-1) }, '‹ Prev'),
       h('button', { id: 'next', class: 'small secondary', onClick: () => turn(1) }, 'Next ›'),
-      h('span', { id: 'page-label', class: 'status muted' })),
-    h('div', { class: 'grid-scroll' }, h('table', { id: 'grid', class: 'grid' })));
+      h('span', { id: 'page-label', class: 'status muted' }),
+    ),
+    h('div', { class: 'grid-scroll' }, h('table', { id: 'grid', class: 'grid' })),
+  );
 }
 
 function probe(requestId: number, click: string | undefined): void {
@@ -113,7 +139,11 @@ function probe(requestId: number, click: string | undefined): void {
     requestId,
     clicked: target !== null,
     headers: Array.from(document.querySelectorAll('#grid button.sort')).map((b) => (b as HTMLElement).dataset['column'] ?? ''),
-    cells: Array.from(document.querySelectorAll('#grid tbody tr')).map((tr) => Array.from(tr.querySelectorAll('td')).slice(1).map((td) => td.textContent ?? '')),
+    cells: Array.from(document.querySelectorAll('#grid tbody tr')).map((tr) =>
+      Array.from(tr.querySelectorAll('td'))
+        .slice(1)
+        .map((td) => td.textContent ?? ''),
+    ),
     pageLabel: byId('page-label').textContent ?? '',
     status: byId('status').textContent ?? '',
     error: byId('error').textContent ?? '',

@@ -51,9 +51,14 @@ function openTabs(): vscode.Tab[] {
 /** Waits for a tab showing `uri` in the editor `viewType` (a custom editor such as the image preview). */
 function customEditorTab(uri: vscode.Uri, viewType: string): Promise<vscode.TabInputCustom> {
   return until(
-    () => openTabs().map((t) => t.input).find((i): i is vscode.TabInputCustom => i instanceof vscode.TabInputCustom && i.viewType === viewType && i.uri.toString() === uri.toString()),
+    () =>
+      openTabs()
+        .map((t) => t.input)
+        .find((i): i is vscode.TabInputCustom => i instanceof vscode.TabInputCustom && i.viewType === viewType && i.uri.toString() === uri.toString()),
     [vscode.window.tabGroups.onDidChangeTabs],
-    `a ${viewType} tab for ${uri.toString()} (tabs: ${openTabs().map((t) => t.label).join(', ')})`,
+    `a ${viewType} tab for ${uri.toString()} (tabs: ${openTabs()
+      .map((t) => t.label)
+      .join(', ')})`,
   );
 }
 
@@ -73,7 +78,10 @@ suite('PeerSync: blobs', () => {
     assert.equal(docs.find((n) => n.label === 'photo')?.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
 
     const blobs = await blobNodes(db, 'list');
-    assert.deepEqual(blobs.map((b) => b.label), ['list[0].image', 'list[1].image']);
+    assert.deepEqual(
+      blobs.map((b) => b.label),
+      ['list[0].image', 'list[1].image'],
+    );
     for (const b of blobs) {
       assert.equal(b.contextValue, 'blob');
       assert.match(String(b.description), /^\d+ B · image\/svg\+xml$/);
@@ -84,7 +92,7 @@ suite('PeerSync: blobs', () => {
     assert.equal(pending?.description, 'not replicated yet · 17 B · image/jpeg');
   });
 
-  test('clicking an image blob opens it in VS Code\'s image preview (SVG from the demo inventory, and a PNG)', async () => {
+  test("clicking an image blob opens it in VS Code's image preview (SVG from the demo inventory, and a PNG)", async () => {
     const db = await blobDb();
     const [apple] = await blobNodes(db, 'list');
     const appleUri = (await click(apple!)) as vscode.Uri;
@@ -109,7 +117,11 @@ suite('PeerSync: blobs', () => {
     assert.equal(note?.label, 'attachments[0]');
     const uri = (await click(note!)) as vscode.Uri;
     assert.ok(uri.path.endsWith('/attachments[0].txt'), uri.path);
-    const editor = await until(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString()), [vscode.window.onDidChangeVisibleTextEditors], 'a text editor on the blob');
+    const editor = await until(
+      () => vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString()),
+      [vscode.window.onDidChangeVisibleTextEditors],
+      'a text editor on the blob',
+    );
     assert.equal(editor.document.getText(), 'first line\nsecond line\n');
     await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(uri, encode('changed'))), /read-only|NoPermissions/i);
   });
@@ -140,7 +152,10 @@ suite('PeerSync: blobs', () => {
       await vscode.commands.executeCommand('peersync.saveBlobAs', photo);
       return p;
     });
-    assert.deepEqual(prompts.map((p) => p.kind), ['save', 'info']);
+    assert.deepEqual(
+      prompts.map((p) => p.kind),
+      ['save', 'info'],
+    );
     assert.match(prompts[1]!.text, /^Saved photo \(\d+ B\) to .*from-view\.png\.$/);
     assert.equal(sha1(readFileSync(fromView.fsPath)), digest);
 

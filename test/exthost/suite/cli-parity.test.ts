@@ -55,10 +55,14 @@ suite('PeerSync: commands that match the command line', () => {
     const db = await createDb('coll');
     const summary = await withAnswers(api, { input: { 'Create Collection: name': 'shop.items' } }, () => vscode.commands.executeCommand<P.DatabaseSummary>('peersync.createCollection', db));
     assert.ok(summary?.collections.some((c) => c.name === 'shop.items'));
-    await until(async () => {
-      const dbNode = (await api.views.databases.getChildren()).find((n) => n.label === db);
-      return dbNode && (await api.views.databases.getChildren(dbNode)).some((n) => n.label === 'shop.items');
-    }, [api.views.databases.onDidRefresh], 'the Databases view to show the new collection');
+    await until(
+      async () => {
+        const dbNode = (await api.views.databases.getChildren()).find((n) => n.label === db);
+        return dbNode && (await api.views.databases.getChildren(dbNode)).some((n) => n.label === 'shop.items');
+      },
+      [api.views.databases.onDidRefresh],
+      'the Databases view to show the new collection',
+    );
   });
 
   test('users files: add (creating the file), list, remove', async () => {
@@ -91,22 +95,21 @@ suite('PeerSync: commands that match the command line', () => {
     assert.equal(exported, p12);
     assert.ok(existsSync(p12));
 
-    const label = await withAnswers(
-      api,
-      { openDialog: [vscode.Uri.file(p12)], input: { 'Import TLS Identity: password': 'secret', 'Import TLS Identity: label': 'server-b' } },
-      () => vscode.commands.executeCommand<string>('peersync.importIdentity', db),
+    const label = await withAnswers(api, { openDialog: [vscode.Uri.file(p12)], input: { 'Import TLS Identity: password': 'secret', 'Import TLS Identity: label': 'server-b' } }, () =>
+      vscode.commands.executeCommand<string>('peersync.importIdentity', db),
     );
     assert.equal(label, 'server-b');
     const identities = await api.request(P.ListIdentities, { db });
     assert.equal(identities.find((i) => i.label === 'server-b')?.fingerprintSha256, created.fingerprintSha256);
 
-    const deleted = await withAnswers(
-      api,
-      { quickPick: { 'Delete TLS Identity: identity': 'server-b' }, warning: (m) => (m.includes('“server-b”') ? 'Delete' : undefined) },
-      () => vscode.commands.executeCommand<boolean>('peersync.deleteIdentity', db),
+    const deleted = await withAnswers(api, { quickPick: { 'Delete TLS Identity: identity': 'server-b' }, warning: (m) => (m.includes('“server-b”') ? 'Delete' : undefined) }, () =>
+      vscode.commands.executeCommand<boolean>('peersync.deleteIdentity', db),
     );
     assert.equal(deleted, true);
-    assert.deepEqual((await api.request(P.ListIdentities, { db })).map((i) => i.label), ['server-a']);
+    assert.deepEqual(
+      (await api.request(P.ListIdentities, { db })).map((i) => i.label),
+      ['server-a'],
+    );
   });
 
   test('Start Listener (Advanced) asks for the connection limits', async () => {
@@ -128,7 +131,10 @@ suite('PeerSync: commands that match the command line', () => {
     assert.ok(info, 'the listener started');
     try {
       assert.equal(info.readOnly, true);
-      assert.deepEqual(prompts.filter((p) => p.kind === 'input').map((p) => p.text), ['Start Listener: port', 'Start Listener: maximum connections', 'Start Listener: maximum connections per address', 'Start Listener: idle timeout (seconds)']);
+      assert.deepEqual(
+        prompts.filter((p) => p.kind === 'input').map((p) => p.text),
+        ['Start Listener: port', 'Start Listener: maximum connections', 'Start Listener: maximum connections per address', 'Start Listener: idle timeout (seconds)'],
+      );
     } finally {
       await api.request(P.StopListener, { id: info.id });
     }
@@ -143,7 +149,13 @@ suite('PeerSync: commands that match the command line', () => {
       const certFile = join(tempDir(), 'peer.cer');
       writeFileSync(certFile, der);
       const db = await createDb('pinned');
-      const base = { 'Start Replication: local database': db, 'Start Replication: direction': 'Pull', 'Start Replication: mode': 'One-shot', 'Start Replication: conflicts': 'Default', 'Start Replication: authentication': 'None' };
+      const base = {
+        'Start Replication: local database': db,
+        'Start Replication: direction': 'Pull',
+        'Start Replication: mode': 'One-shot',
+        'Start Replication: conflicts': 'Default',
+        'Start Replication: authentication': 'None',
+      };
       const first = await withAnswers(
         api,
         {
@@ -157,7 +169,10 @@ suite('PeerSync: commands that match the command line', () => {
       ids.push(first.id);
       assert.equal(first.error, undefined);
       assert.equal(first.persisted, false, 'a one-shot run is not saved');
-      assert.deepEqual((await api.request(P.ListDocuments, { db, collection: COLL, limit: 10 })).docs.map((d) => d.id), ['r-001', 'r-003']);
+      assert.deepEqual(
+        (await api.request(P.ListDocuments, { db, collection: COLL, limit: 10 })).docs.map((d) => d.id),
+        ['r-001', 'r-003'],
+      );
       const peer = (await api.request(P.ListPeers)).find((p) => p.url === remote.url);
       assert.equal(peer?.pinnedFingerprint, new X509Certificate(der).fingerprint256);
 

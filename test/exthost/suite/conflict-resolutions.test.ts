@@ -85,7 +85,11 @@ suite('PeerSync: conflicts from replication and their record', () => {
     await revealed;
     // The workbench reports a tree's selection back asynchronously, after reveal() resolves.
     await until(() => api.views.resolvedConflicts.selection().some((n) => n.label === 'r-000'), [], 'the record to be selected in Resolved Conflicts', 20_000, 100);
-    assert.deepEqual(api.views.resolvedConflicts.selection().map((n) => n.label), ['r-000'], 'the record is selected');
+    assert.deepEqual(
+      api.views.resolvedConflicts.selection().map((n) => n.label),
+      ['r-000'],
+      'the record is selected',
+    );
     await api.request(P.RemoveReplication, { id: final.id }).catch(() => undefined);
     assert.match(text, /^PeerSync resolved a conflict in “r-000” \(default: kept \S+, discarded 1\)\.$/);
 
@@ -96,7 +100,11 @@ suite('PeerSync: conflicts from replication and their record', () => {
     assert.equal(record.discarded.length, 1);
 
     // The view: database → record → discarded branch.
-    const dbNode = await until(async () => (await api.views.resolvedConflicts.getChildren()).find((n) => n.label === db), [api.views.resolvedConflicts.onDidRefresh], 'Resolved Conflicts to list the database');
+    const dbNode = await until(
+      async () => (await api.views.resolvedConflicts.getChildren()).find((n) => n.label === db),
+      [api.views.resolvedConflicts.onDidRefresh],
+      'Resolved Conflicts to list the database',
+    );
     const recordNode = (await api.views.resolvedConflicts.getChildren(dbNode)).find((n) => n.label === 'r-000');
     assert.ok(recordNode, 'the record is listed');
     assert.match(String(recordNode.description), /^by default · kept · just now$/);
@@ -111,7 +119,9 @@ suite('PeerSync: conflicts from replication and their record', () => {
     assert.equal(shown?.uri.scheme, 'peersync-discarded');
     assert.deepEqual(JSON.parse(shown.getText()), record.discarded[0]!.body);
 
-    const restored = await withAnswers(api, { warning: (m) => (m.startsWith('Restore revision') ? 'Restore' : undefined) }, () => vscode.commands.executeCommand<P.DocumentData>('peersync.restoreDiscarded', branchNode));
+    const restored = await withAnswers(api, { warning: (m) => (m.startsWith('Restore revision') ? 'Restore' : undefined) }, () =>
+      vscode.commands.executeCommand<P.DocumentData>('peersync.restoreDiscarded', branchNode),
+    );
     assert.ok(restored, 'restored');
     const doc = await api.request(P.GetDocument, { db, collection: COLL, docId: 'r-000' });
     assert.equal(doc?.revId, restored.revId);

@@ -28,7 +28,10 @@ suite('PeerSync: contributions for a first-time user', () => {
     await peersync();
     const walkthrough = contributes().walkthroughs?.find((w) => w.id === 'peersync.gettingStarted');
     assert.ok(walkthrough, 'contributed');
-    assert.deepEqual(walkthrough.steps.map((s) => s.id), ['createDatabase', 'startListener', 'replicate', 'resolveConflict']);
+    assert.deepEqual(
+      walkthrough.steps.map((s) => s.id),
+      ['createDatabase', 'startListener', 'replicate', 'resolveConflict'],
+    );
     const commands = await vscode.commands.getCommands(true);
     for (const step of walkthrough.steps) {
       const link = /\(command:(peersync\.[A-Za-z]+)\)/.exec(step.description)?.[1];

@@ -47,10 +47,16 @@ suite('PeerSync: databases, collections and documents', () => {
     await vscode.workspace.fs.writeFile(docUri(db, 'a'), encode('{"x":1}'));
     const folder = join(api.dataFolder(), db);
     assert.ok(existsSync(folder));
-    const declined = await withAnswers(api, { warning: () => undefined }, async (p) => ({ ok: await vscode.commands.executeCommand<boolean>('peersync.deleteDatabase', await dbNode(db)), prompts: p }));
+    const declined = await withAnswers(api, { warning: () => undefined }, async (p) => ({
+      ok: await vscode.commands.executeCommand<boolean>('peersync.deleteDatabase', await dbNode(db)),
+      prompts: p,
+    }));
     assert.equal(declined.ok, false);
     assert.equal(declined.prompts.find((p) => p.kind === 'warning')?.text, `Delete the database “${db}” for good?`);
-    assert.ok((await api.request(P.ListDatabases)).some((d) => d.name === db), 'still there after Cancel');
+    assert.ok(
+      (await api.request(P.ListDatabases)).some((d) => d.name === db),
+      'still there after Cancel',
+    );
 
     const ok = await withAnswers(api, { warning: () => 'Delete Database' }, async () => vscode.commands.executeCommand<boolean>('peersync.deleteDatabase', await dbNode(db)));
     assert.equal(ok, true);
@@ -77,7 +83,10 @@ suite('PeerSync: databases, collections and documents', () => {
     } finally {
       rmSync(broken, { recursive: true, force: true });
     }
-    assert.ok((await api.request(P.ListDatabases)).some((d) => d.name === db), 'Refresh opened it again');
+    assert.ok(
+      (await api.request(P.ListDatabases)).some((d) => d.name === db),
+      'Refresh opened it again',
+    );
 
     const elsewhere = join(tempDir(), uniqueName('outside'));
     const made = await cli(['db', 'create', '--db', elsewhere]);
@@ -95,10 +104,15 @@ suite('PeerSync: databases, collections and documents', () => {
     await vscode.commands.executeCommand('peersync.createCollection', db, 'inventory.items');
     await vscode.workspace.fs.writeFile(docUri(db, 'i1', 'inventory.items'), encode('{"x":1}'));
     const node = await collectionNode(db, 'inventory.items');
-    const ok = await withAnswers(api, { warning: (m) => (m === `Delete the collection “inventory.items” of ${db}?` ? 'Delete Collection' : undefined) }, () => vscode.commands.executeCommand<boolean>('peersync.deleteCollection', node));
+    const ok = await withAnswers(api, { warning: (m) => (m === `Delete the collection “inventory.items” of ${db}?` ? 'Delete Collection' : undefined) }, () =>
+      vscode.commands.executeCommand<boolean>('peersync.deleteCollection', node),
+    );
     assert.equal(ok, true);
     const summary = (await api.request(P.ListDatabases)).find((d) => d.name === db);
-    assert.deepEqual(summary?.collections.map((c) => c.name), [COLL]);
+    assert.deepEqual(
+      summary?.collections.map((c) => c.name),
+      [COLL],
+    );
   });
 
   test('several selected documents are deleted with one confirmation', async () => {
@@ -116,7 +130,10 @@ suite('PeerSync: databases, collections and documents', () => {
     assert.equal(warnings.length, 1, 'one confirmation');
     assert.equal(warnings[0]!.text, `Delete 2 documents from ${db} · ${COLL}?`);
     const left = await api.request(P.ListDocuments, { db, collection: COLL, limit: 10 });
-    assert.deepEqual(left.docs.map((d) => d.id), ['c']);
+    assert.deepEqual(
+      left.docs.map((d) => d.id),
+      ['c'],
+    );
   });
 
   test('Filter Documents by ID prefix: the collection says so, Load more keeps the filter, Clear Filter shows all', async () => {
@@ -149,10 +166,15 @@ suite('PeerSync: databases, collections and documents', () => {
     const api = await peersync();
     const db = await createDb('where');
     await api.request(P.ImportBatch, { db, collection: COLL, records: Array.from({ length: 12 }, (_, i) => ({ _id: `d${String(i).padStart(2, '0')}`, kind: i % 4 === 0 ? 'list' : 'note', qty: i })) });
-    await withAnswers(api, { input: { 'Filter Documents: ID prefix or condition': 'kind = "list" AND qty > 0' } }, async () => vscode.commands.executeCommand('peersync.filterDocuments', await collectionNode(db)));
+    await withAnswers(api, { input: { 'Filter Documents: ID prefix or condition': 'kind = "list" AND qty > 0' } }, async () =>
+      vscode.commands.executeCommand('peersync.filterDocuments', await collectionNode(db)),
+    );
     const filtered = await collectionNode(db);
     assert.match(String(filtered.tooltip), /documents where kind = "list" AND qty > 0/);
-    assert.deepEqual((await api.views.databases.getChildren(filtered)).map((n) => n.label), ['d04', 'd08']);
+    assert.deepEqual(
+      (await api.views.databases.getChildren(filtered)).map((n) => n.label),
+      ['d04', 'd08'],
+    );
     await withAnswers(api, { input: { 'Filter Documents: ID prefix or condition': 'qty >' } }, async () => vscode.commands.executeCommand('peersync.filterDocuments', await collectionNode(db)));
     const [message] = await api.views.databases.getChildren(await collectionNode(db));
     assert.match(String(message?.label), /^Filter: .*line 1, column 6/);

@@ -42,7 +42,10 @@ suite('PeerSync: activation and documents', () => {
     assert.ok(node, `the Databases view lists ${name} (has: ${roots.map((n) => n.label).join(', ')})`);
     assert.equal(node.contextValue, 'database');
     const collections = await api.views.databases.getChildren(node);
-    assert.deepEqual(collections.map((c) => c.label), [COLL]);
+    assert.deepEqual(
+      collections.map((c) => c.label),
+      [COLL],
+    );
   });
 
   test('a document written through the peersync: file system is readable via GetDocument, and back as pretty JSON', async () => {
@@ -59,7 +62,10 @@ suite('PeerSync: activation and documents', () => {
     const roots = await api.views.databases.getChildren();
     const collections = await api.views.databases.getChildren(roots.find((n) => n.label === db));
     const docs = await api.views.databases.getChildren(collections[0]);
-    assert.deepEqual(docs.map((d) => d.label), ['hello']);
+    assert.deepEqual(
+      docs.map((d) => d.label),
+      ['hello'],
+    );
     assert.equal(docs[0]!.contextValue, 'document');
   });
 
@@ -170,7 +176,11 @@ suite('PeerSync: activation and documents', () => {
     assert.equal(editor.document.getText(), '{"v":"mine"}\n');
     assert.deepEqual((await api.request(P.GetDocument, ref))?.body, { v: 'theirs' });
 
-    const reloaded = nextEvent(vscode.workspace.onDidChangeTextDocument, (e) => e.document.uri.toString() === uri.toString() && e.document.getText().includes('theirs'), 'the editor to reload the stored version');
+    const reloaded = nextEvent(
+      vscode.workspace.onDidChangeTextDocument,
+      (e) => e.document.uri.toString() === uri.toString() && e.document.getText().includes('theirs'),
+      'the editor to reload the stored version',
+    );
     const saved = await withAnswers(api, { warning: () => 'Discard and reload' }, () => Promise.resolve(editor.document.save()));
     assert.equal(saved, true);
     await reloaded;
@@ -187,7 +197,11 @@ suite('PeerSync: activation and documents', () => {
     await vscode.workspace.fs.writeFile(uri, encode('{"n":1}'));
     const editor = await vscode.window.showTextDocument(uri);
     const base = await api.request(P.GetDocument, ref);
-    const changed = nextEvent(vscode.workspace.onDidChangeTextDocument, (e) => e.document.uri.toString() === uri.toString() && e.document.getText().includes('"n": 2'), 'the editor to show the new revision');
+    const changed = nextEvent(
+      vscode.workspace.onDidChangeTextDocument,
+      (e) => e.document.uri.toString() === uri.toString() && e.document.getText().includes('"n": 2'),
+      'the editor to show the new revision',
+    );
     await api.request(P.SaveDocument, { ...ref, baseRevId: base!.revId, body: { n: 2 } });
     await changed;
     assert.equal(editor.document.isDirty, false);
@@ -196,7 +210,9 @@ suite('PeerSync: activation and documents', () => {
   test('New Document opens {} for a new ID; the first save creates it; Delete Document deletes it', async () => {
     const api = await peersync();
     const db = await createDb();
-    const uri = await withAnswers(api, { quickPick: { 'New Document: database': db }, input: { 'New Document: ID': 'fresh' } }, () => vscode.commands.executeCommand<vscode.Uri>('peersync.newDocument'));
+    const uri = await withAnswers(api, { quickPick: { 'New Document: database': db }, input: { 'New Document: ID': 'fresh' } }, () =>
+      vscode.commands.executeCommand<vscode.Uri>('peersync.newDocument'),
+    );
     assert.equal(uri?.path, `/${db}/${COLL}/fresh.json`);
     const editor = vscode.window.activeTextEditor!;
     assert.equal(editor.document.uri.toString(), uri.toString());
@@ -239,7 +255,9 @@ suite('PeerSync: activation and documents', () => {
     const dir = mkdtempSync(join(tmpdir(), 'peersync-io-'));
     const input = join(dir, 'in.jsonl');
     writeFileSync(input, Array.from({ length: 250 }, (_, i) => JSON.stringify({ _id: `item-${String(i).padStart(3, '0')}`, i })).join('\n'));
-    const imported = await withAnswers(api, { quickPick: { 'Import JSON Documents: database': db }, openDialog: [vscode.Uri.file(input)] }, () => vscode.commands.executeCommand<number>('peersync.importDocuments'));
+    const imported = await withAnswers(api, { quickPick: { 'Import JSON Documents: database': db }, openDialog: [vscode.Uri.file(input)] }, () =>
+      vscode.commands.executeCommand<number>('peersync.importDocuments'),
+    );
     assert.equal(imported, 250);
     const page = await api.request(P.ListDocuments, { db, collection: COLL, limit: 1000 });
     assert.equal(page.total, 250);
@@ -261,9 +279,14 @@ suite('PeerSync: activation and documents', () => {
     assert.equal(docs[199]!.label, 'item-199');
 
     const out = join(dir, 'out.jsonl');
-    const exported = await withAnswers(api, { quickPick: { 'Export Collection: database': db }, saveDialog: vscode.Uri.file(out) }, () => vscode.commands.executeCommand<number>('peersync.exportCollection'));
+    const exported = await withAnswers(api, { quickPick: { 'Export Collection: database': db }, saveDialog: vscode.Uri.file(out) }, () =>
+      vscode.commands.executeCommand<number>('peersync.exportCollection'),
+    );
     assert.equal(exported, 250);
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { _id: string; i: number });
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { _id: string; i: number });
     assert.equal(lines.length, 250);
     assert.deepEqual(lines.find((l) => l._id === 'item-042')?.i, 42);
   });

@@ -19,9 +19,7 @@ interface ResultLine {
 }
 
 function record(line: ResultLine): void {
-  const text = line.state === 'passed' ? `ok      ${line.title}`
-    : line.state === 'pending' ? `skip    ${line.title}`
-    : `FAILED  ${line.title}\n${(line.error ?? '').replace(/^/gm, '    ')}`;
+  const text = line.state === 'passed' ? `ok      ${line.title}` : line.state === 'pending' ? `skip    ${line.title}` : `FAILED  ${line.title}\n${(line.error ?? '').replace(/^/gm, '    ')}`;
   // one console line per line of text: the runner shows unindented ones live, the details at the end
   for (const l of text.split('\n')) console.log(`${LOG_PREFIX} ${l}`);
   const file = process.env['PEERSYNC_EXTHOST_RESULTS'];
@@ -73,7 +71,9 @@ export function run(): Promise<void> {
 
   return new Promise<void>((resolve, reject) => {
     try {
-      const files = readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort();
+      const files = readdirSync(__dirname)
+        .filter((f) => f.endsWith('.test.js'))
+        .sort();
       if (files.length === 0) throw new Error(`no *.test.js files in ${__dirname}`);
       for (const f of files) mocha.addFile(join(__dirname, f));
       mocha.run((failures) => {

@@ -31,7 +31,13 @@ suite('PeerSync: listeners, peers and replication', () => {
     await vscode.workspace.fs.writeFile(vscode.Uri.from({ scheme: 'peersync', path: `/${db}/${COLL}/greeting.json` }), encode('{"text":"hello from VS Code"}'));
 
     const answers = {
-      quickPick: { 'Start Listener: database': db, 'Start Listener: network interface': '127.0.0.1', 'Start Listener: access': 'Read-write', 'Start Listener: TLS': 'No TLS (ws://)', 'Start Listener: authentication': 'None' },
+      quickPick: {
+        'Start Listener: database': db,
+        'Start Listener: network interface': '127.0.0.1',
+        'Start Listener: access': 'Read-write',
+        'Start Listener: TLS': 'No TLS (ws://)',
+        'Start Listener: authentication': 'None',
+      },
       input: { 'Start Listener: port': '0' },
     };
     const info = await withAnswers(api, answers, () => vscode.commands.executeCommand<P.ListenerInfo>('peersync.startListener'));
@@ -94,7 +100,10 @@ suite('PeerSync: listeners, peers and replication', () => {
     assert.equal(final?.activity, 'stopped');
     assert.equal(final.error, undefined);
     assert.equal(final.completed, 30);
-    assert.ok(prompts.some((p) => p.kind === 'info' && /finished: 30 of 30 documents/.test(p.text)), 'the user is told it finished');
+    assert.ok(
+      prompts.some((p) => p.kind === 'info' && /finished: 30 of 30 documents/.test(p.text)),
+      'the user is told it finished',
+    );
     assert.deepEqual((await api.request(P.GetDocument, { db, collection: COLL, docId: 'r-007' }))?.body, { i: 7, from: 'headless' });
     assert.equal((await api.request(P.ListDocuments, { db, collection: COLL, limit: 100 })).total, 30);
     // The target is remembered as a remote peer.
@@ -114,17 +123,28 @@ suite('PeerSync: listeners, peers and replication', () => {
     const db = await createDb('auth');
     const base = { 'Start Replication: local database': db, 'Start Replication: direction': 'Pull', 'Start Replication: mode': 'One-shot', 'Start Replication: conflicts': 'Default' };
 
-    const wrong = await withAnswers(api, { quickPick: { ...base, 'Start Replication: authentication': 'Username and password…' }, input: { 'Start Replication: username': 'sam', 'Start Replication: password': 'nope' } }, async (p) => ({ final: await vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.startReplication', remote.url), prompts: p }));
+    const wrong = await withAnswers(
+      api,
+      { quickPick: { ...base, 'Start Replication: authentication': 'Username and password…' }, input: { 'Start Replication: username': 'sam', 'Start Replication: password': 'nope' } },
+      async (p) => ({ final: await vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.startReplication', remote.url), prompts: p }),
+    );
     assert.equal(wrong.final?.activity, 'stopped');
     assert.ok(wrong.final.error, 'a wrong password stops the replicator with an error');
     assert.ok(wrong.prompts.some((p) => p.kind === 'error' && p.text.startsWith(`Replication with ${remote.url} failed`)));
 
-    const right = await withAnswers(api, { quickPick: { ...base, 'Start Replication: authentication': 'Username and password…' }, input: { 'Start Replication: username': 'sam', 'Start Replication: password': 's3cret' } }, () => vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.startReplication', remote.url));
+    const right = await withAnswers(
+      api,
+      { quickPick: { ...base, 'Start Replication: authentication': 'Username and password…' }, input: { 'Start Replication: username': 'sam', 'Start Replication: password': 's3cret' } },
+      () => vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.startReplication', remote.url),
+    );
     assert.equal(right?.error, undefined);
     assert.equal(right.completed, 5);
 
     // Next time the saved credentials are offered first, and work.
-    const again = await withAnswers(api, { quickPick: { ...base, 'Start Replication: authentication': 'Saved credentials (sam)' } }, async (p) => ({ final: await vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.startReplication', remote.url), prompts: p }));
+    const again = await withAnswers(api, { quickPick: { ...base, 'Start Replication: authentication': 'Saved credentials (sam)' } }, async (p) => ({
+      final: await vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.startReplication', remote.url),
+      prompts: p,
+    }));
     const authPick = again.prompts.find((p) => p.text === 'Start Replication: authentication');
     assert.deepEqual(authPick?.items, ['Saved credentials (sam)', 'None', 'Username and password…']);
     assert.equal(again.final?.error, undefined);
@@ -143,7 +163,13 @@ suite('PeerSync: listeners, peers and replication', () => {
 
     const idle = nextEvent(api.events.onReplicatorStatus, (r) => r.target === remote.url && r.activity === 'idle' && r.completed >= 20, 'the replicator to catch up');
     const answers = {
-      quickPick: { 'Start Replication: local database': db, 'Start Replication: direction': 'Push and pull', 'Start Replication: mode': 'Continuous', 'Start Replication: conflicts': 'Default', 'Start Replication: authentication': 'None' },
+      quickPick: {
+        'Start Replication: local database': db,
+        'Start Replication: direction': 'Push and pull',
+        'Start Replication: mode': 'Continuous',
+        'Start Replication: conflicts': 'Default',
+        'Start Replication: authentication': 'None',
+      },
     };
     const info = await withAnswers(api, answers, () => vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.startReplication', remote.url));
     assert.ok(info);
@@ -153,21 +179,31 @@ suite('PeerSync: listeners, peers and replication', () => {
     assert.equal(caughtUp.id, info.id);
 
     // Replications view
-    const items = await until(async () => {
-      const nodes = await api.views.replications.getChildren();
-      const n = nodes.find((x) => x.id === `replicator:${info.id}`);
-      return n && /idle/.test(String(n.description)) ? n : undefined;
-    }, [api.views.replications.onDidRefresh], 'the Replications view to show the replicator idle');
+    const items = await until(
+      async () => {
+        const nodes = await api.views.replications.getChildren();
+        const n = nodes.find((x) => x.id === `replicator:${info.id}`);
+        return n && /idle/.test(String(n.description)) ? n : undefined;
+      },
+      [api.views.replications.onDidRefresh],
+      'the Replications view to show the replicator idle',
+    );
     assert.equal(items.label, remote.url);
     assert.equal(items.contextValue, 'replicator.running');
     assert.match(String(items.description), new RegExp(`${db} · push and pull · continuous · idle · ${caughtUp.completed}/${caughtUp.total}`));
 
     // Dashboard: what the webview shows, read back from its DOM.
-    const shown = await until(async () => {
-      const probe = await api.probeDashboard();
-      const r = probe?.replicators.find((x) => x.id === info.id);
-      return probe && r && r.activity === 'idle' && r.completed === caughtUp.completed ? { probe, r } : undefined;
-    }, [api.events.onReplicatorStatus], 'the dashboard to show the replicator idle', 20_000, 150);
+    const shown = await until(
+      async () => {
+        const probe = await api.probeDashboard();
+        const r = probe?.replicators.find((x) => x.id === info.id);
+        return probe && r && r.activity === 'idle' && r.completed === caughtUp.completed ? { probe, r } : undefined;
+      },
+      [api.events.onReplicatorStatus],
+      'the dashboard to show the replicator idle',
+      20_000,
+      150,
+    );
     assert.equal(shown.r.total, caughtUp.total);
     assert.ok(shown.r.completed >= 20);
     assert.ok(shown.probe.logRows >= 20, `the log shows the pulled documents (${shown.probe.logRows} rows)`);
@@ -180,15 +216,27 @@ suite('PeerSync: listeners, peers and replication', () => {
     // Stop, start again, remove.
     const stopped = await vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.stopReplication', info.id);
     assert.equal(stopped?.activity, 'stopped');
-    await until(async () => (await api.views.replications.getChildren()).find((x) => x.id === `replicator:${info.id}` && x.contextValue === 'replicator.stopped'), [api.views.replications.onDidRefresh], 'the view to show it stopped', 10_000, 200);
+    await until(
+      async () => (await api.views.replications.getChildren()).find((x) => x.id === `replicator:${info.id}` && x.contextValue === 'replicator.stopped'),
+      [api.views.replications.onDidRefresh],
+      'the view to show it stopped',
+      10_000,
+      200,
+    );
     const restarted = await vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.resumeReplication', info.id);
     assert.notEqual(restarted?.activity, 'stopped');
     assert.equal(await vscode.commands.executeCommand<boolean>('peersync.removeReplication', info.id), true);
     assert.ok(!(await api.request(P.ListReplications)).some((r) => r.id === info.id));
-    await until(async () => {
-      const probe = await api.probeDashboard();
-      return probe && !probe.replicators.some((r) => r.id === info.id);
-    }, [], 'the dashboard to drop the removed replicator', 10_000, 150);
+    await until(
+      async () => {
+        const probe = await api.probeDashboard();
+        return probe && !probe.replicators.some((r) => r.id === info.id);
+      },
+      [],
+      'the dashboard to drop the removed replicator',
+      10_000,
+      150,
+    );
 
     // The headless peer has the document pushed from VS Code.
     await remote.stop();
@@ -208,7 +256,13 @@ suite('PeerSync: listeners, peers and replication', () => {
     // After the failed attempt; not compared with the clock now, which a busy machine may have moved past it.
     assert.ok(status.nextAttemptAt! > startedAt);
     // The reason, in words, before the retry time; the tooltip has the meaning and the server's message.
-    const node = await until(async () => (await api.views.replications.getChildren()).find((x) => x.id === `replicator:${info.id}` && /offline · connection refused · retry at/.test(String(x.description))), [api.views.replications.onDidRefresh], 'the view to show the reason and the retry time', 10_000, 200);
+    const node = await until(
+      async () => (await api.views.replications.getChildren()).find((x) => x.id === `replicator:${info.id}` && /offline · connection refused · retry at/.test(String(x.description))),
+      [api.views.replications.onDidRefresh],
+      'the view to show the reason and the retry time',
+      10_000,
+      200,
+    );
     const tooltip = (node.tooltip as vscode.MarkdownString).value;
     assert.match(tooltip, /\*\*Why:\*\* connection refused: nothing listens at that address and port/);
     assert.match(tooltip, /ECONNREFUSED/);

@@ -54,7 +54,13 @@ suite('PeerSync: saved state and changes from outside the extension', () => {
     const listener = await withAnswers(
       api,
       {
-        quickPick: { 'Start Listener: database': db, 'Start Listener: network interface': '127.0.0.1', 'Start Listener: access': 'Read-write', 'Start Listener: TLS': 'No TLS (ws://)', 'Start Listener: authentication': 'None' },
+        quickPick: {
+          'Start Listener: database': db,
+          'Start Listener: network interface': '127.0.0.1',
+          'Start Listener: access': 'Read-write',
+          'Start Listener: TLS': 'No TLS (ws://)',
+          'Start Listener: authentication': 'None',
+        },
         input: { 'Start Listener: port': '0' },
       },
       () => vscode.commands.executeCommand<P.ListenerInfo>('peersync.startListener'),
@@ -66,7 +72,13 @@ suite('PeerSync: saved state and changes from outside the extension', () => {
     const replication = await withAnswers(
       api,
       {
-        quickPick: { 'Start Replication: local database': db, 'Start Replication: direction': 'Pull', 'Start Replication: mode': 'Continuous', 'Start Replication: conflicts': 'Default', 'Start Replication: authentication': 'Username and password…' },
+        quickPick: {
+          'Start Replication: local database': db,
+          'Start Replication: direction': 'Pull',
+          'Start Replication: mode': 'Continuous',
+          'Start Replication: conflicts': 'Default',
+          'Start Replication: authentication': 'Username and password…',
+        },
         input: { 'Start Replication: username': 'sam', 'Start Replication: password': 's3cret' },
       },
       () => vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.startReplication', remote.url),
@@ -88,16 +100,24 @@ suite('PeerSync: saved state and changes from outside the extension', () => {
       sub.dispose();
     }
     const listeners = await api.request(P.ListListeners);
-    assert.ok(listeners.some((l) => l.id === listener.id && l.db === db && l.state === 'listening'), `the listener is back (have ${JSON.stringify(listeners.map((l) => l.id))})`);
+    assert.ok(
+      listeners.some((l) => l.id === listener.id && l.db === db && l.state === 'listening'),
+      `the listener is back (have ${JSON.stringify(listeners.map((l) => l.id))})`,
+    );
     assert.equal((await api.request(P.ListDocuments, { db, collection: COLL, limit: 10 })).total, 3);
 
     // Without a stored password (Remove Peer forgets it) it stays paused until Start is given one.
     await withAnswers(api, { quickPick: { 'Remove Peer': remote.url } }, () => vscode.commands.executeCommand('peersync.removePeer'));
     await restartServer(api);
-    const waiting = await until(async () => {
-      const node = (await api.views.replications.getChildren()).find((n) => n.id === `replicator:${replication.id}`);
-      return node && String(node.description).includes('paused — needs password') ? node : undefined;
-    }, [api.views.replications.onDidRefresh], 'the Replications view to show the replication waiting for its password', 30_000);
+    const waiting = await until(
+      async () => {
+        const node = (await api.views.replications.getChildren()).find((n) => n.id === `replicator:${replication.id}`);
+        return node && String(node.description).includes('paused — needs password') ? node : undefined;
+      },
+      [api.views.replications.onDidRefresh],
+      'the Replications view to show the replication waiting for its password',
+      30_000,
+    );
     assert.equal(waiting.contextValue, 'replicator.stopped');
     const idleAgain = nextEvent(api.events.onReplicatorStatus, (r) => r.id === replication.id && r.activity === 'idle', 'the replication to run with the password typed');
     const asked = await withAnswers(api, { input: { 'Start Replication: password': 's3cret' } }, async (prompts) => {
@@ -122,16 +142,22 @@ suite('PeerSync: saved state and changes from outside the extension', () => {
     const api = await peersync();
     const db = await createDb('outside');
     let seenAt: number | undefined;
-    const changed = nextEvent(api.events.onDatabaseChanged, (e) => e.db === db && e.docIds.includes('from-cli'), 'the server to report the command line’s save').then(() => (seenAt = api.views.databases.refreshCount));
+    const changed = nextEvent(api.events.onDatabaseChanged, (e) => e.db === db && e.docIds.includes('from-cli'), 'the server to report the command line’s save').then(
+      () => (seenAt = api.views.databases.refreshCount),
+    );
     const put = await cli(['db', 'put', 'from-cli', '{"by":"cli"}', '--db', join(api.dataFolder(), db)]);
     assert.equal(put.code, 0, put.stderr);
     await changed;
-    await until(async () => {
-      if (seenAt === undefined || api.views.databases.refreshCount <= seenAt) return false;
-      const dbNode = (await api.views.databases.getChildren()).find((n) => n.label === db);
-      const coll = dbNode && (await api.views.databases.getChildren(dbNode)).find((n) => n.label === COLL);
-      return coll && (await api.views.databases.getChildren(coll)).some((n) => n.label === 'from-cli');
-    }, [api.views.databases.onDidRefresh], 'the Databases view to refresh with the new document');
+    await until(
+      async () => {
+        if (seenAt === undefined || api.views.databases.refreshCount <= seenAt) return false;
+        const dbNode = (await api.views.databases.getChildren()).find((n) => n.label === db);
+        const coll = dbNode && (await api.views.databases.getChildren(dbNode)).find((n) => n.label === COLL);
+        return coll && (await api.views.databases.getChildren(coll)).some((n) => n.label === 'from-cli');
+      },
+      [api.views.databases.onDidRefresh],
+      'the Databases view to refresh with the new document',
+    );
   });
 
   test('the Replications view follows a replication the command line runs inside the server', async () => {
@@ -140,7 +166,9 @@ suite('PeerSync: saved state and changes from outside the extension', () => {
     // Nobody listens there: the replication keeps retrying, so the command line keeps reporting.
     const target = `ws://127.0.0.1:9/${uniqueName('nobody')}`;
     const before = api.views.replications.refreshCount;
-    const child = spawn(process.execPath, [join(extensionPath(), 'dist', 'cli.js'), 'replicate', '--db', join(api.dataFolder(), db), '--target', target, '--continuous', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [join(extensionPath(), 'dist', 'cli.js'), 'replicate', '--db', join(api.dataFolder(), db), '--target', target, '--continuous', '--json'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     cleanups.push(async () => {
       if (child.exitCode === null) child.kill('SIGKILL');
@@ -157,6 +185,10 @@ suite('PeerSync: saved state and changes from outside the extension', () => {
     assert.ok(api.views.replications.refreshCount > before);
     assert.match(String(node.description), new RegExp(db));
     child.kill('SIGTERM');
-    await until(async () => !(await api.views.replications.getChildren()).some((n) => n.label === target), [api.views.replications.onDidRefresh], 'the Replications view to drop it when the command line ends');
+    await until(
+      async () => !(await api.views.replications.getChildren()).some((n) => n.label === target),
+      [api.views.replications.onDidRefresh],
+      'the Replications view to drop it when the command line ends',
+    );
   });
 });

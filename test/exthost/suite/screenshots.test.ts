@@ -23,7 +23,10 @@ async function db(name: string, docs: number): Promise<void> {
   const dir = tempDir();
   const file = join(dir, 'seed.jsonl');
   const kinds = ['task', 'list', 'note'];
-  writeFileSync(file, Array.from({ length: docs }, (_, i) => JSON.stringify({ _id: `${kinds[i % 3]}-${String(i).padStart(3, '0')}`, type: kinds[i % 3], title: `Item ${i}`, done: i % 4 === 0 })).join('\n'));
+  writeFileSync(
+    file,
+    Array.from({ length: docs }, (_, i) => JSON.stringify({ _id: `${kinds[i % 3]}-${String(i).padStart(3, '0')}`, type: kinds[i % 3], title: `Item ${i}`, done: i % 4 === 0 })).join('\n'),
+  );
   await withAnswers(api, { quickPick: { 'Import JSON Documents: database': name } }, () => vscode.commands.executeCommand('peersync.importDocuments', undefined, file));
 }
 
@@ -33,7 +36,9 @@ async function headless(count: number): Promise<string> {
   const file = join(dir, '..', 'seed.jsonl');
   writeFileSync(file, Array.from({ length: count }, (_, i) => JSON.stringify({ _id: `phone-${i}`, from: 'phone', i })).join('\n'));
   await cli(['db', 'import', file, '--db', dir]);
-  const child = spawn(process.execPath, [join(extensionPath(), 'dist', 'cli.js'), 'serve', '--db', dir, '--port', '0', '--interface', '127.0.0.1', '--no-tls', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, [join(extensionPath(), 'dist', 'cli.js'), 'serve', '--db', dir, '--port', '0', '--interface', '127.0.0.1', '--no-tls', '--json'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   return new Promise((resolve) => child.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { urls: string[] }).urls[0]!)));
 }
 
@@ -41,7 +46,16 @@ async function listener(name: string): Promise<P.ListenerInfo> {
   const api = await peersync();
   return withAnswers(
     api,
-    { quickPick: { 'Start Listener: database': name, 'Start Listener: network interface': '127.0.0.1', 'Start Listener: access': 'Read-write', 'Start Listener: TLS': 'No TLS (ws://)', 'Start Listener: authentication': 'None' }, input: { 'Start Listener: port': '0' } },
+    {
+      quickPick: {
+        'Start Listener: database': name,
+        'Start Listener: network interface': '127.0.0.1',
+        'Start Listener: access': 'Read-write',
+        'Start Listener: TLS': 'No TLS (ws://)',
+        'Start Listener: authentication': 'None',
+      },
+      input: { 'Start Listener: port': '0' },
+    },
     () => vscode.commands.executeCommand<P.ListenerInfo>('peersync.startListener'),
   );
 }
@@ -109,7 +123,13 @@ suite('screenshot', function () {
     for (let i = 0; i < 30; i++) {
       await vscode.workspace.fs.writeFile(vscode.Uri.from({ scheme: 'peersync', path: `/notes/${COLL}/note-${i}.json` }), encode(JSON.stringify({ text: `note ${i}` })));
     }
-    await until(async () => ((await api.probeDashboard())?.replicators.find((r) => r.activity === 'idle' && r.completed >= 180) ? true : undefined), [api.events.onReplicatorStatus], `${phoneUrl} to push the notes`, 20_000, 200);
+    await until(
+      async () => ((await api.probeDashboard())?.replicators.find((r) => r.activity === 'idle' && r.completed >= 180) ? true : undefined),
+      [api.events.onReplicatorStatus],
+      `${phoneUrl} to push the notes`,
+      20_000,
+      200,
+    );
     await hold();
   });
 
@@ -129,7 +149,19 @@ suite('screenshot', function () {
     const ref = { db: 'inventory', collection: COLL, docId: 'list-42' };
     let rev = (await api.request(P.SaveDocument, { ...ref, baseRevId: null, body: { type: 'list', name: 'Weekend', items: [] } })).revId;
     rev = (await api.request(P.SaveDocument, { ...ref, baseRevId: rev, body: { type: 'list', name: 'Weekend', items: [{ name: 'milk', qty: 2 }] } })).revId;
-    await api.request(P.SaveDocument, { ...ref, baseRevId: rev, body: { type: 'list', name: 'Weekend shopping', owner: 'sam', items: [{ name: 'milk', qty: 2 }, { name: 'bread', qty: 1, done: true }] } });
+    await api.request(P.SaveDocument, {
+      ...ref,
+      baseRevId: rev,
+      body: {
+        type: 'list',
+        name: 'Weekend shopping',
+        owner: 'sam',
+        items: [
+          { name: 'milk', qty: 2 },
+          { name: 'bread', qty: 1, done: true },
+        ],
+      },
+    });
     await vscode.commands.executeCommand('workbench.view.extension.peersync');
     await revealCollection('inventory');
     await vscode.commands.executeCommand('peersync.openDocument', ref);
@@ -148,7 +180,11 @@ suite('screenshot', function () {
     await revealCollection('inventory');
     const coll = (await api.views.databases.getChildren((await api.views.databases.getChildren()).find((n) => n.label === 'inventory')))[0]!;
     const docs = await api.views.databases.getChildren(coll);
-    for (const id of ['list', 'pending']) await api.views.databases.reveal(docs.find((d) => d.label === id)!, { expand: true, select: false, focus: false });
+    for (const id of ['list', 'pending'])
+      await api.views.databases.reveal(
+        docs.find((d) => d.label === id)!,
+        { expand: true, select: false, focus: false },
+      );
     const [apple] = await api.views.databases.getChildren(docs.find((d) => d.label === 'list'));
     await vscode.commands.executeCommand(apple!.command!.command, ...(apple!.command!.arguments ?? []));
     await until(() => vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputCustom || undefined, [vscode.window.tabGroups.onDidChangeTabs], 'the image preview');
@@ -161,7 +197,10 @@ suite('screenshot', function () {
     await db('inventory', 240);
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
     const file = join(tempDir(), 'open-lists.peersync-query');
-    writeFileSync(file, '-- db: inventory\n-- Lists and tasks not done yet, newest title first\nSELECT META().id, type, title, done\nFROM _\nWHERE type IN ["list", "task"] AND done = false\nORDER BY title DESC\nLIMIT 500\n');
+    writeFileSync(
+      file,
+      '-- db: inventory\n-- Lists and tasks not done yet, newest title first\nSELECT META().id, type, title, done\nFROM _\nWHERE type IN ["list", "task"] AND done = false\nORDER BY title DESC\nLIMIT 500\n',
+    );
     const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(file)));
     editor.selection = new vscode.Selection(new vscode.Position(3, 0), new vscode.Position(3, 0));
     await vscode.commands.executeCommand('peersync.runQuery');

@@ -52,9 +52,15 @@ suite('PeerSync: security (TLS identities, listener certificates, authentication
     assert.equal(identity.label, label);
     assert.equal(identity.subject.commonName, 'vscode.peersync.test');
     assert.match(identity.fingerprintSha256, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
-    assert.ok(created.prompts.some((p) => p.kind === 'info' && p.text.includes(identity.fingerprintSha256)), 'the fingerprint is shown');
+    assert.ok(
+      created.prompts.some((p) => p.kind === 'info' && p.text.includes(identity.fingerprintSha256)),
+      'the fingerprint is shown',
+    );
     const stored = await api.request(P.ListIdentities, { db });
-    assert.ok(stored.some((i) => i.label === label && i.fingerprintSha256 === identity.fingerprintSha256 && !i.anonymous), `the keystore lists it (${JSON.stringify(stored)})`);
+    assert.ok(
+      stored.some((i) => i.label === label && i.fingerprintSha256 === identity.fingerprintSha256 && !i.anonymous),
+      `the keystore lists it (${JSON.stringify(stored)})`,
+    );
 
     // Start Listener: wss:// with the identity from the keystore
     const startAnswers = {
@@ -90,7 +96,10 @@ suite('PeerSync: security (TLS identities, listener certificates, authentication
     assert.equal(shown.cert.fingerprintSha256, listed.certificateFingerprint);
     assert.equal(shown.cert.subject.commonName, 'vscode.peersync.test');
     assert.equal(shown.cert.notAfter, identity.notAfter);
-    assert.deepEqual(shown.prompts.filter((p) => p.kind === 'clipboard').map((p) => p.text), [listed.certificateFingerprint]);
+    assert.deepEqual(
+      shown.prompts.filter((p) => p.kind === 'clipboard').map((p) => p.text),
+      [listed.certificateFingerprint],
+    );
     const editor = vscode.window.activeTextEditor;
     assert.equal(editor?.document.uri.scheme, 'peersync-cert');
     const text = editor.document.getText();
@@ -164,10 +173,16 @@ suite('PeerSync: security (TLS identities, listener certificates, authentication
     assert.equal(info.authentication, 'password');
     assert.equal(info.tls, false);
     assert.deepEqual(started.prompts.find((p) => p.text === 'Start Listener: authentication')?.items, ['None', 'Users file…'], 'no client certificates without TLS');
-    const node = await until(async () => {
-      const groups = await api.views.peers.getChildren();
-      return (await api.views.peers.getChildren(groups.find((g) => g.label === 'This peer'))).find((n) => n.label === `${db} :${info.port}`);
-    }, [api.views.peers.onDidRefresh], 'the Peers view to list the listener', 10_000, 200);
+    const node = await until(
+      async () => {
+        const groups = await api.views.peers.getChildren();
+        return (await api.views.peers.getChildren(groups.find((g) => g.label === 'This peer'))).find((n) => n.label === `${db} :${info.port}`);
+      },
+      [api.views.peers.onDidRefresh],
+      'the Peers view to list the listener',
+      10_000,
+      200,
+    );
     assert.equal(node.description, '0 connections · TLS off · passwords · read-only');
 
     // No certificate on ws://

@@ -26,7 +26,10 @@ async function conflictedDb(docId: string, three = false): Promise<string> {
 /** PIDs of this extension host's children running dist/server.js. */
 function serverPids(): number[] {
   const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.includes('dist/server.js')).map((l) => Number.parseInt(l.trim(), 10));
+  return out
+    .split('\n')
+    .filter((l) => l.includes('dist/server.js'))
+    .map((l) => Number.parseInt(l.trim(), 10));
 }
 
 suite('PeerSync: conflicts', () => {
@@ -38,7 +41,11 @@ suite('PeerSync: conflicts', () => {
     const api = await peersync();
     const db = await conflictedDb('milk');
     const ref = { db, collection: COLL, docId: 'milk' };
-    const listed = await until(async () => (await api.views.conflicts.getChildren()).find((n) => n.label === 'milk' && n.description === `${db} · ${COLL}`), [api.views.conflicts.onDidRefresh], 'the Conflicts view to list milk');
+    const listed = await until(
+      async () => (await api.views.conflicts.getChildren()).find((n) => n.label === 'milk' && n.description === `${db} · ${COLL}`),
+      [api.views.conflicts.onDidRefresh],
+      'the Conflicts view to list milk',
+    );
     assert.equal(listed.contextValue, 'conflict');
     // The Databases view marks it too.
     const dbNode = (await api.views.databases.getChildren()).find((n) => n.label === db);
@@ -65,7 +72,11 @@ suite('PeerSync: conflicts', () => {
     assert.equal(after.conflicted, false);
     assert.equal(after.currentRevId, resolved.revId);
     assert.equal(panel.panel.title, 'Resolved: milk');
-    await until(async () => !(await api.views.conflicts.getChildren()).some((n) => n.label === 'milk' && n.description === `${db} · ${COLL}`) || undefined, [api.views.conflicts.onDidRefresh], 'the Conflicts view to drop milk');
+    await until(
+      async () => !(await api.views.conflicts.getChildren()).some((n) => n.label === 'milk' && n.description === `${db} · ${COLL}`) || undefined,
+      [api.views.conflicts.onDidRefresh],
+      'the Conflicts view to drop milk',
+    );
   });
 
   test('three conflicting leaves; Save merged writes the merged body', async () => {
@@ -111,7 +122,10 @@ suite('PeerSync: the server process', () => {
     await vscode.commands.executeCommand('peersync.restartServer');
     await api.whenReady();
     assert.equal(api.serverState(), 'running');
-    assert.ok((await api.request(P.ListDatabases)).some((d) => d.name === name), 'the databases in the data folder are open again');
+    assert.ok(
+      (await api.request(P.ListDatabases)).some((d) => d.name === name),
+      'the databases in the data folder are open again',
+    );
   });
 
   test('a crashed server is restarted, at most 3 times in 3 minutes; then the user is offered Restart Server', async () => {
@@ -124,7 +138,10 @@ suite('PeerSync: the server process', () => {
       const back = nextEvent(api.events.onDidChangeServerState, (s) => s === 'running', `the server to be restarted after crash ${i}`);
       process.kill(pids[0]!, 'SIGKILL');
       await back;
-      assert.ok((await api.request(P.ListDatabases)).some((d) => d.name === name), `after crash ${i} the databases are open again`);
+      assert.ok(
+        (await api.request(P.ListDatabases)).some((d) => d.name === name),
+        `after crash ${i} the databases are open again`,
+      );
       assert.notDeepEqual(serverPids(), pids);
     }
     // The fourth crash within 3 minutes: no automatic restart; the user is told, and chooses Restart Server.

@@ -91,7 +91,10 @@ suite('PeerSync: wizard, editing and actionable errors', () => {
     const preferred = vscode.workspace.getConfiguration('peersync').get<number>('defaultPort', 4984);
     const heldDefault = await holdPort(preferred); // undefined: something else holds it already
     const heldOther = (await holdPort())!;
-    cleanups.push(() => close(heldDefault), () => close(heldOther));
+    cleanups.push(
+      () => close(heldDefault),
+      () => close(heldOther),
+    );
 
     const { info, prompts } = await withAnswers(
       api,
@@ -110,7 +113,10 @@ suite('PeerSync: wizard, editing and actionable errors', () => {
     assert.equal(String(info.port), ports[1]!.value, 'the listener took the proposed free port');
     assert.equal(prompts.filter((p) => p.kind === 'quickPick').length, 4, 'the other answers were not asked again');
     const notices = prompts.filter((p) => p.kind === 'info' || p.kind === 'error').map((p) => p.text);
-    assert.ok(notices.every((t) => !/PeerSync:\s*PeerSync:/.test(t)), notices.join(' / '));
+    assert.ok(
+      notices.every((t) => !/PeerSync:\s*PeerSync:/.test(t)),
+      notices.join(' / '),
+    );
   });
 
   test('Edit Replication…: target, direction and document IDs change in place and show in the view', async () => {
@@ -122,7 +128,11 @@ suite('PeerSync: wizard, editing and actionable errors', () => {
     // Push from an empty database: nothing arrives until the edit makes it pull.
     const info = await api.request(P.StartReplication, { db, target: first.url, type: 'push', continuous: true, persist: false });
     cleanups.push(async () => void (await api.request(P.RemoveReplication, { id: info.id })));
-    const node = await until(async () => (await api.views.replications.getChildren()).find((n) => n.id === `replicator:${info.id}`), [api.views.replications.onDidRefresh], 'the replication in the view');
+    const node = await until(
+      async () => (await api.views.replications.getChildren()).find((n) => n.id === `replicator:${info.id}`),
+      [api.views.replications.onDidRefresh],
+      'the replication in the view',
+    );
 
     const { updated, prompts } = await withAnswers(
       api,

@@ -271,11 +271,13 @@ test('listing by a field condition pages in ID order; a condition cannot change 
   const coll = db.defaultCollection;
   for (let i = 0; i < 30; i++) coll.save({ id: `d${String(i).padStart(2, '0')}`, body: { type: i % 3 === 0 ? 'list' : 'task', qty: i } });
   coll.delete('d03');
-  const page = (where: string, after?: string, limit = 4): string[] =>
-    app.documents.list({ db: 'where', collection: '_default', where, limit, ...(after ? { after } : {}) }).docs.map((d) => d.id);
+  const page = (where: string, after?: string, limit = 4): string[] => app.documents.list({ db: 'where', collection: '_default', where, limit, ...(after ? { after } : {}) }).docs.map((d) => d.id);
   assert.deepEqual(page("type = 'list' AND qty > 2"), ['d06', 'd09', 'd12', 'd15'], 'deleted d03 is not listed');
   assert.deepEqual(page("type = 'list' AND qty > 2", 'd15'), ['d18', 'd21', 'd24', 'd27']);
-  assert.throws(() => page('qty > 2 ORDER BY qty DESC'), (e: unknown) => isAppError(e, 'INVALID') && /one condition/.test(e.message));
+  assert.throws(
+    () => page('qty > 2 ORDER BY qty DESC'),
+    (e: unknown) => isAppError(e, 'INVALID') && /one condition/.test(e.message),
+  );
   assert.throws(() => page("type = 'list') OR (1 = 1"), code('INVALID'));
   assert.throws(
     () => page('qty >'),

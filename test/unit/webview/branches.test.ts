@@ -7,11 +7,14 @@ const leaf = (revId: string, role: LeafView['role'], body: Record<string, unknow
 
 test('one keep choice per branch, each peer branch named by its revision', () => {
   const leaves = [leaf('3-aaaaaaaaaa', 'local', { a: 1 }), leaf('3-bbbbbbbbbb', 'remote', { a: 2 }), leaf('4-cccccccccc', 'other', null, true)];
-  assert.deepEqual(keepChoices({ leaves }).map((c) => [c.label, c.revId]), [
-    ['Keep local', '3-aaaaaaaaaa'],
-    ['Keep 3-bbbbbbb (from peer)', '3-bbbbbbbbbb'],
-    ['Keep deletion (from peer)', '4-cccccccccc'],
-  ]);
+  assert.deepEqual(
+    keepChoices({ leaves }).map((c) => [c.label, c.revId]),
+    [
+      ['Keep local', '3-aaaaaaaaaa'],
+      ['Keep 3-bbbbbbb (from peer)', '3-bbbbbbbbbb'],
+      ['Keep deletion (from peer)', '4-cccccccccc'],
+    ],
+  );
 });
 
 test('the shallow merge has every key of every live branch; local wins, then the first branches', () => {

@@ -4,8 +4,14 @@ import { canonicalLines, changedLinesOf, diffLines, sideBySide, type DiffLine } 
 
 /** Applying the script to `a` must give `b`, and the equal lines must match on both sides. */
 function check(a: string[], b: string[], script: DiffLine[]): void {
-  assert.deepEqual(script.filter((l) => l.op !== 'added').map((l) => l.text), a);
-  assert.deepEqual(script.filter((l) => l.op !== 'removed').map((l) => l.text), b);
+  assert.deepEqual(
+    script.filter((l) => l.op !== 'added').map((l) => l.text),
+    a,
+  );
+  assert.deepEqual(
+    script.filter((l) => l.op !== 'removed').map((l) => l.text),
+    b,
+  );
   for (const l of script) {
     if (l.op !== 'added') assert.equal(a[l.left! - 1], l.text);
     if (l.op !== 'removed') assert.equal(b[l.right! - 1], l.text);
@@ -15,7 +21,10 @@ function check(a: string[], b: string[], script: DiffLine[]): void {
 test('identical texts are all equal lines', () => {
   const a = ['{', '  "a": 1', '}'];
   const d = diffLines(a, a);
-  assert.deepEqual(d.map((l) => l.op), ['equal', 'equal', 'equal']);
+  assert.deepEqual(
+    d.map((l) => l.op),
+    ['equal', 'equal', 'equal'],
+  );
   check(a, a, d);
 });
 
@@ -24,7 +33,10 @@ test('a changed value is one removed and one added line', () => {
   const b = canonicalLines({ name: 'milk', qty: 2, done: false });
   const d = diffLines(a, b);
   check(a, b, d);
-  assert.deepEqual(d.filter((l) => l.op !== 'equal').map((l) => `${l.op} ${l.text.trim()}`), ['removed "qty": 1', 'added "qty": 2']);
+  assert.deepEqual(
+    d.filter((l) => l.op !== 'equal').map((l) => `${l.op} ${l.text.trim()}`),
+    ['removed "qty": 1', 'added "qty": 2'],
+  );
 });
 
 test('the script is minimal for insertions and deletions in the middle', () => {

@@ -19,7 +19,7 @@ test('docs per second averages the finished seconds', () => {
   const t0 = 2_000_000;
   for (let s = 0; s < 10; s++) w.add(t0 + s * 1000, 20);
   assert.equal(w.perSecond(t0 + 10_000, 10), 20);
-  assert.equal(w.perSecond(t0 + 10_000, 20), 20 * 10 / 20);
+  assert.equal(w.perSecond(t0 + 10_000, 20), (20 * 10) / 20);
 });
 
 test('the sparkline spans the width, peaks at the top and rests on the baseline', () => {

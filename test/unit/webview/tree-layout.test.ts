@@ -15,7 +15,14 @@ test('a linear history is one column, one row per generation, oldest first', () 
   const l = layoutRevisionTree([rev('3-c', '2-b', { leaf: true, winner: true, hasBody: true }), rev('1-a', null), rev('2-b', '1-a')]);
   assert.equal(l.columns, 1);
   assert.equal(l.rows, 3);
-  assert.deepEqual(l.nodes.map((n) => [n.revId, n.row, n.column]), [['1-a', 0, 0], ['2-b', 1, 0], ['3-c', 2, 0]]);
+  assert.deepEqual(
+    l.nodes.map((n) => [n.revId, n.row, n.column]),
+    [
+      ['1-a', 0, 0],
+      ['2-b', 1, 0],
+      ['3-c', 2, 0],
+    ],
+  );
   assert.deepEqual(new Set(l.edges.map((e) => `${e.from}>${e.to}`)), new Set(['3-c>2-b', '2-b>1-a']));
 });
 
