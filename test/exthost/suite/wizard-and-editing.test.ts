@@ -53,6 +53,7 @@ suite('PeerSync: wizard, editing and actionable errors', () => {
           'Start Replication: peer': remote.url, // not in the list: typed (pasted) into the picker
           'Start Replication: local database': db,
           'Start Replication: direction': ['Pull', KEEP_ANSWER],
+          'Start Replication: conflicts': 'Default',
           'Start Replication: mode': [BACK_ANSWER, 'One-shot'],
           'Start Replication: authentication': 'None',
         },
@@ -195,7 +196,15 @@ suite('PeerSync: wizard, editing and actionable errors', () => {
     const started = Date.now();
     const { final, prompts } = await withAnswers(
       api,
-      { quickPick: { 'Start Replication: local database': local, 'Start Replication: direction': 'Pull', 'Start Replication: mode': 'One-shot', 'Start Replication: authentication': 'None' } },
+      {
+        quickPick: {
+          'Start Replication: local database': local,
+          'Start Replication: direction': 'Pull',
+          'Start Replication: mode': 'One-shot',
+          'Start Replication: authentication': 'None',
+          'Start Replication: conflicts': 'Default',
+        },
+      },
       async (p) => ({ final: await vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.startReplication', wrong), prompts: p }),
     );
     assert.ok(final);
