@@ -218,6 +218,11 @@ suite('screenshot', function () {
     await vscode.commands.executeCommand('vscode.moveViews', { viewIds: ['peersync.peers', 'peersync.replications'], destinationId: 'workbench.view.explorer' });
     await vscode.commands.executeCommand('workbench.view.extension.peersync');
     await api.views.resolvedConflicts.revealRecord(record);
+    // The discarded branch of the newest record, opened beside the tree.
+    const [dbNode] = await api.views.resolvedConflicts.getChildren();
+    const [newest] = await api.views.resolvedConflicts.getChildren(dbNode);
+    const [discarded] = await api.views.resolvedConflicts.getChildren(newest);
+    if (discarded?.command) await vscode.commands.executeCommand(discarded.command.command, ...(discarded.command.arguments ?? []));
     await hold();
   });
 });
