@@ -9,7 +9,7 @@ import { DetailNode, typeLabel } from '../views/replications-view';
 import { replicatorFrom } from './network-commands';
 import { pick, type Picked } from './pickers';
 
-type Field = 'target' | 'type' | 'continuous' | 'collections' | 'documentIds' | 'resolver' | 'save';
+type Field = 'target' | 'type' | 'continuous' | 'collections' | 'documentIds' | 'filter' | 'resolver' | 'save';
 
 interface Draft {
   target: string;
@@ -17,6 +17,8 @@ interface Draft {
   continuous: boolean;
   collections: readonly string[];
   documentIds: readonly string[];
+  /** A channel-like field filter as typed: `channel: a, b` (empty: none). */
+  filter: string;
   resolver: P.BuiltInResolverName | undefined;
   /** wss:// only: accept the peer's self-signed certificate (PeerSync and Couchbase Lite listeners present one). */
   selfSigned: boolean;
@@ -48,9 +50,17 @@ function draftOf(r: P.ReplicatorInfo): Draft {
     continuous: p?.continuous ?? r.continuous,
     collections: p?.collections ?? [],
     documentIds: p?.documentIds ?? [],
+    filter: p?.filterField ? `${p.filterField}: ${(p.filterValues ?? []).join(', ')}` : '',
     resolver: p?.resolver,
     selfSigned: p?.acceptOnlySelfSignedServerCertificate === true,
   };
+}
+
+/** `channel: a, b` as the server's filter settings; an empty filter removes it (an empty field name). */
+export function fieldFilterChange(text: string): Partial<P.StartReplicationParams> {
+  const at = text.indexOf(':');
+  if (text.trim() === '' || at < 0) return { filterField: '', filterValues: [] };
+  return { filterField: text.slice(0, at).trim(), filterValues: splitList(text.slice(at + 1)) };
 }
 
 /** Only the fields the user changed. */
@@ -61,6 +71,7 @@ export function changesBetween(before: Draft, after: Draft): Partial<P.StartRepl
     ...(after.continuous !== before.continuous ? { continuous: after.continuous } : {}),
     ...(!sameList(after.collections, before.collections) ? { collections: after.collections } : {}),
     ...(!sameList(after.documentIds, before.documentIds) ? { documentIds: after.documentIds } : {}),
+    ...(after.filter !== before.filter ? fieldFilterChange(after.filter) : {}),
     ...(after.resolver !== before.resolver && after.resolver !== undefined ? { resolver: after.resolver } : {}),
     ...(after.selfSigned !== before.selfSigned ? { acceptOnlySelfSignedServerCertificate: after.selfSigned } : {}),
   };
@@ -73,6 +84,7 @@ function menu(d: Draft, changed: number): Picked<Field>[] {
     { label: `Mode: ${d.continuous ? 'continuous' : 'one-shot'}`, value: 'continuous' },
     { label: `Collections: ${list(d.collections, 'all')}`, value: 'collections' },
     { label: `Document IDs: ${list(d.documentIds, 'all')}`, value: 'documentIds' },
+    { label: `Field filter: ${d.filter || 'none'}`, value: 'filter' },
     { label: `Resolver: ${d.resolver ?? 'default'}`, value: 'resolver' },
     { label: '$(check) Save changes', description: changed === 0 ? 'nothing changed yet' : `${changed} ${changed === 1 ? 'change' : 'changes'}`, value: 'save' },
   ];
@@ -139,6 +151,18 @@ async function editField(s: Services, r: P.ReplicatorInfo, field: Exclude<Field,
         ignoreFocusOut: true,
       });
       if (v !== undefined) d.documentIds = splitList(v);
+      return;
+    }
+    case 'filter': {
+      const v = await ui.showInputBox({
+        title: `${EDIT_TITLE}: field filter`,
+        prompt: 'Only documents whose field holds one of the values, like channels: field: value, value (empty: no filter)',
+        value: d.filter,
+        placeHolder: 'channel: kitchen, garden',
+        ignoreFocusOut: true,
+        validateInput: (text) => (text.trim() === '' || /^[^:,]+:\s*[^,\s]/.test(text) ? undefined : 'Write the field, a colon, then the values: channel: kitchen, garden'),
+      });
+      if (v !== undefined) d.filter = v.trim();
       return;
     }
     case 'resolver': {

@@ -14,6 +14,7 @@ import type { ConfigStore, SavedReplication } from './app-config';
 import type { DatabaseRegistry } from './databases';
 import type { IdentityService } from './identities';
 import { requireExistingFile } from './paths';
+import { fieldFilter } from './field-filter';
 
 const log = logger('app');
 
@@ -233,6 +234,7 @@ export class ReplicationService {
       continuous: s.continuous,
       ...(s.collections ? { collections: s.collections } : {}),
       ...(s.documentIds ? { documentIDs: s.documentIds } : {}),
+      ...(s.filterField !== undefined ? { pushFilter: fieldFilter(s.filterField, s.filterValues ?? []), pullFilter: fieldFilter(s.filterField, s.filterValues ?? []) } : {}),
       conflictResolver: builtInResolvers[s.resolver ?? 'default'],
       ...(authenticator ? { authenticator } : {}),
       ...(s.heartbeat !== undefined && s.heartbeat > 0 ? { heartbeat: s.heartbeat } : {}),
@@ -309,6 +311,15 @@ function normalise(p: P.StartReplicationParams): Settings {
     if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw invalid(`${name} must be a non-negative number`);
   }
   if (p.trustedRootCertificatesFile !== undefined) readRoots(p.trustedRootCertificatesFile);
+  if (p.filterField === '') {
+    // An empty field removes the filter (how an edit clears it: JSON has no "undefined").
+    const { filterField: _f, filterValues: _v, ...unfiltered } = p;
+    void _f;
+    void _v;
+    return normalise(unfiltered);
+  }
+  if (p.filterField !== undefined) fieldFilter(p.filterField, p.filterValues ?? []);
+  else if (p.filterValues !== undefined) throw invalid('filterValues need a filterField');
   const { password: _password, pinnedServerCertificateFile: file, persist: _persist, paused: _paused, ...settings } = p;
   void _password;
   void _persist;

@@ -23,6 +23,8 @@ export const replicateCommand: CommandSpec = {
     continuous: { type: 'boolean', description: 'keep replicating until interrupted' },
     collection: { type: 'string', short: 'c', multiple: true, description: 'collection to replicate (repeatable; default _default)', valueName: 'NAME' },
     'doc-id': { type: 'string', multiple: true, description: 'only these documents (repeatable)', valueName: 'ID' },
+    'filter-field': { type: 'string', description: 'only documents whose FIELD (a dotted path) holds one of the --filter-value values, like channels (both directions)', valueName: 'FIELD' },
+    'filter-value': { type: 'string', multiple: true, description: 'a value of --filter-field to replicate (repeatable)', valueName: 'VALUE' },
     resolver: { type: 'string', description: `conflict resolver: ${Object.keys(builtInResolvers).join(', ')} (default: default)`, valueName: 'NAME' },
     heartbeat: { type: 'string', description: 'WebSocket ping interval in seconds (default 300)', valueName: 'S' },
     'max-attempts': { type: 'string', description: 'connection attempts before giving up (default 10 one-shot, unlimited continuous)', valueName: 'N' },
@@ -40,6 +42,7 @@ export const replicateCommand: CommandSpec = {
     if (targetHasCredentials(v.target)) throw new UsageError('--target must not contain a user name or password (user:password@host); use --user USER with --password-env VAR, or answer the prompt');
     if (v.push && v.pull) throw new UsageError('choose --push or --pull, or neither for both directions');
     if (typeof v.user === 'string' && typeof v['client-identity'] === 'string') throw new UsageError('choose one way to sign in: --user or --client-identity');
+    if ((v['filter-field'] === undefined) !== (v['filter-value'] === undefined)) throw new UsageError('--filter-field and --filter-value go together');
     const resolverName = (v.resolver as string | undefined) ?? 'default';
     if (!(resolverName in builtInResolvers)) throw new UsageError(`unknown resolver ${JSON.stringify(resolverName)} (one of ${Object.keys(builtInResolvers).join(', ')})`);
     const num = (name: string): number | undefined => {
@@ -63,6 +66,7 @@ export const replicateCommand: CommandSpec = {
           persist: false,
           ...(v.collection ? { collections: v.collection as string[] } : {}),
           ...(v['doc-id'] ? { documentIds: v['doc-id'] as string[] } : {}),
+          ...(typeof v['filter-field'] === 'string' ? { filterField: v['filter-field'], filterValues: (v['filter-value'] as string[] | undefined) ?? [] } : {}),
           ...(typeof v.user === 'string' ? { username: v.user, password: password ?? '' } : {}),
           ...(typeof v['client-identity'] === 'string' ? { clientIdentityLabel: v['client-identity'] } : {}),
           ...(typeof v.pin === 'string' ? { pinnedServerCertificateFile: resolve(v.pin) } : {}),

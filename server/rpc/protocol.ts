@@ -443,6 +443,13 @@ export interface StartReplicationParams {
   readonly resolver?: BuiltInResolverName;
   /** Only these documents (in every collection replicated). */
   readonly documentIds?: readonly string[];
+  /**
+   * A channel-like filter, both directions: only documents whose `filterField` (a dotted path) holds
+   * one of `filterValues` (or, for an array, contains one). Deletions always pass. An empty
+   * `filterField` removes the filter (in UpdateReplication).
+   */
+  readonly filterField?: string;
+  readonly filterValues?: readonly string[];
   readonly username?: string;
   readonly password?: string;
   /** WebSocket ping interval in seconds (default 300). */

@@ -285,3 +285,15 @@ test('listing by a field condition pages in ID order; a condition cannot change 
   );
   assert.equal(coll.count(), 29, 'nothing written');
 });
+
+test('a field filter is part of a replication’s settings: set, checked, edited away with an empty field', async (t) => {
+  const app = newApp(t);
+  await app.databases.open('f');
+  const base = { db: 'f', target: 'ws://127.0.0.1:1/x', type: 'pull' as const, continuous: true, paused: true };
+  await assert.rejects(app.replications.start({ ...base, filterValues: ['a'] }), /need a filterField/);
+  const r = await app.replications.start({ ...base, filterField: 'channel', filterValues: ['a', 'b'] });
+  assert.deepEqual([r.params?.filterField, r.params?.filterValues], ['channel', ['a', 'b']]);
+  const cleared = await app.replications.update(r.id, { filterField: '', filterValues: [] });
+  assert.equal(cleared.params?.filterField, undefined);
+  assert.equal(cleared.params?.filterValues, undefined);
+});
