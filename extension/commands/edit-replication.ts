@@ -190,8 +190,10 @@ async function passwordFor(s: Services, r: P.ReplicatorInfo, target: string): Pr
 }
 
 export async function editReplication(s: Services, arg?: unknown): Promise<P.ReplicatorInfo | undefined> {
-  const r = await replicatorFrom(s, arg instanceof DetailNode ? arg.replicatorId : arg, EDIT_TITLE);
-  if (!r) return undefined;
+  const chosen = await replicatorFrom(s, arg instanceof DetailNode ? arg.replicatorId : arg, EDIT_TITLE);
+  if (!chosen) return undefined;
+  // The tree item may predate an earlier edit: start from what the server has now.
+  const r = await s.ctx.request(P.GetReplication, { id: chosen.id }).catch(() => chosen);
   const before = draftOf(r);
   const draft: Draft = { ...before };
   for (;;) {

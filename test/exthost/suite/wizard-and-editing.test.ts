@@ -161,6 +161,29 @@ suite('PeerSync: wizard, editing and actionable errors', () => {
     await until(async () => (await api.request(P.ListDocuments, { db, collection: COLL, limit: 10 })).total === 2 || undefined, [api.events.onDatabaseChanged], 'the two documents', 20_000, 200);
   });
 
+  test('Edit Replication…: a field filter is set as "field: values" and cleared by leaving it empty', async () => {
+    const api = await peersync();
+    const db = await createDb('filtered');
+    const info = await api.request(P.StartReplication, { db, target: 'ws://127.0.0.1:9/nowhere', type: 'pull', continuous: true, persist: false, paused: true });
+    cleanups.push(async () => void (await api.request(P.RemoveReplication, { id: info.id })));
+    const node = await until(
+      async () => (await api.views.replications.getChildren()).find((n) => n.id === `replicator:${info.id}`),
+      [api.views.replications.onDidRefresh],
+      'the replication in the view',
+    );
+    const set = await withAnswers(api, { quickPick: { 'Edit Replication': ['Field filter', '$(check) Save changes'] }, input: { 'Edit Replication: field filter': 'channel: kitchen, garden' } }, () =>
+      vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.editReplication', node),
+    );
+    assert.deepEqual([set?.params?.filterField, set?.params?.filterValues], ['channel', ['kitchen', 'garden']]);
+    const { cleared, prompts } = await withAnswers(
+      api,
+      { quickPick: { 'Edit Replication': ['Field filter', '$(check) Save changes'] }, input: { 'Edit Replication: field filter': '' } },
+      async (p) => ({ cleared: await vscode.commands.executeCommand<P.ReplicatorInfo>('peersync.editReplication', node), prompts: p }),
+    );
+    assert.ok(prompts.find((p) => p.text === 'Edit Replication')?.items.includes('Field filter: channel: kitchen, garden'), 'the menu shows the filter');
+    assert.equal(cleared?.params?.filterField, undefined);
+  });
+
   test('Edit Replication…: a new wss:// target asks how to trust its certificate, and then replicates', async () => {
     const api = await peersync();
     const served = await createDb('wssserved');
