@@ -69,6 +69,23 @@ suite('PeerSync: activation and documents', () => {
     assert.equal(docs[0]!.contextValue, 'document');
   });
 
+  test('saving a document in an editor without changing it makes no new revision (nothing to replicate)', async () => {
+    const api = await peersync();
+    const db = await createDb();
+    const uri = docUri(db, 'same');
+    await vscode.workspace.fs.writeFile(uri, encode('{"qty":4,"name":"milk"}'));
+    const before = await api.request(P.GetDocument, { db, collection: COLL, docId: 'same' });
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    // Touch it so the save really writes, with the same content in the end.
+    await editor.edit((e) => e.insert(new vscode.Position(0, 1), ' '));
+    await editor.edit((e) => e.delete(new vscode.Range(new vscode.Position(0, 1), new vscode.Position(0, 2))));
+    assert.equal(await editor.document.save(), true);
+    const after = await api.request(P.GetDocument, { db, collection: COLL, docId: 'same' });
+    assert.equal(after?.revId, before?.revId, 'the same revision');
+    assert.equal(after?.sequence, before?.sequence);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   test('invalid JSON is refused with a clear error and nothing is written', async () => {
     const api = await peersync();
     const db = await createDb();
