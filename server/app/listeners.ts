@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { ListenerCertificateAuthenticator, ListenerPasswordAuthenticator, type ListenerAuthenticator } from '../listener/authenticators';
+import { AttemptLimiter } from '../listener/attempt-limiter';
 import { Listener } from '../listener/listener';
 import type { ListenerLimits } from '../listener/listener-limits';
 import { UsersFile } from '../listener/users-file';
@@ -51,6 +52,12 @@ export class ListenerService {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid('the port must be 0–65535 (0: any free port)');
     const maxConnections = positiveInteger(p.maxConnections, 'the connection limit');
     const limits = listenerLimits(p);
+    const maxFailures = positiveInteger(p.maxFailedLogins, 'the failed sign-in limit');
+    const maxFailuresPerAddress = positiveInteger(p.maxFailedLoginsPerAddress, 'the per-address failed sign-in limit');
+    const attemptLimiter =
+      maxFailures !== undefined || maxFailuresPerAddress !== undefined
+        ? new AttemptLimiter({ ...(maxFailures !== undefined ? { maxFailures } : {}), ...(maxFailuresPerAddress !== undefined ? { maxFailuresPerAddress } : {}) })
+        : undefined;
     const tlsIdentity = p.identityLabel !== undefined ? await this.identities.require(db.path, p.identityLabel) : undefined;
     const authenticator = p.usersFile !== undefined ? usersFileAuthenticator(p.usersFile, db.name) : p.clientCaFile !== undefined ? clientCaAuthenticator(p.clientCaFile) : undefined;
     const listener = new Listener({
@@ -61,6 +68,7 @@ export class ListenerService {
       disableTLS: !tls,
       maxConnections,
       limits,
+      ...(attemptLimiter ? { attemptLimiter } : {}),
       ...(tlsIdentity ? { tlsIdentity } : {}),
       ...(authenticator ? { authenticator } : {}),
     });

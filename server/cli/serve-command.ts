@@ -5,6 +5,7 @@ import { seedInventory, INVENTORY_DOC_ID } from '../demo/inventory-seed';
 import { ControlEndpoints } from '../rpc/control-endpoints';
 import { isStoreError, StoreError } from '../store';
 import { DEFAULT_CONNECTION_LIMITS } from '../transport/connection-limits';
+import { DEFAULT_ATTEMPT_LIMITS } from '../listener/attempt-limiter';
 import { UsageError, type CommandSpec } from './command';
 import { plural } from './plural';
 import { dbPathFrom } from './open-db';
@@ -29,6 +30,16 @@ export const serveCommand: CommandSpec = {
       description: `close a client that sends nothing, not even a pong to our pings, for this long (default ${DEFAULT_CONNECTION_LIMITS.idleTimeoutMs / 1000})`,
       valueName: 'SECONDS',
     },
+    'max-failed-logins': {
+      type: 'string',
+      description: `failed sign-ins one client may make at one user name within a minute before 429 (default ${DEFAULT_ATTEMPT_LIMITS.maxFailures})`,
+      valueName: 'N',
+    },
+    'max-failed-logins-per-address': {
+      type: 'string',
+      description: `failed sign-ins one client may make in all within a minute (default ${DEFAULT_ATTEMPT_LIMITS.maxFailuresPerAddress}; an IPv6 client is its /64)`,
+      valueName: 'N',
+    },
     demo: { type: 'boolean', description: "seed the tutorial's inventory list if the database is new" },
     tls: { type: 'boolean', description: 'serve wss:// (the default; an anonymous self-signed certificate unless --identity)' },
     'no-tls': { type: 'boolean', description: 'serve plain ws:// instead' },
@@ -43,6 +54,8 @@ export const serveCommand: CommandSpec = {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0–65535');
     const maxConnections = positiveInteger(ctx.values['max-connections'], '--max-connections');
     const maxConnectionsPerAddress = positiveInteger(ctx.values['max-connections-per-address'], '--max-connections-per-address');
+    const maxFailedLogins = positiveInteger(ctx.values['max-failed-logins'], '--max-failed-logins');
+    const maxFailedLoginsPerAddress = positiveInteger(ctx.values['max-failed-logins-per-address'], '--max-failed-logins-per-address');
     const idle = ctx.values['idle-timeout'] === undefined ? undefined : Number(ctx.values['idle-timeout']);
     if (idle !== undefined && (!Number.isFinite(idle) || idle < 2)) throw new UsageError('--idle-timeout must be a number of seconds, at least 2');
     if (ctx.values.tls && ctx.values['no-tls']) throw new UsageError('choose --tls or --no-tls');
@@ -76,6 +89,8 @@ export const serveCommand: CommandSpec = {
         ...(maxConnections !== undefined ? { maxConnections } : {}),
         ...(maxConnectionsPerAddress !== undefined ? { maxConnectionsPerAddress } : {}),
         ...(idle !== undefined ? { idleTimeoutSeconds: idle } : {}),
+        ...(maxFailedLogins !== undefined ? { maxFailedLogins } : {}),
+        ...(maxFailedLoginsPerAddress !== undefined ? { maxFailedLoginsPerAddress } : {}),
       });
       const listener = app.listeners.listener(started.id);
       listener.on('authFailure', (f) => process.stderr.write(`peersync: refused ${f.remoteAddress}: ${f.status} ${f.reason}\n`));

@@ -1,3 +1,5 @@
+import { attemptSourceOf } from './remote-address';
+
 /** Limits on authentication attempts (see README, Security). */
 export interface AttemptLimits {
   /** Failed attempts one address may make at one user name within `windowMs` before that pair gets 429. */
@@ -51,8 +53,12 @@ export class AttemptLimiter {
     this.limits = { ...DEFAULT_ATTEMPT_LIMITS, ...limits };
   }
 
-  /** Whether an attempt by `address` at `user` may be checked now; when it may, call `finish` with the outcome. */
-  admit(address: string, user: string): Admission {
+  /**
+   * Whether an attempt by `from` at `user` may be checked now; when it may, call `finish` with the
+   * outcome. IPv6 clients are counted per /64 (see attemptSourceOf).
+   */
+  admit(from: string, user: string): Admission {
+    const address = attemptSourceOf(from);
     const t = this.now();
     const l = this.limits;
     const pair = this.tally(this.pairs, `${address}\u0000${user}`, t);

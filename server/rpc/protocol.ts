@@ -313,6 +313,9 @@ export interface StartListenerParams {
   readonly maxConnectionsPerAddress?: number;
   /** Close a client silent this long, not even answering pings (default 60; at least 2). */
   readonly idleTimeoutSeconds?: number;
+  /** Failed sign-ins per (client, user name) within a minute before 429 (default 10), and per client (default 50; an IPv6 client is its /64). */
+  readonly maxFailedLogins?: number;
+  readonly maxFailedLoginsPerAddress?: number;
   /** Save it in the data folder's configuration so it starts again with the server (default true). */
   readonly persist?: boolean;
 }

@@ -58,6 +58,7 @@ test('bad input gets a one-line error and a distinct exit code', (t) => {
     [['db', 'put', 'x', '[1,2]', '--db', db], 9, /must be a JSON object/],
     [['db', 'put', 'x'.repeat(300), '{}', '--db', db], 9, /1–240 bytes/],
     [['db', 'get', 'missing', '--db', db], 3, /not found/],
+    [['serve', '--max-failed-logins', '0', '--db', db], 2, /--max-failed-logins must be a positive integer/],
     [['db', 'ls', '--db', join(db, 'nope')], 3, /no database at/],
     [['db', 'ls', '--bogus', '--db', db], 2, /Unknown option/],
     [['db', 'frobnicate'], 2, /unknown command.*subcommands: create/],

@@ -297,3 +297,12 @@ test('a field filter is part of a replication’s settings: set, checked, edited
   assert.equal(cleared.params?.filterField, undefined);
   assert.equal(cleared.params?.filterValues, undefined);
 });
+
+test('a listener’s failed sign-in limits are options; bad values are refused', async (t) => {
+  const app = newApp(t);
+  await app.databases.open('lim');
+  await assert.rejects(app.listeners.start({ db: 'lim', port: 0, networkInterface: '127.0.0.1', tls: false, persist: false, maxFailedLogins: 0 }), /failed sign-in limit must be a positive integer/);
+  const l = await app.listeners.start({ db: 'lim', port: 0, networkInterface: '127.0.0.1', tls: false, persist: false, maxFailedLogins: 3, maxFailedLoginsPerAddress: 7 });
+  const limiter = app.listeners.listener(l.id).config.attemptLimiter;
+  assert.deepEqual([limiter?.limits.maxFailures, limiter?.limits.maxFailuresPerAddress], [3, 7]);
+});
