@@ -33,6 +33,17 @@ function interfaceItems(): Picked<string | undefined>[] {
   return items;
 }
 
+/**
+ * Security warnings (credentials that would travel unencrypted, say) are shown, not only logged:
+ * the person who chose the setting is the one who can change it.
+ */
+function warnAbout(s: Services, what: string, warnings: readonly string[] | undefined): void {
+  for (const w of warnings ?? []) {
+    s.ctx.log.warn(`${what}: ${w}`);
+    void s.ctx.ui.showWarningMessage(`PeerSync: ${w}`, {});
+  }
+}
+
 /** A whole number from an input box; '' keeps the server's default. */
 async function askCount(s: Services, title: string, prompt: string, placeHolder: string, min: number): Promise<number | null | undefined> {
   const text = await s.ctx.ui.showInputBox({
@@ -151,7 +162,7 @@ export async function startListener(s: Services, arg?: unknown, advanced = false
   };
   const info = await startOnFreePort(s, params);
   if (!info) return undefined;
-  for (const w of info.warnings ?? []) s.ctx.log.warn(`listener ${info.id}: ${w}`);
+  warnAbout(s, `listener ${info.id}`, info.warnings);
   s.ctx.log.info(
     `listener ${info.id} on ${info.urls.join(', ')}${info.certificateFingerprint ? ` (certificate SHA-256 ${info.certificateFingerprint})` : ''}${info.authentication && info.authentication !== 'none' ? ` (authentication: ${info.authentication})` : ''}`,
   );
@@ -465,7 +476,7 @@ export async function startReplication(s: Services, arg?: unknown, advanced = fa
     const info = await s.ctx.request(P.StartReplication, params);
     await rememberPin(info);
     s.ctx.log.info(`replicator ${info.id}: ${db} ⇄ ${target} (${type}, continuous)`);
-    for (const w of info.warnings ?? []) s.ctx.log.warn(`replicator ${info.id}: ${w}`);
+    warnAbout(s, `replicator ${info.id}`, info.warnings);
     return info;
   }
   return runOneShot(s, params, rememberPin);
@@ -483,7 +494,7 @@ async function runOneShot(s: Services, params: P.StartReplicationParams, onStart
     const started = await s.ctx.request(P.StartReplication, params);
     await onStarted(started);
     s.ctx.log.info(`replicator ${started.id}: ${params.db} ⇄ ${params.target} (${params.type}, one-shot)`);
-    for (const w of started.warnings ?? []) s.ctx.log.warn(`replicator ${started.id}: ${w}`);
+    warnAbout(s, `replicator ${started.id}`, started.warnings);
     let cancelled = false;
     const final = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Replicating ${params.db} with ${params.target}`, cancellable: true },

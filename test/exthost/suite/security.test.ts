@@ -173,6 +173,10 @@ suite('PeerSync: security (TLS identities, listener certificates, authentication
     assert.equal(info.authentication, 'password');
     assert.equal(info.tls, false);
     assert.deepEqual(started.prompts.find((p) => p.text === 'Start Listener: authentication')?.items, ['None', 'Users file…'], 'no client certificates without TLS');
+    assert.ok(
+      started.prompts.some((p) => p.kind === 'warning' && /passwords unencrypted over ws:\/\//.test(p.text)),
+      'the person who chose passwords over ws:// is told, not only the log',
+    );
     const node = await until(
       async () => {
         const groups = await api.views.peers.getChildren();
