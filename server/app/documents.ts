@@ -27,8 +27,10 @@ export class DocumentService {
   list(p: { db: string; collection: string; after?: string; limit: number; includeDeleted?: boolean; prefix?: string; where?: string }): { docs: P.DocumentSummary[]; total: number } {
     const coll = this.databases.collection(p.db, p.collection);
     if (p.where !== undefined && p.where.trim() !== '') {
+      // Filtering the page afterwards would end paging early: one filter at a time.
+      if (p.prefix) throw invalid('filter by an ID prefix or by a condition, not both');
       const ids = withQueryErrors(() => filterDocumentIds(this.databases.get(p.db), coll, p.where!, { after: p.after ?? '', limit: clampPage(p.limit) }));
-      const docs = ids.map((id) => coll.get(id)).filter((d): d is Document => d !== undefined && (p.prefix === undefined || d.id.startsWith(p.prefix)));
+      const docs = ids.map((id) => coll.get(id)).filter((d): d is Document => d !== undefined);
       return { docs: docs.map(documentSummary), total: coll.count() };
     }
     const docs = coll.allDocs({ after: p.after ?? '', limit: clampPage(p.limit), includeDeleted: p.includeDeleted === true, ...(p.prefix ? { prefix: p.prefix } : {}) });
@@ -114,21 +116,16 @@ export class DocumentService {
 
   resolutions(p: { db: string; collection?: string; limit?: number; before?: number }): P.ResolvedConflict[] {
     const db = this.databases.get(p.db);
-    const colls = p.collection !== undefined ? [db.requireCollection(p.collection)] : db.collections();
-    const records = colls.flatMap((c) => c.resolutions({ ...(p.limit !== undefined ? { limit: p.limit } : {}), ...(p.before !== undefined ? { before: p.before } : {}) }));
-    return records
-      .sort((a, b) => b.id - a.id)
-      .slice(0, p.limit ?? 100)
+    const collection = p.collection !== undefined ? db.requireCollection(p.collection).fullName : undefined;
+    return db
+      .resolutions({ ...(collection !== undefined ? { collection } : {}), ...(p.limit !== undefined ? { limit: p.limit } : {}), ...(p.before !== undefined ? { before: p.before } : {}) })
       .map((r) => resolvedConflict(db.name, r));
   }
 
   /** Brings a discarded branch back: its body becomes a new revision on top of the document's current one. */
   restoreDiscarded(p: { db: string; recordId: number; revId: string }): P.DocumentData {
     const db = this.databases.get(p.db);
-    const record = db
-      .collections()
-      .flatMap((c) => c.resolutions({ limit: RESOLUTIONS_KEPT }))
-      .find((r) => r.id === p.recordId);
+    const record = db.resolution(p.recordId);
     if (!record) throw notFound(`no resolution record ${p.recordId} in ${db.name} (only the last ${RESOLUTIONS_KEPT} are kept)`);
     const branch = record.discarded.find((d) => d.revId === p.revId);
     if (!branch) throw notFound(`resolution ${p.recordId} did not discard revision ${p.revId}`);
@@ -150,7 +147,8 @@ export class DocumentService {
     if (!Array.isArray(p.records)) throw invalid('records must be an array of JSON objects');
     if (p.records.length > MAX_IMPORT_BATCH) throw new AppError('TOO_LARGE', `at most ${MAX_IMPORT_BATCH} records per batch (got ${p.records.length})`);
     const db = this.databases.get(p.db);
-    for (const r of p.records) this.schemas.check(db, p.collection, withoutUnderscoreKeys(r));
+    const check = this.schemas.checker(db, p.collection);
+    for (const r of p.records) check(withoutUnderscoreKeys(r));
     return { imported: saveImportBatch(db, this.databases.collection(p.db, p.collection), p.records) };
   }
 
@@ -162,7 +160,8 @@ export class DocumentService {
     let imported = 0;
     let batches = 0;
     for await (const batch of readImportBatches(createReadStream(file), DEFAULT_IMPORT_BATCH)) {
-      for (const r of batch) this.schemas.check(db, p.collection, withoutUnderscoreKeys(r));
+      const check = this.schemas.checker(db, p.collection);
+      for (const r of batch) check(withoutUnderscoreKeys(r));
       imported += saveImportBatch(db, coll, batch);
       batches++;
     }

@@ -45,24 +45,38 @@ export class SchemaService {
 
   /** Throws INVALID, with every problem and its JSON path in the data, when `body` does not match. */
   check(db: Database, collection: string, body: unknown): void {
-    const problems = this.problems(db, collection, body);
-    if (problems.length === 0) return;
-    const shown = problems.slice(0, ERRORS_IN_MESSAGE).map((x) => `${x.path || '(document)'} ${x.message}`);
-    const more = problems.length > ERRORS_IN_MESSAGE ? ` and ${problems.length - ERRORS_IN_MESSAGE} more` : '';
-    throw new AppError<P.SchemaErrorData>('INVALID', `the document does not match the schema of ${collection}: ${shown.join('; ')}${more}`, { schemaErrors: problems });
+    this.checker(db, collection)(body);
+  }
+
+  /** A check for many bodies (an import batch): the schema is read once. */
+  checker(db: Database, collection: string): (body: unknown) => void {
+    const validate = this.validator(db, collection);
+    return (body) => {
+      const problems = validate(body);
+      if (problems.length === 0) return;
+      const shown = problems.slice(0, ERRORS_IN_MESSAGE).map((x) => `${x.path || '(document)'} ${x.message}`);
+      const more = problems.length > ERRORS_IN_MESSAGE ? ` and ${problems.length - ERRORS_IN_MESSAGE} more` : '';
+      throw new AppError<P.SchemaErrorData>('INVALID', `the document does not match the schema of ${collection}: ${shown.join('; ')}${more}`, { schemaErrors: problems });
+    };
   }
 
   problems(db: Database, collection: string, body: unknown): P.SchemaProblem[] {
+    return this.validator(db, collection)(body);
+  }
+
+  /** The collection's compiled schema (compiled again only when the schema changed), or a pass when it has none. */
+  private validator(db: Database, collection: string): (body: unknown) => P.SchemaProblem[] {
     const full = db.requireCollection(collection).fullName;
     const doc = db.getLocal(SCHEMA_DOC_PREFIX + full);
-    if (!doc) return [];
+    if (!doc) return () => [];
     const key = `${db.path}\u0000${full}`;
     let entry = this.compiled.get(key);
     if (!entry || entry.rev !== doc.rev) {
       entry = { rev: doc.rev, validate: this.ajv.compile(doc.body) };
       this.compiled.set(key, entry);
     }
-    return entry.validate(body) ? [] : (entry.validate.errors ?? []).map(problem);
+    const validate = entry.validate;
+    return (body) => (validate(body) ? [] : (validate.errors ?? []).map(problem));
   }
 }
 

@@ -7,6 +7,7 @@ import { decodeCollectionRow, decodeIdRow, decodeLocalDocRow, decodeLocalRevRow 
 import type { SqlValue } from 'sql.js';
 import { DurableSqlite, type DurableSqliteOptions, type SqlParam } from './durable-sqlite';
 import { StoreError } from './errors';
+import { ConflictLog, type ResolutionRecord } from './conflict-log';
 import type { JsonObject } from './types';
 import { logger } from '../util/log';
 
@@ -44,6 +45,7 @@ export interface DatabaseInfo {
  * blob folder; documents live in collections (`scope.collection`, `_default._default` always exists).
  */
 export class Database {
+  private log: ConflictLog | undefined;
   private readonly byName = new Map<string, Collection>();
   readonly blobs: BlobStore;
   readonly maxRevTreeDepth: number;
@@ -139,6 +141,21 @@ export class Database {
   /** Resolves once everything committed so far is on stable storage. */
   whenDurable(): Promise<void> {
     return this.engine.whenDurable();
+  }
+
+  // ---- conflict resolutions, recorded by the collections ----
+
+  /** Resolution records of every collection, newest first (`before`: page back from a record ID). */
+  resolutions(options: { limit?: number; before?: number; collection?: string } = {}): ResolutionRecord[] {
+    return this.conflictLog.list(options);
+  }
+
+  resolution(id: number): ResolutionRecord | undefined {
+    return this.conflictLog.get(id);
+  }
+
+  private get conflictLog(): ConflictLog {
+    return (this.log ??= new ConflictLog(this.engine));
   }
 
   // ---- local (non-replicated) documents, e.g. replication checkpoints ----

@@ -207,3 +207,12 @@ export function tempDir(prefix = 'peersync-exthost-'): string {
 
 export const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** Creates a database through the Create Database command, as a user would; returns its name. */
+export async function createDb(prefix: string): Promise<string> {
+  const api = await peersync();
+  const name = uniqueName(prefix);
+  const db = await withAnswers(api, { input: { 'Create Database: name': name } }, () => vscode.commands.executeCommand<{ name: string } | undefined>('peersync.createDatabase'));
+  assert.equal(db?.name, name, 'Create Database returned the new database');
+  return name;
+}

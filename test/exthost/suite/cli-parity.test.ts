@@ -8,19 +8,11 @@ import { join } from 'node:path';
 import * as tls from 'node:tls';
 import * as vscode from 'vscode';
 import * as P from '../../../server/rpc/protocol';
-import { encode, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
+import { createDb, encode, peersync, tempDir, until, withAnswers } from '../../helpers/exthost';
 import { headlessPeer } from '../../helpers/headless-peer';
 import { withTimeout } from '../../helpers/wait';
 
 const COLL = '_default._default';
-
-async function createDb(prefix: string): Promise<string> {
-  const api = await peersync();
-  const name = uniqueName(prefix);
-  const db = await withAnswers(api, { input: { 'Create Database: name': name } }, () => vscode.commands.executeCommand<P.DatabaseSummary | undefined>('peersync.createDatabase'));
-  assert.equal(db?.name, name);
-  return name;
-}
 
 /** The certificate (DER) a TLS server on loopback presents. */
 function peerCertificate(port: number): Promise<Buffer> {

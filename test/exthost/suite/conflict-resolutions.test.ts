@@ -8,18 +8,11 @@ import * as vscode from 'vscode';
 import type { ConflictPanel } from '../../../extension/panels/conflict-panel';
 import * as P from '../../../server/rpc/protocol';
 import { keepChoices, shallowMergeAll } from '../../../webview/conflict/branches';
-import { encode, fixture, nextEvent, peersync, uniqueName, until, withAnswers } from '../../helpers/exthost';
+import { createDb, encode, fixture, nextEvent, peersync, uniqueName, until, withAnswers } from '../../helpers/exthost';
 import { headlessPeer } from '../../helpers/headless-peer';
 import { withTimeout } from '../../helpers/wait';
 
 const COLL = '_default._default';
-
-async function createDb(prefix: string): Promise<string> {
-  const api = await peersync();
-  const name = uniqueName(prefix);
-  await withAnswers(api, { input: { 'Create Database: name': name } }, () => vscode.commands.executeCommand('peersync.createDatabase'));
-  return name;
-}
 
 /** A local database whose `r-000` differs from the headless peer's `r-000`: pulling it makes a conflict. */
 async function divergedDb(prefix: string): Promise<string> {

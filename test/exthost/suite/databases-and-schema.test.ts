@@ -6,19 +6,12 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import * as P from '../../../server/rpc/protocol';
-import { cli, encode, nextEvent, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
+import { cli, createDb, encode, nextEvent, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
 
 const COLL = '_default._default';
 
 function docUri(db: string, docId: string, collection = COLL): vscode.Uri {
   return vscode.Uri.from({ scheme: 'peersync', path: `/${db}/${collection}/${docId}.json` });
-}
-
-async function createDb(prefix: string): Promise<string> {
-  const api = await peersync();
-  const name = uniqueName(prefix);
-  await withAnswers(api, { input: { 'Create Database: name': name } }, () => vscode.commands.executeCommand('peersync.createDatabase'));
-  return name;
 }
 
 async function dbNode(db: string): Promise<vscode.TreeItem> {

@@ -3,20 +3,12 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import * as P from '../../../server/rpc/protocol';
-import { decode, encode, nextEvent, peersync, uniqueName, withAnswers } from '../../helpers/exthost';
+import { createDb, decode, encode, nextEvent, peersync, withAnswers } from '../../helpers/exthost';
 
 const COLL = '_default._default';
 
 function docUri(db: string, docId: string): vscode.Uri {
   return vscode.Uri.from({ scheme: 'peersync', path: `/${db}/${COLL}/${docId}.json` });
-}
-
-async function createDb(): Promise<string> {
-  const api = await peersync();
-  const name = uniqueName('docs');
-  const db = await withAnswers(api, { input: { 'Create Database: name': name } }, () => vscode.commands.executeCommand<P.DatabaseSummary | undefined>('peersync.createDatabase'));
-  assert.equal(db?.name, name, 'Create Database returned the new database');
-  return name;
 }
 
 suite('PeerSync: activation and documents', () => {
@@ -36,7 +28,7 @@ suite('PeerSync: activation and documents', () => {
 
   test('Create Database shows it in the Databases view with its default collection', async () => {
     const api = await peersync();
-    const name = await createDb();
+    const name = await createDb('docs');
     const roots = await api.views.databases.getChildren();
     const node = roots.find((n) => n.label === name);
     assert.ok(node, `the Databases view lists ${name} (has: ${roots.map((n) => n.label).join(', ')})`);
@@ -50,7 +42,7 @@ suite('PeerSync: activation and documents', () => {
 
   test('a document written through the peersync: file system is readable via GetDocument, and back as pretty JSON', async () => {
     const api = await peersync();
-    const db = await createDb();
+    const db = await createDb('docs');
     const uri = docUri(db, 'hello');
     await vscode.workspace.fs.writeFile(uri, encode('{"text":"hi","n":[1,2]}'));
     const doc = await api.request(P.GetDocument, { db, collection: COLL, docId: 'hello' });
@@ -71,7 +63,7 @@ suite('PeerSync: activation and documents', () => {
 
   test('saving a document in an editor without changing it makes no new revision (nothing to replicate)', async () => {
     const api = await peersync();
-    const db = await createDb();
+    const db = await createDb('docs');
     const uri = docUri(db, 'same');
     await vscode.workspace.fs.writeFile(uri, encode('{"qty":4,"name":"milk"}'));
     const before = await api.request(P.GetDocument, { db, collection: COLL, docId: 'same' });
@@ -88,7 +80,7 @@ suite('PeerSync: activation and documents', () => {
 
   test('invalid JSON is refused with a clear error and nothing is written', async () => {
     const api = await peersync();
-    const db = await createDb();
+    const db = await createDb('docs');
     const uri = docUri(db, 'j');
     await vscode.workspace.fs.writeFile(uri, encode('{"ok":true}'));
     await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(uri, encode('{"ok": tru'))), /not valid JSON/);
@@ -100,7 +92,7 @@ suite('PeerSync: activation and documents', () => {
 
   test('in an editor, saving invalid JSON fails and keeps the edit (the editor stays dirty)', async () => {
     const api = await peersync();
-    const db = await createDb();
+    const db = await createDb('docs');
     const uri = docUri(db, 'edit-me');
     await vscode.workspace.fs.writeFile(uri, encode('{"a":1}'));
     const editor = await vscode.window.showTextDocument(uri);
@@ -121,7 +113,7 @@ suite('PeerSync: activation and documents', () => {
 
   test('a stale save offers Overwrite / Discard and reload / Compare; Overwrite saves on top of the stored revision', async () => {
     const api = await peersync();
-    const db = await createDb();
+    const db = await createDb('docs');
     const ref = { db, collection: COLL, docId: 'stale' };
     const uri = docUri(db, 'stale');
     await vscode.workspace.fs.writeFile(uri, encode('{"v":"base"}'));
@@ -147,7 +139,7 @@ suite('PeerSync: activation and documents', () => {
 
   test('a stale save: Compare opens the stored version beside yours, and the next save overwrites what was compared', async () => {
     const api = await peersync();
-    const db = await createDb();
+    const db = await createDb('docs');
     const ref = { db, collection: COLL, docId: 'compare' };
     const uri = docUri(db, 'compare');
     await vscode.workspace.fs.writeFile(uri, encode('{"v":"base"}'));
@@ -177,7 +169,7 @@ suite('PeerSync: activation and documents', () => {
 
   test('a stale save in an editor: dismissing keeps the edit; Discard and reload brings back the stored version', async () => {
     const api = await peersync();
-    const db = await createDb();
+    const db = await createDb('docs');
     const ref = { db, collection: COLL, docId: 'stale-editor' };
     const uri = docUri(db, 'stale-editor');
     await vscode.workspace.fs.writeFile(uri, encode('{"v":"base"}'));
@@ -208,7 +200,7 @@ suite('PeerSync: activation and documents', () => {
 
   test('a clean editor follows changes made elsewhere (DatabaseChanged → reload)', async () => {
     const api = await peersync();
-    const db = await createDb();
+    const db = await createDb('docs');
     const ref = { db, collection: COLL, docId: 'follow' };
     const uri = docUri(db, 'follow');
     await vscode.workspace.fs.writeFile(uri, encode('{"n":1}'));
@@ -226,7 +218,7 @@ suite('PeerSync: activation and documents', () => {
 
   test('New Document opens {} for a new ID; the first save creates it; Delete Document deletes it', async () => {
     const api = await peersync();
-    const db = await createDb();
+    const db = await createDb('docs');
     const uri = await withAnswers(api, { quickPick: { 'New Document: database': db }, input: { 'New Document: ID': 'fresh' } }, () =>
       vscode.commands.executeCommand<vscode.Uri>('peersync.newDocument'),
     );
@@ -247,7 +239,7 @@ suite('PeerSync: activation and documents', () => {
 
   test('Copy ID and Show Revision History work on a document', async () => {
     const api = await peersync();
-    const db = await createDb();
+    const db = await createDb('docs');
     const ref = { db, collection: COLL, docId: 'hist' };
     const r1 = await api.request(P.SaveDocument, { ...ref, baseRevId: null, body: { v: 1 } });
     const r2 = await api.request(P.SaveDocument, { ...ref, baseRevId: r1.revId, body: { v: 2 } });
@@ -265,7 +257,7 @@ suite('PeerSync: activation and documents', () => {
 
   test('Import JSON Documents and Export Collection round-trip through files', async () => {
     const api = await peersync();
-    const db = await createDb();
+    const db = await createDb('docs');
     const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');

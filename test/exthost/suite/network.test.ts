@@ -5,18 +5,10 @@ import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import * as P from '../../../server/rpc/protocol';
-import { cli, encode, nextEvent, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
+import { cli, createDb, encode, nextEvent, peersync, tempDir, until, withAnswers } from '../../helpers/exthost';
 import { headlessPeer } from '../../helpers/headless-peer';
 
 const COLL = '_default._default';
-
-async function createDb(prefix: string): Promise<string> {
-  const api = await peersync();
-  const name = uniqueName(prefix);
-  const db = await withAnswers(api, { input: { 'Create Database: name': name } }, () => vscode.commands.executeCommand<P.DatabaseSummary | undefined>('peersync.createDatabase'));
-  assert.equal(db?.name, name);
-  return name;
-}
 
 suite('PeerSync: listeners, peers and replication', () => {
   const cleanups: (() => Promise<void>)[] = [];

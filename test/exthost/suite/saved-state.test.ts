@@ -7,20 +7,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as vscode from 'vscode';
 import * as P from '../../../server/rpc/protocol';
-import { cli, extensionPath, nextEvent, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
+import { cli, createDb, extensionPath, nextEvent, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
 import { headlessPeer } from '../../helpers/headless-peer';
 import { withTimeout } from '../../helpers/wait';
 import type { PeerSyncApi } from '../../../extension/api';
 
 const COLL = '_default._default';
-
-async function createDb(prefix: string): Promise<string> {
-  const api = await peersync();
-  const name = uniqueName(prefix);
-  const db = await withAnswers(api, { input: { 'Create Database: name': name } }, () => vscode.commands.executeCommand<P.DatabaseSummary | undefined>('peersync.createDatabase'));
-  assert.equal(db?.name, name);
-  return name;
-}
 
 /** Restarts the server through the extension's command; resolves when it answers again. */
 async function restartServer(api: PeerSyncApi): Promise<void> {

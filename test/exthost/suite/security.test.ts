@@ -9,17 +9,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import * as P from '../../../server/rpc/protocol';
-import { cli, encode, nextEvent, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
+import { cli, createDb, encode, nextEvent, peersync, tempDir, until, withAnswers } from '../../helpers/exthost';
 
 const COLL = '_default._default';
-
-async function createDb(prefix: string): Promise<string> {
-  const api = await peersync();
-  const name = uniqueName(prefix);
-  const db = await withAnswers(api, { input: { 'Create Database: name': name } }, () => vscode.commands.executeCommand<P.DatabaseSummary | undefined>('peersync.createDatabase'));
-  assert.equal(db?.name, name);
-  return name;
-}
 
 function fingerprintOf(der: Uint8Array): string {
   return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');

@@ -7,17 +7,10 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import * as P from '../../../server/rpc/protocol';
-import { BACK_ANSWER, cli, encode, extensionPath, KEEP_ANSWER, nextEvent, peersync, tempDir, uniqueName, until, withAnswers } from '../../helpers/exthost';
+import { BACK_ANSWER, cli, createDb, encode, extensionPath, KEEP_ANSWER, nextEvent, peersync, tempDir, until, withAnswers } from '../../helpers/exthost';
 import { headlessPeer } from '../../helpers/headless-peer';
 
 const COLL = '_default._default';
-
-async function createDb(prefix: string): Promise<string> {
-  const api = await peersync();
-  const name = uniqueName(prefix);
-  await withAnswers(api, { input: { 'Create Database: name': name } }, () => vscode.commands.executeCommand('peersync.createDatabase'));
-  return name;
-}
 
 /** A loopback port held open by this test (so PeerSync finds it taken). */
 function holdPort(port = 0): Promise<Server | undefined> {

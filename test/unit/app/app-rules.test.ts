@@ -196,8 +196,7 @@ test('a free port is proposed: the preferred one when free, the next free one wh
   await app.databases.open('p');
   const l = await app.listeners.start({ db: 'p', port: 0, networkInterface: '127.0.0.1', tls: false, persist: false });
   const proposed = await app.listeners.freePort(l.port, '127.0.0.1');
-  assert.notEqual(proposed, l.port);
-  assert.ok(proposed > l.port || proposed > 0);
+  assert.notEqual(proposed, l.port, 'the taken port is not proposed');
   const again = await app.listeners.start({ db: 'p', port: proposed, networkInterface: '127.0.0.1', tls: false, persist: false });
   assert.equal(again.port, proposed, 'the proposed port can be used');
 });

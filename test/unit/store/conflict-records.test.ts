@@ -90,7 +90,3 @@ test('records survive reopening and are bounded in number', async (t) => {
   t.after(() => db.close());
   assert.equal(db.defaultCollection.resolutions().length, 2);
 });
-
-test('the manual resolver keeps conflicts: replication leaves them for a person', () => {
-  assert.equal(builtInResolvers.manual.keepsConflicts, true);
-});
